@@ -1,0 +1,106 @@
+"""Every [decided] behaviour, in one place.
+
+Rules tagged [decided] in ../shared/spec are choices made where AWS left no public record; so are the
+choices OpenProton had to make that the specs do not mention (marked "ours"). Each one has an id here, the
+code that carries it out says `[decided] <id>` beside it, and the README lists this table (a test keeps the
+two in step). Values the code uses live here too, so changing a decision is a one-line change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    id: str
+    rule: str
+
+
+DECISIONS: tuple[Decision, ...] = (
+    # wire.md
+    Decision("W-1", "ServiceQuotaExceededException is answered with HTTP 400, like the other client errors."),
+    Decision(
+        "W-2",
+        "An operation of the model that OpenProton does not implement yet answers HTTP 501 "
+        "`NotImplementedException` naming the operation; no SDK retries a 501 (ours).",
+    ),
+    Decision("W-3", "`maxResults` defaults to the model's maximum, 100."),
+    Decision(
+        "W-4", "The request body limit is 1 MiB (a setting); a larger body gets HTTP 413 `SerializationException`."
+    ),
+    Decision(
+        "W-5",
+        "A union member with zero or several members set fails with the validation item "
+        "`Member must have exactly one of its members set: [a, b]` (ours).",
+    ),
+    Decision("W-6", "A request without a `Content-Type` header is read as JSON (ours: lenient parsing)."),
+    Decision(
+        "W-7",
+        "A member of the wrong JSON type is a `SerializationException` saying what was expected "
+        "where, e.g. `Expected a string at 'id' but found a number.` (ours).",
+    ),
+    Decision(
+        "W-8",
+        "A `nextToken` that cannot be decoded, or that belongs to another query, is a "
+        "`ValidationException`: `The nextToken is not valid for this request.` (ours: wording).",
+    ),
+    # environment-account-connections.md
+    Decision("E-1", "Both parties may get a connection: the environment account and the management account."),
+    Decision("E-2", "Update and Delete by the management account give AccessDeniedException."),
+    Decision("E-3", "Accept and Reject by the environment account give AccessDeniedException."),
+    Decision(
+        "E-4",
+        "TagResource, UntagResource and ListTagsForResource on a connection's ARN by its "
+        "management account give AccessDeniedException.",
+    ),
+    Decision("E-5", "Create needs at least one of `roleArn` or `codebuildRoleArn`, else ValidationException."),
+    Decision("E-6", "Create with `managementAccountId` equal to the caller's own account is a ValidationException."),
+    Decision(
+        "E-7",
+        "While a PENDING or CONNECTED connection exists for the same environment account, "
+        "management account, environment name and region, another Create gives "
+        "ConflictException; a REJECTED or deleted one does not block.",
+    ),
+    Decision("E-8", "Accept on a CONNECTED connection returns it unchanged."),
+    Decision("E-9", "Reject on a REJECTED connection returns it unchanged."),
+    Decision(
+        "E-10",
+        "Update replaces the role ARNs it is given, keeps the others, leaves the status alone and "
+        "moves `lastModifiedAt`.",
+    ),
+    Decision("E-11", "Update on a REJECTED connection gives ConflictException."),
+    Decision("E-12", "Lists are ordered by `requestedAt`, then `id`."),
+    Decision(
+        "E-13",
+        "`lastModifiedAt` moves forward by at least one millisecond on every change, even when two "
+        "changes fall in the same millisecond (ours).",
+    ),
+    Decision(
+        "E-14",
+        "Tagging that would leave a resource with more than 50 tags, or a tag key starting with "
+        "`aws:`, is a ValidationException (ours: wording and the merged count).",
+    ),
+)
+
+# W-3: the page size when a list call gives no maxResults.
+DEFAULT_MAX_RESULTS = 100
+
+# W-4: the largest request body read, in bytes.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+# E-5: a connection needs one of these roles to provision anything.
+CONNECTION_ROLE_MEMBERS = ("roleArn", "codebuildRoleArn")
+
+# E-7: the statuses that make a connection "live" for the one-live-connection rule.
+LIVE_CONNECTION_STATUSES = ("PENDING", "CONNECTED")
+
+# E-13: the smallest step of lastModifiedAt, in milliseconds.
+LAST_MODIFIED_MIN_STEP_MS = 1
+
+MAX_TAGS_PER_RESOURCE = 50  # [doc] 50 tags per resource; E-14 applies it to the merged set
+RESERVED_TAG_PREFIX = "aws:"  # [doc]
+
+
+def by_id() -> dict[str, Decision]:
+    return {decision.id: decision for decision in DECISIONS}

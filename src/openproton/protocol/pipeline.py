@@ -1,0 +1,176 @@
+"""One request, one road: bytes in, checks in wire.md's order, dispatch by operation name, bytes out.
+
+Both transports (the ASGI server and the in-process botocore hook) call `Pipeline.handle` with the raw
+request, so every client test also exercises the parser, the validator and the serializer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Any, Protocol
+
+import orjson
+
+from .errors import (
+    AwsError,
+    InternalServerException,
+    SerializationException,
+    UnknownOperationException,
+)
+from .identity import Caller
+from .model import ServiceIndex
+from .serializer import OutputSerializer, error_body
+from .validator import InputValidator
+
+log = logging.getLogger("openproton.pipeline")
+
+JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
+_JSON_MEDIA_TYPES = frozenset({"application/x-amz-json-1.0", "application/x-amz-json-1.1", "application/json"})
+
+
+@dataclass(slots=True)
+class HttpRequest:
+    method: str
+    path: str
+    headers: Mapping[str, str]  # keys lower-case
+    body: bytes
+
+
+@dataclass(slots=True)
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """What an operation knows about its call besides its parameters."""
+
+    operation: str
+    account_id: str
+    region: str
+    access_key: str | None
+    request_id: str
+    headers: Mapping[str, str] = field(repr=False)
+
+
+class Identity(Protocol):
+    def identify(self, headers: Mapping[str, str]) -> Caller: ...
+
+
+Dispatch = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | None]
+
+
+class _HttpDate:
+    """The `Date` header, formatted once a second rather than once a request."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._text = ""
+
+    def now(self) -> str:
+        second = int(time.time())
+        if second != self._second:
+            self._second = second
+            self._text = formatdate(second, usegmt=True)
+        return self._text
+
+
+class Pipeline:
+    def __init__(
+        self,
+        index: ServiceIndex,
+        dispatch: Dispatch,
+        identity: Identity,
+        *,
+        max_body_bytes: int,
+        validator: InputValidator | None = None,
+        serializer: OutputSerializer | None = None,
+    ) -> None:
+        self.index = index
+        self.dispatch = dispatch
+        self.identity = identity
+        self.max_body_bytes = max_body_bytes
+        self.validator = validator or InputValidator()
+        self.serializer = serializer or OutputSerializer()
+        self._date = _HttpDate()
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        try:
+            return self._handle(request, request_id)
+        except AwsError as error:
+            return self.error_response(error, request_id)
+        except Exception:
+            log.exception("internal error in request %s", request_id)
+            error = InternalServerException(f"An internal error occurred. Request ID: {request_id}")
+            return self.error_response(error, request_id)
+
+    def _handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
+        # wire.md's order: method and content type, JSON parse, target, authentication, types,
+        # constraints, business rules.
+        if request.method != "POST":
+            raise UnknownOperationException(
+                f"Method {request.method} is not supported; AWS JSON requests are POSTs.", status=404
+            )
+        content_type = request.headers.get("content-type")
+        if content_type is not None:
+            media_type = content_type.split(";", 1)[0].strip().lower()
+            if media_type not in _JSON_MEDIA_TYPES:
+                raise UnknownOperationException(
+                    f"Content type {media_type or '(empty)'} is not supported; send {JSON_CONTENT_TYPE}.",
+                    status=404,
+                )
+        if len(request.body) > self.max_body_bytes:
+            raise SerializationException(f"The request body is larger than {self.max_body_bytes} bytes.", status=413)
+        body = self._parse_body(request.body)
+        target = request.headers.get("x-amz-target")
+        operation = self.index.operation_for_target(target)
+        if operation is None:
+            if not target:
+                raise UnknownOperationException("Missing X-Amz-Target header.")
+            raise UnknownOperationException(f"Unknown operation {target}.")
+        caller = self.identity.identify(request.headers)
+        params = self.validator.check(operation.input_shape, body)
+        context = RequestContext(
+            operation=operation.name,
+            account_id=caller.account_id,
+            region=caller.region,
+            access_key=caller.access_key,
+            request_id=request_id,
+            headers=request.headers,
+        )
+        result = self.dispatch(context, params)
+        payload = self.serializer.to_json(operation.output_shape, result)
+        return HttpResponse(200, self._headers(request_id), payload)
+
+    @staticmethod
+    def _parse_body(raw: bytes) -> dict[str, Any]:
+        if not raw.strip():
+            return {}  # an empty body means {}
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise SerializationException("The request body is not valid JSON.") from None
+        if not isinstance(body, dict):
+            raise SerializationException("The request body must be a JSON object.")
+        return body
+
+    def _headers(self, request_id: str) -> list[tuple[str, str]]:
+        return [
+            ("content-type", JSON_CONTENT_TYPE),
+            ("x-amzn-requestid", request_id),
+            ("date", self._date.now()),
+        ]
+
+    def error_response(self, error: AwsError, request_id: str | None = None) -> HttpResponse:
+        request_id = request_id or str(uuid.uuid4())
+        headers = self._headers(request_id)
+        headers.append(("x-amzn-errortype", error.code))
+        return HttpResponse(error.status, headers, error_body(self.index.error_namespace, error))

@@ -1,0 +1,27 @@
+"""What a domain operation is handed: who calls, in which scope, on which open transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from openproton.protocol.pipeline import RequestContext
+from openproton.store import Database, Scope
+
+
+@dataclass(slots=True)
+class Call:
+    context: RequestContext
+    database: Database
+    connection: Connection  # the operation's one transaction
+    scope: Scope
+    now_ms: int
+
+    @property
+    def account_id(self) -> str:
+        return self.scope.account_id
+
+    @property
+    def region(self) -> str:
+        return self.scope.region

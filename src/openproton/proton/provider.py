@@ -1,0 +1,65 @@
+"""The thin provider: operation name -> the family that answers it, inside one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from openproton.protocol.errors import NotImplementedException
+from openproton.protocol.pipeline import RequestContext
+from openproton.settings import Settings
+from openproton.store import Database, Scope
+
+from . import account_connections
+from .account_connections import AccountConnections
+from .call import Call
+from .clock import Clock
+from .idempotency import ClientTokens
+from .tagging import Tags
+
+Handler = Callable[[Call, dict[str, Any]], dict[str, Any]]
+
+READ, WRITE = False, True
+
+# Operation -> (family attribute, method, whether it writes). Writers take the write lock up front.
+ROUTES: dict[str, tuple[str, str, bool]] = {
+    "AcceptEnvironmentAccountConnection": ("connections", "accept", WRITE),
+    "CreateEnvironmentAccountConnection": ("connections", "create", WRITE),
+    "DeleteEnvironmentAccountConnection": ("connections", "delete", WRITE),
+    "GetEnvironmentAccountConnection": ("connections", "get", READ),
+    "ListEnvironmentAccountConnections": ("connections", "list", READ),
+    "RejectEnvironmentAccountConnection": ("connections", "reject", WRITE),
+    "UpdateEnvironmentAccountConnection": ("connections", "update", WRITE),
+    "ListTagsForResource": ("tags", "list_tags_for_resource", READ),
+    "TagResource": ("tags", "tag_resource", WRITE),
+    "UntagResource": ("tags", "untag_resource", WRITE),
+}
+
+
+class ProtonProvider:
+    def __init__(self, database: Database, settings: Settings, clock: Clock) -> None:
+        self.database = database
+        self.clock = clock
+        self.tags = Tags()
+        self.connections = AccountConnections(settings, ClientTokens(settings.client_token_ttl_seconds), self.tags)
+        self.tags.register(account_connections.RESOURCE_TYPE, self.connections.check_tagging)
+        self.operations: dict[str, tuple[Handler, bool]] = {
+            name: (getattr(getattr(self, family), method), write) for name, (family, method, write) in ROUTES.items()
+        }
+
+    @staticmethod
+    def operation_names() -> frozenset[str]:
+        return frozenset(ROUTES)
+
+    def dispatch(self, context: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        entry = self.operations.get(context.operation)
+        if entry is None:
+            # [decided] W-2
+            raise NotImplementedException(
+                f"OpenProton does not implement {context.operation} yet; see `openproton coverage`."
+            )
+        handler, write = entry
+        scope = Scope(context.account_id, context.region)
+        with self.database.transaction(write=write) as connection:
+            call = Call(context, self.database, connection, scope, self.clock.now_ms())
+            return handler(call, params)

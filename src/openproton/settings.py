@@ -1,0 +1,110 @@
+"""One settings object, read once at start from CLI flags and OPENPROTON_* variables.
+
+Nothing else in OpenProton reads the environment for configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .decided import DEFAULT_MAX_BODY_BYTES
+
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_PORT = 4575
+
+
+class SettingsError(ValueError):
+    """A setting has a value OpenProton cannot use; the message names the setting."""
+
+
+def default_database_url() -> str:
+    """A SQLite file in the per-user data directory (XDG_DATA_HOME, else ~/.local/share)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return f"sqlite:///{Path(base) / 'openproton' / 'openproton.sqlite3'}"
+
+
+def _int(name: str, text: str, *, minimum: int = 0) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {text!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _bool(name: str, text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {text!r}")
+
+
+def parse_key_accounts(name: str, text: str) -> dict[str, str]:
+    """`KEY=ACCOUNT,KEY=ACCOUNT` into a map, checking that each account is 12 digits."""
+    mapping: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, eq, account = item.partition("=")
+        if not eq or not key or not (len(account) == 12 and account.isdigit()):
+            raise SettingsError(f"{name} takes KEY=ACCOUNT pairs with 12-digit accounts, not {item!r}")
+        mapping[key] = account
+    return mapping
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    # None: the per-user SQLite file (server mode). "sqlite://" is an in-memory database.
+    database_url: str | None = None
+    default_account: str = DEFAULT_ACCOUNT
+    access_key_accounts: Mapping[str, str] = field(default_factory=dict)
+    # [doc] 5 environment account connections per environment account and region, adjustable.
+    connection_quota: int = 5
+    # [doc] client tokens are remembered for 8 hours.
+    client_token_ttl_seconds: int = 8 * 3600
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # POST /_openproton/reset; turn it off for shared deployments.
+    reset_enabled: bool = True
+    log_level: str = "info"
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or default_database_url()
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        if "OPENPROTON_HOST" in env:
+            values["host"] = env["OPENPROTON_HOST"]
+        if "OPENPROTON_PORT" in env:
+            values["port"] = _int("OPENPROTON_PORT", env["OPENPROTON_PORT"])
+        if "OPENPROTON_DATABASE" in env:
+            values["database_url"] = env["OPENPROTON_DATABASE"]
+        if "OPENPROTON_DEFAULT_ACCOUNT" in env:
+            account = env["OPENPROTON_DEFAULT_ACCOUNT"]
+            if not (len(account) == 12 and account.isdigit()):
+                raise SettingsError(f"OPENPROTON_DEFAULT_ACCOUNT must be 12 digits, not {account!r}")
+            values["default_account"] = account
+        if "OPENPROTON_ACCESS_KEY_ACCOUNTS" in env:
+            values["access_key_accounts"] = parse_key_accounts(
+                "OPENPROTON_ACCESS_KEY_ACCOUNTS", env["OPENPROTON_ACCESS_KEY_ACCOUNTS"]
+            )
+        if "OPENPROTON_CONNECTION_QUOTA" in env:
+            values["connection_quota"] = _int("OPENPROTON_CONNECTION_QUOTA", env["OPENPROTON_CONNECTION_QUOTA"])
+        if "OPENPROTON_MAX_BODY_BYTES" in env:
+            values["max_body_bytes"] = _int("OPENPROTON_MAX_BODY_BYTES", env["OPENPROTON_MAX_BODY_BYTES"], minimum=1)
+        if "OPENPROTON_RESET_ENABLED" in env:
+            values["reset_enabled"] = _bool("OPENPROTON_RESET_ENABLED", env["OPENPROTON_RESET_ENABLED"])
+        if "OPENPROTON_LOG_LEVEL" in env:
+            values["log_level"] = env["OPENPROTON_LOG_LEVEL"].lower()
+        return cls(**values)

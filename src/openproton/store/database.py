@@ -1,0 +1,129 @@
+"""Engines, connection settings, transactions and migrations for both backends."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.pool import StaticPool
+
+from .tables import metadata
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Every read and write names the account and region it acts for."""
+
+    account_id: str
+    region: str
+
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _configure_sqlite(engine: Engine, *, file_backed: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # We issue BEGIN ourselves (below); pysqlite's own transaction handling would defer it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if file_backed:
+            # WAL: readers never block the writer. synchronous=FULL: a commit is on disk before we answer.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+        # A busy database waits for its lock instead of failing.
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A writing transaction takes the write lock up front, so read-then-write rules (quotas, client
+        # tokens, status changes) cannot interleave with another writer.
+        write = connection.get_execution_options().get("openproton_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file behind a sqlite URL, or None for an in-memory database."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("://", 1)[1].lstrip("/") if "://" in url else ""
+    if url.startswith("sqlite:////"):
+        path = "/" + path
+    return path or None
+
+
+class Database:
+    """One database: an engine, its transactions and its migrations."""
+
+    def __init__(self, engine: Engine, *, serialize: bool = False) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        # An in-memory SQLite database is one shared connection: calls from several threads take turns.
+        self._lock = threading.Lock() if serialize else None
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        if url.startswith("sqlite"):
+            path = sqlite_path(url)
+            if path is None:
+                raise ValueError("use Database.in_memory() for an in-memory SQLite database")
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+            _configure_sqlite(engine, file_backed=True)
+            return cls(engine)
+        if url.startswith(("postgresql://", "postgres://")):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        engine = create_engine(url, pool_pre_ping=True)
+        return cls(engine)
+
+    @classmethod
+    def in_memory(cls, connection: sqlite3.Connection | None = None) -> Database:
+        raw = connection or sqlite3.connect(":memory:", check_same_thread=False)
+        engine = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool)
+        _configure_sqlite(engine, file_backed=False)
+        return cls(engine, serialize=True)
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Connection]:
+        """One operation, one transaction: committed on success, rolled back on any error."""
+        with self._lock or nullcontext(), self.engine.connect() as connection:
+            if write:
+                connection = connection.execution_options(openproton_write=True)
+            with connection.begin():
+                yield connection
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def lock(self, connection: Connection, key: str) -> None:
+        """Serialize writers that share `key` for the rest of the transaction.
+
+        SQLite's BEGIN IMMEDIATE already admits one writer at a time; PostgreSQL takes a transaction-scoped
+        advisory lock on the key.
+        """
+        if self.dialect == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+    def reset(self) -> None:
+        """Delete every row of every table, keeping the schema."""
+        with self.transaction(write=True) as connection:
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(table.delete())
+
+    def dispose(self) -> None:
+        self.engine.dispose()

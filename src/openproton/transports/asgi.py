@@ -1,0 +1,83 @@
+"""Server mode: a plain ASGI application around the pipeline (no framework on the hot path)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from openproton.protocol.errors import SerializationException
+from openproton.protocol.pipeline import HttpRequest, HttpResponse
+from openproton.service import OpenProton
+
+from . import admin
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class AsgiApp:
+    def __init__(self, service: OpenProton) -> None:
+        self.service = service
+        self.max_body = service.settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        if path.startswith(admin.PREFIX):
+            status, body = admin.handle(
+                self.service, scope["method"], path, scope.get("query_string", b"").decode("latin-1")
+            )
+            await self._send(send, HttpResponse(status, [("content-type", "application/json")], body))
+            return
+        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
+        try:
+            body = await self._read_body(receive, headers)
+        except _TooLarge:
+            error = SerializationException(f"The request body is larger than {self.max_body} bytes.", status=413)
+            await self._send(send, self.service.pipeline.error_response(error))
+            return
+        response = self.service.handle(HttpRequest(scope["method"], path, headers, body))
+        await self._send(send, response)
+
+    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            raise _TooLarge
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise _TooLarge  # stop reading: the limit protects memory, not just the parser
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    @staticmethod
+    async def _send(send: Send, response: HttpResponse) -> None:
+        headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.headers]
+        headers.append((b"content-length", str(len(response.body)).encode("ascii")))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+    @staticmethod
+    async def _lifespan(receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return

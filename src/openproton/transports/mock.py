@@ -1,0 +1,153 @@
+"""`mock_proton()`: fresh, isolated, in-memory Proton for one test, through the real wire format.
+
+    with mock_proton() as proton:
+        client = boto3.client("proton", region_name="us-east-1")
+        client.create_environment_account_connection(...)
+
+Each use gets its own in-memory SQLite database, copied from a template migrated once per process, so a
+test pays for a page copy rather than for migrations.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from openproton.protocol.pipeline import HttpRequest, HttpResponse
+from openproton.proton.clock import Clock
+from openproton.proton.events import read_events
+from openproton.service import OpenProton
+from openproton.settings import Settings
+from openproton.store import Database
+
+from .botocore_hook import INTERCEPTOR, register_on_session
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Signing needs some credentials; requests never leave the process, so fake ones are safe. Real ones in the
+# environment are left alone (a 12-digit key still chooses the account).
+_FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+_template: sqlite3.Connection | None = None
+_template_lock = threading.Lock()
+
+
+def _fresh_database() -> Database:
+    global _template
+    with _template_lock:
+        if _template is None:
+            raw = sqlite3.connect(":memory:", check_same_thread=False)
+            Database.in_memory(raw).migrate()
+            _template = raw
+        copy = sqlite3.connect(":memory:", check_same_thread=False)
+        _template.backup(copy)
+    return Database.in_memory(copy)
+
+
+class ProtonMock:
+    """A started mock answers every Proton request made by botocore in this process."""
+
+    def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
+        self._settings = settings or Settings(database_url="sqlite://")
+        self._clock = clock
+        self.service: OpenProton | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def start(self) -> ProtonMock:
+        if self.service is not None:
+            raise RuntimeError("this mock_proton is already started")
+        self.service = OpenProton(self._settings, _fresh_database(), self._clock)
+        self._saved_env = {}
+        if "AWS_ACCESS_KEY_ID" not in os.environ and "AWS_PROFILE" not in os.environ:
+            for name, value in _FAKE_CREDENTIALS.items():
+                self._saved_env[name] = os.environ.get(name)
+                os.environ[name] = value
+        _attach_default_session()
+        INTERCEPTOR.push(self)
+        return self
+
+    def stop(self) -> None:
+        if self.service is None:
+            return
+        INTERCEPTOR.remove(self)
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self.service.database.dispose()
+        self.service = None
+
+    def __enter__(self) -> ProtonMock:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def __call__(self, func: F) -> F:
+        """As a decorator: every call of `func` runs inside its own fresh mock."""
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                with ProtonMock(self._settings, self._clock):
+                    return await func(*args, **kwargs)
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with ProtonMock(self._settings, self._clock):
+                return func(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    # -- what the transport and tests use -----------------------------------------------------------
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        if self.service is None:
+            raise RuntimeError("mock_proton is not started")
+        return self.service.handle(request)
+
+    def events(self, after_seq: int = 0) -> list[dict[str, Any]]:
+        """Status-change events of environment account connections, oldest first."""
+        if self.service is None:
+            raise RuntimeError("mock_proton is not started")
+        return read_events(self.service.database, after_seq=after_seq)
+
+    def reset(self) -> None:
+        if self.service is not None:
+            self.service.database.reset()
+
+
+def _attach_default_session() -> None:
+    """boto3's default session may predate our import; give it the handler too."""
+    import sys
+
+    boto3 = sys.modules.get("boto3")
+    session = getattr(boto3, "DEFAULT_SESSION", None) if boto3 is not None else None
+    if session is not None:
+        register_on_session(session._session)
+
+
+@overload
+def mock_proton(func: F, /) -> F: ...
+@overload
+def mock_proton(*, settings: Settings | None = None, clock: Clock | None = None) -> ProtonMock: ...
+
+
+def mock_proton(
+    func: Callable[..., Any] | None = None, /, *, settings: Settings | None = None, clock: Clock | None = None
+) -> Any:
+    """A context manager, decorator (`@mock_proton` or `@mock_proton()`) or handle with start()/stop()."""
+    mock = ProtonMock(settings, clock)
+    if func is not None:
+        return mock(func)
+    return mock
