@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from openproton._version import __version__
 from openproton.settings import DEFAULT_PORT, Settings, SettingsError
@@ -24,7 +25,9 @@ def _describe_database(url: str) -> str:
 
     if url.startswith("sqlite"):
         path = sqlite_path(url)
-        return f"SQLite file {path}" if path else "SQLite in memory (state is lost when the server stops)"
+        if path is None:
+            return "SQLite in memory (state is lost when the server stops)"
+        return f"SQLite file {Path(path).resolve()}"
     return url.split("@")[-1] if "@" in url else url
 
 

@@ -115,19 +115,8 @@ class Pipeline:
     def _handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
         # wire.md's order: method and content type, JSON parse, target, authentication, types,
         # constraints, business rules.
-        if request.method != "POST":
-            raise UnknownOperationException(
-                f"Method {request.method} is not supported; AWS JSON requests are POSTs.", status=404
-            )
-        content_type = request.headers.get("content-type")
-        if content_type is not None:
-            media_type = content_type.split(";", 1)[0].strip().lower()
-            if media_type not in _JSON_MEDIA_TYPES:
-                raise UnknownOperationException(
-                    f"Content type {media_type or '(empty)'} is not supported; send {JSON_CONTENT_TYPE}.",
-                    status=404,
-                )
-        if len(request.body) > self.max_body_bytes:
+        self.check_envelope(request.method, request.headers)
+        if len(request.body) > self.max_body_bytes:  # [decided] W-4
             raise SerializationException(f"The request body is larger than {self.max_body_bytes} bytes.", status=413)
         body = self._parse_body(request.body)
         target = request.headers.get("x-amz-target")
@@ -149,6 +138,22 @@ class Pipeline:
         result = self.dispatch(context, params)
         payload = self.serializer.to_json(operation.output_shape, result)
         return HttpResponse(200, self._headers(request_id), payload)
+
+    @staticmethod
+    def check_envelope(method: str, headers: Mapping[str, str]) -> None:
+        """The first of wire.md's checks, which need no body: the method and the content type."""
+        if method != "POST":
+            raise UnknownOperationException(
+                f"Method {method} is not supported; AWS JSON requests are POSTs.", status=404
+            )
+        content_type = headers.get("content-type")
+        if content_type is not None:  # [decided] W-6: a missing Content-Type is read as JSON
+            media_type = content_type.split(";", 1)[0].strip().lower()
+            if media_type not in _JSON_MEDIA_TYPES:
+                raise UnknownOperationException(
+                    f"Content type {media_type or '(empty)'} is not supported; send {JSON_CONTENT_TYPE}.",
+                    status=404,
+                )
 
     @staticmethod
     def _parse_body(raw: bytes) -> dict[str, Any]:

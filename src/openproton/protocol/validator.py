@@ -39,6 +39,7 @@ def _json_type(value: Any) -> str:
 
 
 def _type_error(path: str, expected: str, value: Any) -> SerializationException:
+    # [decided] W-7: a wrong JSON type is a SerializationException that says what was expected where.
     where = f"'{path}'" if path else "the request body"
     return SerializationException(f"Expected {expected} at {where} but found {_json_type(value)}.")
 

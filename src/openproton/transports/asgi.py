@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from openproton.protocol.errors import SerializationException
+from openproton.protocol.errors import AwsError, SerializationException
 from openproton.protocol.pipeline import HttpRequest, HttpResponse
 from openproton.service import OpenProton
 
@@ -43,8 +43,16 @@ class AsgiApp:
         try:
             body = await self._read_body(receive, headers)
         except _TooLarge:
-            error = SerializationException(f"The request body is larger than {self.max_body} bytes.", status=413)
-            await self._send(send, self.service.pipeline.error_response(error))
+            # The method and content type are checked before the body in wire.md's order, so an oversized
+            # body on a wrong method still gets the wrong-method answer, as in-process.
+            pipeline = self.service.pipeline
+            try:
+                pipeline.check_envelope(scope["method"], headers)
+            except AwsError as error:
+                await self._send(send, pipeline.error_response(error))
+                return
+            too_large = SerializationException(f"The request body is larger than {self.max_body} bytes.", status=413)
+            await self._send(send, pipeline.error_response(too_large))
             return
         response = self.service.handle(HttpRequest(scope["method"], path, headers, body))
         await self._send(send, response)

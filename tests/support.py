@@ -1,0 +1,251 @@
+"""The test harness: one set of behaviour tests, run in-process and against a real `openproton serve`.
+
+A `World` hands out boto3 clients for any account and region, reads the event log, and can send raw
+HTTP. The in-process world wraps `mock_proton()`; the server world talks to a subprocess over TCP.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import orjson
+from botocore.config import Config
+
+from openproton.protocol.pipeline import HttpRequest
+
+ENV_ACCOUNT = "111111111111"
+MGMT_ACCOUNT = "222222222222"
+OTHER_ACCOUNT = "333333333333"
+REGION = "us-east-1"
+ROLE = f"arn:aws:iam::{ENV_ACCOUNT}:role/proton-environment"
+TARGET_PREFIX = "AwsProton20200720."
+
+_CLIENTS: dict[tuple[str | None, str, str, bool], Any] = {}
+
+
+def make_client(endpoint: str | None, account: str, region: str, *, validate: bool = True) -> Any:
+    key = (endpoint, account, region, validate)
+    client = _CLIENTS.get(key)
+    if client is None:
+        client = boto3.session.Session().client(
+            "proton",
+            region_name=region,
+            endpoint_url=endpoint,
+            aws_access_key_id=account,
+            aws_secret_access_key="secret",
+            config=Config(parameter_validation=validate, retries={"mode": "standard", "max_attempts": 3}),
+        )
+        _CLIENTS[key] = client
+    return client
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    def json(self) -> Any:
+        return orjson.loads(self.body)
+
+
+def signed_headers(target: str | None, account: str = ENV_ACCOUNT, region: str = REGION) -> dict[str, str]:
+    """The headers a SigV4 client sends, with a plausible (unchecked in default mode) Authorization."""
+    headers = {
+        "content-type": "application/x-amz-json-1.0",
+        "authorization": (
+            f"AWS4-HMAC-SHA256 Credential={account}/20261125/{region}/proton/aws4_request, "
+            "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" + "0" * 64
+        ),
+        "x-amz-date": "20261125T000000Z",
+    }
+    if target is not None:
+        headers["x-amz-target"] = target
+    return headers
+
+
+class World:
+    """What a behaviour test needs, whichever mode runs it."""
+
+    mode: str
+
+    def client(self, account: str = ENV_ACCOUNT, region: str = REGION, *, validate: bool = True) -> Any:
+        raise NotImplementedError
+
+    def events(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def raw(
+        self, method: str = "POST", path: str = "/", headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> RawResponse:
+        raise NotImplementedError
+
+    def call(
+        self,
+        operation: str,
+        params: dict[str, Any] | bytes,
+        *,
+        account: str = ENV_ACCOUNT,
+        region: str = REGION,
+        headers: dict[str, str] | None = None,
+    ) -> RawResponse:
+        """A raw JSON call of one operation, bypassing every client-side check."""
+        body = params if isinstance(params, bytes) else orjson.dumps(params)
+        all_headers = signed_headers(TARGET_PREFIX + operation, account, region)
+        all_headers.update(headers or {})
+        return self.raw("POST", "/", all_headers, body)
+
+
+class InProcessWorld(World):
+    mode = "in-process"
+
+    def __init__(self, mock: Any) -> None:
+        self.mock = mock
+
+    def client(self, account: str = ENV_ACCOUNT, region: str = REGION, *, validate: bool = True) -> Any:
+        return make_client(None, account, region, validate=validate)
+
+    def events(self) -> list[dict[str, Any]]:
+        return self.mock.events()
+
+    def raw(
+        self, method: str = "POST", path: str = "/", headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> RawResponse:
+        lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        response = self.mock.handle(HttpRequest(method, path, lowered, body))
+        return RawResponse(response.status, {k.lower(): v for k, v in response.headers}, response.body)
+
+
+class ServerWorld(World):
+    mode = "server"
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.server = server
+
+    def client(self, account: str = ENV_ACCOUNT, region: str = REGION, *, validate: bool = True) -> Any:
+        return make_client(self.server.endpoint, account, region, validate=validate)
+
+    def events(self) -> list[dict[str, Any]]:
+        return self.raw("GET", "/_openproton/events").json()["events"]
+
+    def raw(
+        self, method: str = "POST", path: str = "/", headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> RawResponse:
+        return self.server.request(method, path, headers or {}, body)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def openproton_command() -> list[str]:
+    script = Path(sys.executable).with_name("openproton")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "openproton.cli"]
+
+
+class ServerProcess:
+    """A real `openproton serve` subprocess on a free port, on its own SQLite file unless told otherwise."""
+
+    def __init__(self, *extra: str, database: str | None = None, env: dict[str, str] | None = None) -> None:
+        self.tmp = tempfile.mkdtemp(prefix="openproton-test-")
+        self.port = free_port()
+        self.database = database or f"sqlite:///{self.tmp}/state.sqlite3"
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(self.tmp) / "server.log"
+        command = [*openproton_command(), "serve", "--port", str(self.port), "--database", self.database, *extra]
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            command, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
+        self.wait_healthy()
+
+    def wait_healthy(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"openproton serve exited early:\n{self.output()}")
+            try:
+                if self.request("GET", "/_openproton/health", {}, b"").status == 200:
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"openproton serve was not healthy within {timeout}s:\n{self.output()}")
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def request(self, method: str, path: str, headers: dict[str, str], body: bytes) -> RawResponse:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return RawResponse(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def create_connection(
+    world: World,
+    *,
+    account: str = ENV_ACCOUNT,
+    management: str = MGMT_ACCOUNT,
+    name: str = "dev",
+    region: str = REGION,
+    **members: Any,
+) -> dict[str, Any]:
+    """Create a connection as `account` (with a roleArn unless one is given) and return it."""
+    if "roleArn" not in members and "codebuildRoleArn" not in members:
+        members["roleArn"] = f"arn:aws:iam::{account}:role/proton-environment"
+    response = world.client(account, region).create_environment_account_connection(
+        environmentName=name, managementAccountId=management, **members
+    )
+    return response["environmentAccountConnection"]
+
+
+def error_of(excinfo: Any) -> tuple[str, str, int]:
+    """(code, message, HTTP status) of a botocore ClientError."""
+    response = excinfo.value.response
+    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def create_connection_raw(
+    world: World, *, account: str, management: str = MGMT_ACCOUNT, name: str = "dev", region: str = REGION
+) -> dict[str, Any]:
+    """Create through a raw request: many accounts without a boto3 client (and its start-up) for each."""
+    response = world.call(
+        "CreateEnvironmentAccountConnection",
+        {
+            "environmentName": name,
+            "managementAccountId": management,
+            "roleArn": f"arn:aws:iam::{account}:role/proton-environment",
+        },
+        account=account,
+        region=region,
+    )
+    assert response.status == 200, response.body
+    return response.json()["environmentAccountConnection"]
