@@ -157,8 +157,8 @@ class AccountConnections:
         query = paging.query_key(
             "ListEnvironmentAccountConnections", call.account_id, call.region, side, environment_name, statuses
         )
-        position = paging.decode(params.get("nextToken"), query)
-        after = (int(position[0]), str(position[1])) if position else None
+        position = paging.decode(params.get("nextToken"), query, (int, str))
+        after = (position[0], position[1]) if position else None
         limit = paging.page_size(params)
         # [decided] E-12: requestedAt, then id. One row more than the page tells whether another follows.
         rows = store.page(

@@ -28,17 +28,37 @@ def encode(query: str, position: list[Any]) -> str:
     return base64.b64encode(orjson.dumps({"q": query, "p": position})).decode("ascii")
 
 
-def decode(token: str | None, query: str) -> list[Any] | None:
-    """The position a token points after, or None for the first page."""
+_INT64 = range(-(2**63), 2**63)
+
+
+def _fits(value: Any, kind: type) -> bool:
+    if kind is int:
+        return type(value) is int and value in _INT64
+    return type(value) is kind
+
+
+def decode(token: str | None, query: str, kinds: tuple[type, ...]) -> list[Any] | None:
+    """The position a token points after, or None for the first page.
+
+    Tokens are not signed, so a client can edit one: the position must have exactly the expected kinds
+    (`kinds`, one per key column) or the token is refused like any other invalid one.
+    """
     if token is None:
         return None
     try:
         data = orjson.loads(base64.b64decode(token, validate=True))
     except (binascii.Error, ValueError, orjson.JSONDecodeError):
         raise ValidationException(INVALID_TOKEN_MESSAGE) from None
-    if not isinstance(data, dict) or data.get("q") != query or not isinstance(data.get("p"), list):
+    position = data.get("p") if isinstance(data, dict) else None
+    if (
+        not isinstance(data, dict)
+        or data.get("q") != query
+        or not isinstance(position, list)
+        or len(position) != len(kinds)
+        or not all(_fits(value, kind) for value, kind in zip(position, kinds, strict=True))
+    ):
         raise ValidationException(INVALID_TOKEN_MESSAGE)
-    return data["p"]
+    return position
 
 
 def page_size(params: dict[str, Any]) -> int:

@@ -84,7 +84,7 @@ class Tags:
         arn = params["resourceArn"]
         self._authorize(call, arn)
         query = paging.query_key("ListTagsForResource", call.account_id, call.region, arn)
-        position = paging.decode(params.get("nextToken"), query)
+        position = paging.decode(params.get("nextToken"), query, (str,))
         limit = paging.page_size(params)
         # Tags come in key order; the page starts after the last key of the previous page.
         items = list(store.get(call.connection, call.scope, arn).items())
