@@ -249,3 +249,27 @@ def create_connection_raw(
     )
     assert response.status == 200, response.body
     return response.json()["environmentAccountConnection"]
+
+
+POSTGRES_ADMIN_URL = os.environ.get("OPENPROTON_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def postgres_database(name: str) -> str:
+    """A fresh, empty PostgreSQL database for this test worker; returns its URL.
+
+    The tests need the machine's real PostgreSQL (wire.md's shared deployments run on it); .ci/run starts it.
+    """
+    import psycopg
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    database = f"openproton_{worker}_{name}"
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{database}"')
+    except psycopg.OperationalError as error:
+        raise RuntimeError(
+            f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({error}); start it (see .ci/run) or set "
+            "OPENPROTON_TEST_POSTGRES to an admin URL"
+        ) from error
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + database

@@ -26,3 +26,44 @@ def test_migrating_twice_is_harmless() -> None:
     with database.transaction(write=False) as connection:
         version = connection.exec_driver_sql("select version_num from alembic_version").scalar_one()
     assert version == "0001"
+
+
+def test_sqlite_readers_do_not_block_the_writer_and_a_busy_database_waits(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    import orjson
+
+    from support import TARGET_PREFIX, ServerProcess, signed_headers
+
+    path = tmp_path / "busy.sqlite3"
+    server = ServerProcess(database=f"sqlite:///{path}")
+    body = orjson.dumps(
+        {"environmentName": "dev", "managementAccountId": "222222222222", "roleArn": "arn:aws:iam::111111111111:role/p"}
+    )
+    headers = signed_headers(TARGET_PREFIX + "CreateEnvironmentAccountConnection", "111111111111")
+    try:
+        outside = sqlite3.connect(path, isolation_level=None)
+        assert outside.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        # A long read transaction elsewhere: in WAL mode the server still writes.
+        outside.execute("BEGIN")
+        outside.execute("SELECT count(*) FROM environment_account_connections").fetchone()
+        assert server.request("POST", "/", headers, body).status == 200
+        outside.execute("COMMIT")
+
+        # Another writer holds the lock: the server's write waits for it instead of failing.
+        outside.execute("BEGIN IMMEDIATE")
+        result: list[int] = []
+        writer = threading.Thread(
+            target=lambda: result.append(
+                server.request("POST", "/", headers, body.replace(b'"dev"', b'"staging"')).status
+            )
+        )
+        writer.start()
+        writer.join(1.0)
+        assert writer.is_alive(), "the write must wait while another writer holds the lock"
+        outside.execute("COMMIT")
+        writer.join(30)
+        assert result == [200]
+        outside.close()
+    finally:
+        server.stop()

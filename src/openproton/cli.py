@@ -52,24 +52,38 @@ OpenProton {__version__}
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
-    from openproton.server import create_app
+    from openproton.server import create_app, open_database
 
     settings = _settings(args)
-    app = create_app(settings)  # migrates before the port opens, so the first health check finds it ready
-    print(_banner(settings), flush=True)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=args.access_log,
+    workers = args.workers
+    if workers < 1:
+        raise SettingsError(f"--workers must be at least 1, not {workers}")
+    if workers > 1 and settings.resolved_database_url() == "sqlite://":
+        raise SettingsError("--workers needs a shared database: an in-memory SQLite database lives in one process")
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": args.access_log,
         # The pipeline writes its own Date header (in-process mode needs one too).
-        date_header=False,
-        server_header=False,
-        lifespan="on",
-    )
+        "date_header": False,
+        "server_header": False,
+        "lifespan": "on",
+    }
+    if workers == 1:
+        app = create_app(settings)  # migrates before the port opens, so the first health check finds it ready
+        print(_banner(settings), flush=True)
+        uvicorn.run(app, **options)
+        return 0
+    # Worker processes rebuild the settings from the environment; the schema is migrated once, here, first.
+    open_database(settings).migrate()
+    os.environ.update(settings.to_env())
+    print(_banner(settings) + f"  workers: {workers}\n", flush=True)
+    uvicorn.run("openproton.server:app_from_environment", factory=True, workers=workers, **options)
     return 0
 
 
@@ -80,6 +94,48 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     database = open_database(settings)
     database.migrate()
     print(f"Migrated {_describe_database(settings.resolved_database_url())} to the newest schema.")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import orjson
+
+    from openproton.server import open_database
+    from openproton.store.transfer import export_state
+
+    settings = _settings(args)
+    state = export_state(open_database(settings))
+    payload = orjson.dumps(state, option=orjson.OPT_INDENT_2) + b"\n"
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(payload)
+    else:
+        Path(args.output).write_bytes(payload)
+    counts = ", ".join(f"{len(rows)} {name}" for name, rows in state["tables"].items())
+    print(f"Exported {counts} from {_describe_database(settings.resolved_database_url())}.", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    import orjson
+
+    from openproton.server import open_database
+    from openproton.store.transfer import StateImportError, import_state
+
+    settings = _settings(args)
+    try:
+        data = orjson.loads(sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes())
+    except (OSError, orjson.JSONDecodeError) as error:
+        print(f"openproton: cannot read {args.file}: {error}", file=sys.stderr)
+        return 2
+    database = open_database(settings)
+    database.migrate()
+    try:
+        counts = import_state(database, data)
+    except StateImportError as error:
+        print(f"openproton: import refused: {error}", file=sys.stderr)
+        return 2
+    summary = ", ".join(f"{count} {name}" for name, count in counts.items())
+    print(f"Imported {summary} into {_describe_database(settings.resolved_database_url())}.")
     return 0
 
 
@@ -113,11 +169,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the database (default 1)")
     serve.set_defaults(run=cmd_serve)
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema, then exit")
     migrate.add_argument("--database", help="as for serve")
     migrate.set_defaults(run=cmd_migrate)
+
+    export = commands.add_parser("export", help="write every resource, tag, event and client token as JSON")
+    export.add_argument("--database", help="as for serve")
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    export.set_defaults(run=cmd_export)
+
+    load = commands.add_parser("import", help="load an export into an empty database")
+    load.add_argument("file", help="the export file, or - for standard input")
+    load.add_argument("--database", help="as for serve")
+    load.set_defaults(run=cmd_import)
 
     coverage = commands.add_parser("coverage", help="list the model's operations and which are implemented")
     coverage.add_argument("--markdown", action="store_true", help="print the Markdown table (COVERAGE.md)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openproton.proton.clock import Clock
 from openproton.service import OpenProton
-from openproton.settings import Settings
+from openproton.settings import Settings, SettingsError
 from openproton.store import Database
 from openproton.store.database import sqlite_path
 from openproton.transports.asgi import AsgiApp
@@ -14,7 +14,10 @@ def open_database(settings: Settings) -> Database:
     url = settings.resolved_database_url()
     if url.startswith("sqlite") and sqlite_path(url) is None:
         return Database.in_memory()
-    return Database.from_url(url)
+    try:
+        return Database.from_url(url)
+    except ValueError as error:
+        raise SettingsError(f"--database / OPENPROTON_DATABASE: {error}") from error
 
 
 def create_service(settings: Settings | None = None, clock: Clock | None = None) -> OpenProton:

@@ -74,6 +74,20 @@ class Settings:
     reset_enabled: bool = True
     log_level: str = "info"
 
+    def to_env(self) -> dict[str, str]:
+        """The OPENPROTON_* variables that make `from_env` rebuild these settings (for worker processes)."""
+        return {
+            "OPENPROTON_HOST": self.host,
+            "OPENPROTON_PORT": str(self.port),
+            "OPENPROTON_DATABASE": self.resolved_database_url(),
+            "OPENPROTON_DEFAULT_ACCOUNT": self.default_account,
+            "OPENPROTON_ACCESS_KEY_ACCOUNTS": ",".join(f"{k}={v}" for k, v in self.access_key_accounts.items()),
+            "OPENPROTON_CONNECTION_QUOTA": str(self.connection_quota),
+            "OPENPROTON_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "OPENPROTON_RESET_ENABLED": "true" if self.reset_enabled else "false",
+            "OPENPROTON_LOG_LEVEL": self.log_level,
+        }
+
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()
 

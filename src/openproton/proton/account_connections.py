@@ -131,7 +131,9 @@ class AccountConnections:
 
         Anyone who is not a party (another account, another region) learns nothing: not found.
         """
-        row = store.get(call.connection, call.scope, connection_id, include_deleted=include_deleted)
+        row = store.get(
+            call.connection, call.scope, connection_id, include_deleted=include_deleted, for_update=call.write
+        )
         if row is None:
             raise not_found(connection_id)
         found = EnvironmentAccountConnection.from_row(row)

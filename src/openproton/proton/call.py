@@ -17,6 +17,7 @@ class Call:
     connection: Connection  # the operation's one transaction
     scope: Scope
     now_ms: int
+    write: bool  # a writing operation locks what it reads before it changes it
 
     @property
     def account_id(self) -> str:

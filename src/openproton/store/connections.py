@@ -15,8 +15,19 @@ from .tables import environment_account_connections as eac
 Row = Mapping[str, Any]
 
 
-def get(connection: Connection, scope: Scope, connection_id: str, *, include_deleted: bool = False) -> Row | None:
-    """The connection, if it is in the scope's region and the scope's account is one of its parties."""
+def get(
+    connection: Connection,
+    scope: Scope,
+    connection_id: str,
+    *,
+    include_deleted: bool = False,
+    for_update: bool = False,
+) -> Row | None:
+    """The connection, if it is in the scope's region and the scope's account is one of its parties.
+
+    `for_update` locks the row until the transaction ends (PostgreSQL; SQLite's writers are already serial),
+    so accept, reject, update and delete of one connection cannot interleave.
+    """
     query = select(eac).where(
         eac.c.id == connection_id,
         eac.c.region == scope.region,
@@ -24,6 +35,8 @@ def get(connection: Connection, scope: Scope, connection_id: str, *, include_del
     )
     if not include_deleted:
         query = query.where(eac.c.deleted_at.is_(None))
+    if for_update:
+        query = query.with_for_update()
     row = connection.execute(query).first()
     return row._mapping if row is not None else None
 

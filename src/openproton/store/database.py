@@ -80,7 +80,12 @@ class Database:
             return cls(engine)
         if url.startswith(("postgresql://", "postgres://")):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        engine = create_engine(url, pool_pre_ping=True)
+        elif not url.startswith("postgresql+"):
+            raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH, sqlite:// or postgresql://...")
+        try:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
+        except ModuleNotFoundError as error:
+            raise ValueError("PostgreSQL needs psycopg 3: pip install 'openproton[postgres]'") from error
         return cls(engine)
 
     @classmethod
@@ -106,7 +111,10 @@ class Database:
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        # Several replicas may start at once: one migrates, the others wait and then find nothing to do.
+        # (SQLite: the write transaction's BEGIN IMMEDIATE; PostgreSQL: an advisory lock.)
+        with self.transaction(write=True) as connection:
+            self.lock(connection, "openproton:migrations")
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 

@@ -1,0 +1,98 @@
+"""`openproton export` and `openproton import`: state moves between SQLite and PostgreSQL without loss."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from support import ServerProcess, ServerWorld, create_connection, openproton_command, postgres_database
+
+ENV, MGMT = "111111111111", "222222222222"
+
+
+def openproton(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*openproton_command(), *args], capture_output=True, text=True, timeout=120)
+
+
+def export(database: str, path: Path) -> dict[str, Any]:
+    result = openproton("export", "--database", database, "--output", str(path))
+    assert result.returncode == 0, result.stderr
+    return json.loads(path.read_text())
+
+
+def make_state(database: str) -> None:
+    """Connections in every status, tags, a client token and a deleted connection, in two regions."""
+    server = ServerProcess(database=database)
+    try:
+        world = ServerWorld(server)
+        pending = create_connection(world, name="pending", tags=[{"key": "team", "value": "a"}])
+        connected = create_connection(world, name="connected", clientToken="token-1")
+        rejected = create_connection(world, name="rejected", region="eu-west-1")
+        deleted = create_connection(world, name="deleted")
+        world.client(MGMT).accept_environment_account_connection(id=connected["id"])
+        world.client(MGMT, "eu-west-1").reject_environment_account_connection(id=rejected["id"])
+        world.client(ENV).delete_environment_account_connection(id=deleted["id"])
+        world.client(ENV).tag_resource(resourceArn=pending["arn"], tags=[{"key": "tier", "value": "1"}])
+    finally:
+        server.stop()
+
+
+def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(tmp_path: Path) -> None:
+    sqlite_a = f"sqlite:///{tmp_path}/a.sqlite3"
+    postgres = postgres_database("transfer")
+    sqlite_b = f"sqlite:///{tmp_path}/b.sqlite3"
+    make_state(sqlite_a)
+    original = export(sqlite_a, tmp_path / "a.json")
+    assert {name: len(rows) for name, rows in original["tables"].items()} == {
+        "environment_account_connections": 4,
+        "environment_account_connection_events": 7,
+        "resource_tags": 2,
+        "client_tokens": 4,
+    }
+
+    loaded = openproton("import", str(tmp_path / "a.json"), "--database", postgres)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "4 environment_account_connections" in loaded.stdout
+    assert export(postgres, tmp_path / "pg.json") == original
+
+    assert openproton("import", str(tmp_path / "pg.json"), "--database", sqlite_b).returncode == 0
+    assert export(sqlite_b, tmp_path / "b.json") == original
+
+
+def test_an_imported_postgresql_database_serves_and_keeps_counting_events(tmp_path: Path) -> None:
+    source = f"sqlite:///{tmp_path}/a.sqlite3"
+    target = postgres_database("transfer_serve")
+    make_state(source)
+    export(source, tmp_path / "a.json")
+    assert openproton("import", str(tmp_path / "a.json"), "--database", target).returncode == 0
+    server = ServerProcess(database=target)
+    try:
+        world = ServerWorld(server)
+        listed = world.client(MGMT).list_environment_account_connections(requestedBy="MANAGEMENT_ACCOUNT")
+        assert sorted(item["environmentName"] for item in listed["environmentAccountConnections"]) == [
+            "connected",
+            "pending",
+        ]
+        create_connection(world, name="after-import")
+        assert [event["seq"] for event in world.events()] == list(range(1, 9))
+    finally:
+        server.stop()
+
+
+def test_import_into_a_database_with_state_is_refused_and_changes_nothing(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path}/a.sqlite3"
+    make_state(database)
+    before = export(database, tmp_path / "a.json")
+    refused = openproton("import", str(tmp_path / "a.json"), "--database", database)
+    assert refused.returncode == 2
+    assert "import refused: the database is not empty" in refused.stderr
+    assert export(database, tmp_path / "again.json") == before
+
+
+def test_a_file_that_is_not_an_export_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "other.json").write_text('{"hello": "world"}')
+    refused = openproton("import", str(tmp_path / "other.json"), "--database", f"sqlite:///{tmp_path}/x.sqlite3")
+    assert refused.returncode == 2
+    assert 'not an OpenProton export (expected "format": "openproton-state")' in refused.stderr
