@@ -73,6 +73,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "date_header": False,
         "server_header": False,
         "lifespan": "on",
+        # Client addresses from X-Forwarded-For are never used; skip the middleware that would read them.
+        "proxy_headers": False,
     }
     if workers == 1:
         app = create_app(settings)  # migrates before the port opens, so the first health check finds it ready

@@ -48,9 +48,23 @@ class DefaultIdentity:
     def __init__(self, default_account: str, key_accounts: Mapping[str, str] | None = None) -> None:
         self.default_account = default_account
         self.key_accounts = dict(key_accounts or {})
+        self._callers: dict[str, Caller] = {}
 
     def identify(self, headers: Mapping[str, str]) -> Caller:
-        scope = credential_scope(headers.get("authorization"))
+        authorization = headers.get("authorization")
+        # The credential part (key, date, region) repeats across a client's requests; only the signature
+        # changes. Remember the last few callers by it rather than parsing every header.
+        credential = authorization.split(",", 1)[0] if authorization else ""
+        caller = self._callers.get(credential)
+        if caller is None:
+            caller = self._identify(authorization)
+            if len(self._callers) >= 1024:
+                self._callers.clear()
+            self._callers[credential] = caller
+        return caller
+
+    def _identify(self, authorization: str | None) -> Caller:
+        scope = credential_scope(authorization)
         if scope is None:
             return Caller(self.default_account, DEFAULT_REGION, None)
         key = scope.access_key

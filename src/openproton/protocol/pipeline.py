@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from random import getrandbits
 from typing import Any, Protocol
 
 import orjson
@@ -67,6 +67,13 @@ class Identity(Protocol):
 Dispatch = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | None]
 
 
+def new_request_id() -> str:
+    """A random (version 4) UUID string, as AWS's x-amzn-RequestId; uuid.uuid4() costs several times more."""
+    digits = f"{getrandbits(128):032x}"
+    variant = "89ab"[int(digits[16], 16) & 3]
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
+
+
 class _HttpDate:
     """The `Date` header, formatted once a second rather than once a request."""
 
@@ -102,7 +109,7 @@ class Pipeline:
         self._date = _HttpDate()
 
     def handle(self, request: HttpRequest) -> HttpResponse:
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         try:
             return self._handle(request, request_id)
         except AwsError as error:
@@ -147,7 +154,8 @@ class Pipeline:
                 f"Method {method} is not supported; AWS JSON requests are POSTs.", status=404
             )
         content_type = headers.get("content-type")
-        if content_type is not None:  # [decided] W-6: a missing Content-Type is read as JSON
+        # [decided] W-6: a missing Content-Type is read as JSON. The common exact value skips the parsing.
+        if content_type is not None and content_type != JSON_CONTENT_TYPE:
             media_type = content_type.split(";", 1)[0].strip().lower()
             if media_type not in _JSON_MEDIA_TYPES:
                 raise UnknownOperationException(
@@ -175,7 +183,7 @@ class Pipeline:
         ]
 
     def error_response(self, error: AwsError, request_id: str | None = None) -> HttpResponse:
-        request_id = request_id or str(uuid.uuid4())
+        request_id = request_id or new_request_id()
         headers = self._headers(request_id)
         headers.append(("x-amzn-errortype", error.code))
         return HttpResponse(error.status, headers, error_body(self.index.error_namespace, error))

@@ -18,12 +18,23 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
 
 
+class Millis(int):
+    """A timestamp as integer epoch milliseconds: serialized without a datetime in between."""
+
+    __slots__ = ()
+
+
 def epoch_seconds(value: datetime | float | int) -> float | int:
     """Timestamps go out as JSON numbers of epoch seconds, truncated to milliseconds (wire.md).
 
     Datetimes are converted with integer arithmetic, so no float rounding can move a millisecond.
     """
-    millis = (value - _EPOCH) // _MILLISECOND if isinstance(value, datetime) else int(value * 1000)
+    if type(value) is Millis:
+        millis = int(value)
+    elif isinstance(value, datetime):
+        millis = (value - _EPOCH) // _MILLISECOND
+    else:
+        millis = int(value * 1000)
     return millis // 1000 if millis % 1000 == 0 else millis / 1000
 
 

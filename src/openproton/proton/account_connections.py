@@ -13,12 +13,12 @@ from enum import Enum
 from typing import Any
 
 from openproton import decided
+from openproton.protocol.serializer import Millis
 from openproton.settings import Settings
 from openproton.store import connections as store
 
 from . import arns, paging
 from .call import Call
-from .clock import to_datetime
 from .errors import (
     AccessDeniedException,
     ConflictException,
@@ -81,9 +81,9 @@ class EnvironmentAccountConnection:
             "environmentAccountId": self.environment_account_id,
             "environmentName": self.environment_name,
             "id": self.id,
-            "lastModifiedAt": to_datetime(self.last_modified_at),
+            "lastModifiedAt": Millis(self.last_modified_at),
             "managementAccountId": self.management_account_id,
-            "requestedAt": to_datetime(self.requested_at),
+            "requestedAt": Millis(self.requested_at),
             "roleArn": self.role_arn,
             "status": self.status,
         }
@@ -131,9 +131,7 @@ class AccountConnections:
 
         Anyone who is not a party (another account, another region) learns nothing: not found.
         """
-        row = store.get(
-            call.connection, call.scope, connection_id, include_deleted=include_deleted, for_update=call.write
-        )
+        row = store.get(call.tx, call.scope, connection_id, include_deleted=include_deleted, for_update=call.write)
         if row is None:
             raise not_found(connection_id)
         found = EnvironmentAccountConnection.from_row(row)
@@ -164,7 +162,7 @@ class AccountConnections:
         limit = paging.page_size(params)
         # [decided] E-12: requestedAt, then id. One row more than the page tells whether another follows.
         rows = store.page(
-            call.connection,
+            call.tx,
             call.scope,
             side=side,
             environment_name=environment_name,
@@ -198,16 +196,16 @@ class AccountConnections:
         new_tags = self.tags.check_new(params.get("tags") or [])
 
         # Quota, the one-live-connection rule and the client token all read before they write.
-        call.database.lock(call.connection, f"eac:{call.region}:{call.account_id}")
+        call.database.lock(call.tx, f"eac:{call.region}:{call.account_id}")
         replayed = self.tokens.replay(call, params)
         if replayed is not None:
-            previous = store.get(call.connection, call.scope, replayed)
+            previous = store.get(call.tx, call.scope, replayed)
             if previous is not None:
                 return {"environmentAccountConnection": EnvironmentAccountConnection.from_row(previous).to_wire()}
             # The connection that token made has been deleted since: the retry makes a new one [doc].
 
         live = store.find_open(
-            call.connection,
+            call.tx,
             call.scope,
             management_account_id=management_account_id,
             environment_name=environment_name,
@@ -219,7 +217,7 @@ class AccountConnections:
                 f"Environment account connection {live['id']} for environment {environment_name} and "
                 f"management account {management_account_id} is already {live['status']}."
             )
-        if store.count_live(call.connection, call.scope) >= self.quota:
+        if store.count_live(call.tx, call.scope) >= self.quota:
             raise ServiceQuotaExceededException(
                 f"Account {call.account_id} already has {self.quota} environment account connections in "
                 f"{call.region}, the most it may have."
@@ -238,7 +236,7 @@ class AccountConnections:
             requested_at=call.now_ms,
             last_modified_at=call.now_ms,
         )
-        store.insert(call.connection, asdict(created))
+        store.insert(call.tx, asdict(created))
         self.tags.put(call, created.arn, new_tags)
         self._record(call, created, previous_status=None)
         self.tokens.remember(call, params, created.id)
@@ -274,7 +272,7 @@ class AccountConnections:
         # Deletes are idempotent [doc]: a deleted connection is still found, and answered as it was.
         found = self.load(call, params["id"], party=Party.ENVIRONMENT, include_deleted=True)
         if found.deleted_at is None:
-            store.update(call.connection, found.id, {"deleted_at": call.now_ms})
+            store.update(call.tx, found.id, {"deleted_at": call.now_ms})
             self.tags.drop(call, found.arn)
             self._record(call, found, previous_status=found.status, status=DELETED)
         return {"environmentAccountConnection": found.to_wire()}
@@ -291,7 +289,7 @@ class AccountConnections:
         # [decided] E-13: lastModifiedAt always moves forward.
         moved = max(call.now_ms, found.last_modified_at + decided.LAST_MODIFIED_MIN_STEP_MS)
         changed = replace(found, last_modified_at=moved, **changes)
-        store.update(call.connection, found.id, {"last_modified_at": moved, **changes})
+        store.update(call.tx, found.id, {"last_modified_at": moved, **changes})
         if changed.status != found.status:
             self._record(call, changed, previous_status=found.status)
         return changed
@@ -301,7 +299,7 @@ class AccountConnections:
         call: Call, connection: EnvironmentAccountConnection, *, previous_status: str | None, status: str | None = None
     ) -> None:
         store.record_event(
-            call.connection,
+            call.tx,
             {
                 "occurred_at": call.now_ms,
                 "region": connection.region,

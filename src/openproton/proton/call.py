@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
-
 from openproton.protocol.pipeline import RequestContext
 from openproton.store import Database, Scope
+from openproton.store.sql import Tx
 
 
 @dataclass(slots=True)
 class Call:
     context: RequestContext
     database: Database
-    connection: Connection  # the operation's one transaction
+    tx: Tx  # the operation's one transaction
     scope: Scope
     now_ms: int
     write: bool  # a writing operation locks what it reads before it changes it

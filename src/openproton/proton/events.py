@@ -15,8 +15,8 @@ from .clock import to_datetime
 
 
 def read_events(database: Database, *, after_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
-    with database.transaction(write=False) as connection:
-        rows = store.list_events(connection, after_seq=after_seq, limit=limit)
+    with database.transaction(write=False) as tx:
+        rows = store.list_events(tx, after_seq=after_seq, limit=limit)
     return [
         {
             "seq": row["seq"],

@@ -28,9 +28,7 @@ class ClientTokens:
         token = params.get("clientToken")
         if not token:
             return None
-        entry = tokens.get(
-            call.connection, call.scope, call.context.operation, token, newer_than=call.now_ms - self.ttl_ms
-        )
+        entry = tokens.get(call.tx, call.scope, call.context.operation, token, newer_than=call.now_ms - self.ttl_ms)
         if entry is None:
             return None
         if entry["parameters_digest"] != digest(params):
@@ -43,7 +41,7 @@ class ClientTokens:
         token = params.get("clientToken")
         if token:
             tokens.put(
-                call.connection,
+                call.tx,
                 call.scope,
                 call.context.operation,
                 token,

@@ -60,6 +60,6 @@ class ProtonProvider:
             )
         handler, write = entry
         scope = Scope(context.account_id, context.region)
-        with self.database.transaction(write=write) as connection:
-            call = Call(context, self.database, connection, scope, self.clock.now_ms(), write)
+        with self.database.transaction(write=write) as tx:
+            call = Call(context, self.database, tx, scope, self.clock.now_ms(), write)
             return handler(call, params)

@@ -45,11 +45,11 @@ class Tags:
 
     @staticmethod
     def put(call: Call, resource_arn: str, new: dict[str, str]) -> None:
-        store.put(call.connection, call.scope, resource_arn, new)
+        store.put(call.tx, call.scope, resource_arn, new)
 
     @staticmethod
     def drop(call: Call, resource_arn: str) -> None:
-        store.remove_all(call.connection, call.scope, resource_arn)
+        store.remove_all(call.tx, call.scope, resource_arn)
 
     # -- the operations ------------------------------------------------------------------------------
 
@@ -57,14 +57,14 @@ class Tags:
         arn = params["resourceArn"]
         self._authorize(call, arn)
         new = self.check_new(params["tags"])
-        merged = {**store.get(call.connection, call.scope, arn), **new}
+        merged = {**store.get(call.tx, call.scope, arn), **new}
         if len(merged) > decided.MAX_TAGS_PER_RESOURCE:
             # [decided] E-14
             raise ValidationException(
                 f"A resource can have at most {decided.MAX_TAGS_PER_RESOURCE} tags; this request would leave "
                 f"{arn} with {len(merged)}."
             )
-        store.put(call.connection, call.scope, arn, new)
+        store.put(call.tx, call.scope, arn, new)
         return {}
 
     def untag_resource(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +77,7 @@ class Tags:
             raise ValidationException(
                 f"Tag keys starting with '{decided.RESERVED_TAG_PREFIX}' are reserved for AWS: {', '.join(reserved)}"
             )
-        store.remove(call.connection, call.scope, arn, list(keys))
+        store.remove(call.tx, call.scope, arn, list(keys))
         return {}
 
     def list_tags_for_resource(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +87,7 @@ class Tags:
         position = paging.decode(params.get("nextToken"), query, (str,))
         limit = paging.page_size(params)
         # Tags come in key order; the page starts after the last key of the previous page.
-        items = list(store.get(call.connection, call.scope, arn).items())
+        items = list(store.get(call.tx, call.scope, arn).items())
         if position:
             items = [item for item in items if item[0] > position[0]]
         page = items[:limit]

@@ -6,17 +6,88 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, tuple_
+from sqlalchemy import bindparam, func, or_, select, tuple_
 
 from .database import Scope
+from .sql import Statement, Tx
 from .tables import environment_account_connection_events as events
 from .tables import environment_account_connections as eac
 
 Row = Mapping[str, Any]
 
 
+def _get(*, deleted: bool, locked: bool) -> Statement:
+    def build() -> Any:
+        query = select(eac).where(
+            eac.c.id == bindparam("id"),
+            eac.c.region == bindparam("region"),
+            or_(
+                eac.c.environment_account_id == bindparam("account"),
+                eac.c.management_account_id == bindparam("account"),
+            ),
+        )
+        if not deleted:
+            query = query.where(eac.c.deleted_at.is_(None))
+        return query.with_for_update() if locked else query
+
+    return Statement(build)
+
+
+_GET = {
+    (deleted, locked): _get(deleted=deleted, locked=locked) for deleted in (False, True) for locked in (False, True)
+}
+
+_COUNT_LIVE = Statement(
+    lambda: (
+        select(func.count())
+        .select_from(eac)
+        .where(
+            eac.c.region == bindparam("region"),
+            eac.c.environment_account_id == bindparam("account"),
+            eac.c.deleted_at.is_(None),
+        )
+    )
+)
+
+# The status filter takes three parameters; fewer statuses repeat one (the enum has three values).
+_STATUS_SLOTS = ("status_1", "status_2", "status_3")
+
+_FIND_OPEN = Statement(
+    lambda: (
+        select(eac)
+        .where(
+            eac.c.region == bindparam("region"),
+            eac.c.environment_account_id == bindparam("account"),
+            eac.c.management_account_id == bindparam("management_account_id"),
+            eac.c.environment_name == bindparam("environment_name"),
+            eac.c.status.in_([bindparam(slot) for slot in _STATUS_SLOTS]),
+            eac.c.deleted_at.is_(None),
+        )
+        .limit(1)
+    )
+)
+
+_INSERT = Statement(lambda: eac.insert().values({column.name: bindparam(column.name) for column in eac.c}))
+
+_INSERT_EVENT = Statement(
+    lambda: events.insert().values({column.name: bindparam(column.name) for column in events.c if column.name != "seq"})
+)
+
+_LIST_EVENTS = Statement(
+    lambda: select(events).where(events.c.seq > bindparam("after")).order_by(events.c.seq).limit(bindparam("limit"))
+)
+
+_updates: dict[tuple[str, ...], Statement] = {}
+_pages: dict[tuple[str, bool, bool, bool], Statement] = {}
+
+
+def _statuses(statuses: Sequence[str]) -> dict[str, str]:
+    padded = list(statuses) + [statuses[0]] * (len(_STATUS_SLOTS) - len(statuses))
+    return dict(zip(_STATUS_SLOTS, padded, strict=True))
+
+
 def get(
-    connection: Connection,
+    tx: Tx,
     scope: Scope,
     connection_id: str,
     *,
@@ -28,63 +99,71 @@ def get(
     `for_update` locks the row until the transaction ends (PostgreSQL; SQLite's writers are already serial),
     so accept, reject, update and delete of one connection cannot interleave.
     """
-    query = select(eac).where(
-        eac.c.id == connection_id,
-        eac.c.region == scope.region,
-        or_(eac.c.environment_account_id == scope.account_id, eac.c.management_account_id == scope.account_id),
+    return tx.one(
+        _GET[include_deleted, for_update], {"id": connection_id, "region": scope.region, "account": scope.account_id}
     )
-    if not include_deleted:
-        query = query.where(eac.c.deleted_at.is_(None))
-    if for_update:
-        query = query.with_for_update()
-    row = connection.execute(query).first()
-    return row._mapping if row is not None else None
 
 
-def count_live(connection: Connection, scope: Scope) -> int:
+def count_live(tx: Tx, scope: Scope) -> int:
     """Connections (any status, not deleted) requested by the scope's account in its region."""
-    query = (
-        select(func.count())
-        .select_from(eac)
-        .where(
-            eac.c.region == scope.region,
-            eac.c.environment_account_id == scope.account_id,
-            eac.c.deleted_at.is_(None),
-        )
-    )
-    return int(connection.execute(query).scalar_one())
+    return int(tx.scalar(_COUNT_LIVE, {"region": scope.region, "account": scope.account_id}))
 
 
 def find_open(
-    connection: Connection,
+    tx: Tx,
     scope: Scope,
     *,
     management_account_id: str,
     environment_name: str,
     statuses: Sequence[str],
 ) -> Row | None:
-    query = select(eac).where(
-        eac.c.region == scope.region,
-        eac.c.environment_account_id == scope.account_id,
-        eac.c.management_account_id == management_account_id,
-        eac.c.environment_name == environment_name,
-        eac.c.status.in_(list(statuses)),
-        eac.c.deleted_at.is_(None),
-    )
-    row = connection.execute(query.limit(1)).first()
-    return row._mapping if row is not None else None
+    params = {
+        "region": scope.region,
+        "account": scope.account_id,
+        "management_account_id": management_account_id,
+        "environment_name": environment_name,
+        **_statuses(statuses),
+    }
+    return tx.one(_FIND_OPEN, params)
 
 
-def insert(connection: Connection, values: Mapping[str, Any]) -> None:
-    connection.execute(eac.insert().values(**values))
+def insert(tx: Tx, values: Mapping[str, Any]) -> None:
+    tx.run(_INSERT, values)
 
 
-def update(connection: Connection, connection_id: str, values: Mapping[str, Any]) -> None:
-    connection.execute(eac.update().where(eac.c.id == connection_id).values(**values))
+def update(tx: Tx, connection_id: str, values: Mapping[str, Any]) -> None:
+    columns = tuple(sorted(values))
+    statement = _updates.get(columns)
+    if statement is None:
+        statement = _updates[columns] = Statement(
+            lambda: (
+                eac.update().where(eac.c.id == bindparam("key_id")).values({name: bindparam(name) for name in columns})
+            )
+        )
+    tx.run(statement, {**values, "key_id": connection_id})
+
+
+def _page_statement(side: str, named: bool, filtered: bool, after: bool) -> Statement:
+    def build() -> Any:
+        account = eac.c.environment_account_id if side == "environment" else eac.c.management_account_id
+        query = select(eac).where(
+            eac.c.region == bindparam("region"), account == bindparam("account"), eac.c.deleted_at.is_(None)
+        )
+        if named:
+            query = query.where(eac.c.environment_name == bindparam("environment_name"))
+        if filtered:
+            query = query.where(eac.c.status.in_([bindparam(slot) for slot in _STATUS_SLOTS]))
+        if after:
+            query = query.where(
+                tuple_(eac.c.requested_at, eac.c.id) > tuple_(bindparam("after_at"), bindparam("after_id"))
+            )
+        return query.order_by(eac.c.requested_at, eac.c.id).limit(bindparam("limit"))
+
+    return Statement(build)
 
 
 def page(
-    connection: Connection,
+    tx: Tx,
     scope: Scope,
     *,
     side: str,
@@ -94,23 +173,24 @@ def page(
     limit: int,
 ) -> list[Row]:
     """One page in (requested_at, id) order, after a position; keyset paging costs O(limit)."""
-    account_column = eac.c.environment_account_id if side == "environment" else eac.c.management_account_id
-    conditions = [eac.c.region == scope.region, account_column == scope.account_id, eac.c.deleted_at.is_(None)]
+    key = (side, environment_name is not None, bool(statuses), after is not None)
+    statement = _pages.get(key)
+    if statement is None:
+        statement = _pages[key] = _page_statement(*key)
+    params: dict[str, Any] = {"region": scope.region, "account": scope.account_id, "limit": limit}
     if environment_name is not None:
-        conditions.append(eac.c.environment_name == environment_name)
+        params["environment_name"] = environment_name
     if statuses:
-        conditions.append(eac.c.status.in_(list(statuses)))
+        params.update(_statuses(statuses))
     if after is not None:
-        conditions.append(tuple_(eac.c.requested_at, eac.c.id) > tuple_(*after))
-    query = select(eac).where(and_(*conditions)).order_by(eac.c.requested_at, eac.c.id).limit(limit)
-    return [row._mapping for row in connection.execute(query)]
+        params["after_at"], params["after_id"] = after
+    return tx.all(statement, params)
 
 
-def record_event(connection: Connection, values: Mapping[str, Any]) -> None:
-    connection.execute(events.insert().values(**values))
+def record_event(tx: Tx, values: Mapping[str, Any]) -> None:
+    tx.run(_INSERT_EVENT, values)
 
 
-def list_events(connection: Connection, *, after_seq: int = 0, limit: int = 1000) -> list[Row]:
+def list_events(tx: Tx, *, after_seq: int = 0, limit: int = 1000) -> list[Row]:
     """Status-change events in the order they happened (administrative: across every account)."""
-    query = select(events).where(events.c.seq > after_seq).order_by(events.c.seq).limit(limit)
-    return [row._mapping for row in connection.execute(query)]
+    return tx.all(_LIST_EVENTS, {"after": after_seq, "limit": limit})

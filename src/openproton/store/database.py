@@ -13,7 +13,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.pool import StaticPool
 
+from .sql import Statement, Tx
 from .tables import metadata
+
+_ADVISORY_LOCK = Statement(lambda: text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,11 @@ class Database:
     def __init__(self, engine: Engine, *, serialize: bool = False) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._sqlite = self.dialect == "sqlite"
+        self._local = threading.local()
+        self._opened: list[Any] = []
+        self._opened_lock = threading.Lock()
+        self._memory: sqlite3.Connection | None = None
         # An in-memory SQLite database is one shared connection: calls from several threads take turns.
         self._lock = threading.Lock() if serialize else None
 
@@ -75,7 +83,9 @@ class Database:
             if path is None:
                 raise ValueError("use Database.in_memory() for an in-memory SQLite database")
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+            engine = create_engine(
+                f"sqlite:///{path}", connect_args={"check_same_thread": False}, pool_reset_on_return=None
+            )
             _configure_sqlite(engine, file_backed=True)
             return cls(engine)
         if url.startswith(("postgresql://", "postgres://")):
@@ -83,7 +93,8 @@ class Database:
         elif not url.startswith("postgresql+"):
             raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH, sqlite:// or postgresql://...")
         try:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
+            # Every transaction ends in our own commit or rollback, so the pool need not roll back again.
+            engine = create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4, pool_reset_on_return=None)
         except ModuleNotFoundError as error:
             raise ValueError("PostgreSQL needs psycopg 3: pip install 'openproton[postgres]'") from error
         return cls(engine)
@@ -91,16 +102,38 @@ class Database:
     @classmethod
     def in_memory(cls, connection: sqlite3.Connection | None = None) -> Database:
         raw = connection or sqlite3.connect(":memory:", check_same_thread=False)
-        engine = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool)
+        engine = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool, pool_reset_on_return=None)
         _configure_sqlite(engine, file_backed=False)
-        return cls(engine, serialize=True)
+        database = cls(engine, serialize=True)
+        database._memory = raw
+        raw.isolation_level = None  # as the connect hook does; the hot path does not go through the pool
+        return database
+
+    def transaction(self, *, write: bool) -> _Transaction:
+        """One operation, one transaction: committed on success, rolled back on any error.
+
+        Writers take SQLite's write lock up front (BEGIN IMMEDIATE), so read-then-write rules (quotas, client
+        tokens, status changes) cannot interleave with another writer.
+        """
+        return _Transaction(self, write)
+
+    def _thread_connection(self) -> Any:
+        if self._memory is not None:
+            return self._memory  # one shared in-memory connection; callers take turns (self._lock)
+        raw = getattr(self._local, "raw", None)
+        if raw is None:
+            pooled = self.engine.raw_connection()  # runs the connect-time pragmas
+            raw = self._local.raw = pooled.driver_connection
+            pooled.detach()
+            with self._opened_lock:
+                self._opened.append(raw)
+        return raw
 
     @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[Connection]:
-        """One operation, one transaction: committed on success, rolled back on any error."""
+    def admin_transaction(self) -> Iterator[Connection]:
+        """A writing transaction on an SQLAlchemy connection, for migrations, reset, export and import."""
         with self._lock or nullcontext(), self.engine.connect() as connection:
-            if write:
-                connection = connection.execution_options(openproton_write=True)
+            connection = connection.execution_options(openproton_write=True)
             with connection.begin():
                 yield connection
 
@@ -113,25 +146,73 @@ class Database:
         config.set_main_option("script_location", str(MIGRATIONS))
         # Several replicas may start at once: one migrates, the others wait and then find nothing to do.
         # (SQLite: the write transaction's BEGIN IMMEDIATE; PostgreSQL: an advisory lock.)
-        with self.transaction(write=True) as connection:
-            self.lock(connection, "openproton:migrations")
+        with self.admin_transaction() as connection:
+            if self.dialect == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('openproton:migrations', 0))"))
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
-    def lock(self, connection: Connection, key: str) -> None:
+    def lock(self, tx: Tx, key: str) -> None:
         """Serialize writers that share `key` for the rest of the transaction.
 
         SQLite's BEGIN IMMEDIATE already admits one writer at a time; PostgreSQL takes a transaction-scoped
         advisory lock on the key.
         """
         if self.dialect == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+            tx.scalar(_ADVISORY_LOCK, {"key": key})
 
     def reset(self) -> None:
         """Delete every row of every table, keeping the schema."""
-        with self.transaction(write=True) as connection:
+        with self.admin_transaction() as connection:
             for table in reversed(metadata.sorted_tables):
                 connection.execute(table.delete())
 
     def dispose(self) -> None:
+        with self._opened_lock:
+            for raw in self._opened:
+                raw.close()
+            self._opened.clear()
         self.engine.dispose()
+
+
+class _Transaction:
+    """The context manager behind Database.transaction (a class: it runs on every request)."""
+
+    __slots__ = ("_database", "_pooled", "_raw", "_write")
+
+    def __init__(self, database: Database, write: bool) -> None:
+        self._database = database
+        self._write = write
+        self._pooled: Any = None
+        self._raw: Any = None
+
+    def __enter__(self) -> Tx:
+        database = self._database
+        if database._lock is not None:
+            database._lock.acquire()
+        try:
+            if database._sqlite:
+                # SQLite connections are cheap to keep: one per thread, past the pool's bookkeeping.
+                raw = database._thread_connection()
+                raw.execute("BEGIN IMMEDIATE" if self._write else "BEGIN")
+            else:
+                self._pooled = database.engine.raw_connection()
+                raw = self._pooled.driver_connection
+        except BaseException:
+            if database._lock is not None:
+                database._lock.release()
+            raise
+        self._raw = raw
+        return Tx(raw, database.dialect)
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            if kind is None:
+                self._raw.commit()
+            else:
+                self._raw.rollback()
+        finally:
+            if self._pooled is not None:
+                self._pooled.close()
+            if self._database._lock is not None:
+                self._database._lock.release()

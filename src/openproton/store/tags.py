@@ -4,30 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import bindparam, select
 
 from .database import Scope
+from .sql import Statement, Tx
 from .tables import resource_tags as tags
 
 
-def get(connection: Connection, scope: Scope, resource_arn: str) -> dict[str, str]:
-    query = (
-        select(tags.c.key, tags.c.value)
-        .where(
-            tags.c.resource_arn == resource_arn, tags.c.account_id == scope.account_id, tags.c.region == scope.region
-        )
-        .order_by(tags.c.key)
-    )
-    return {key: value for key, value in connection.execute(query)}
+def _owned() -> list:  # type: ignore[type-arg]
+    return [
+        tags.c.resource_arn == bindparam("arn"),
+        tags.c.account_id == bindparam("account"),
+        tags.c.region == bindparam("region"),
+    ]
 
 
-def put(connection: Connection, scope: Scope, resource_arn: str, new: Mapping[str, str]) -> None:
+_GET = Statement(lambda: select(tags.c.key, tags.c.value).where(*_owned()).order_by(tags.c.key))
+_REMOVE_KEY = Statement(lambda: tags.delete().where(*_owned(), tags.c.key == bindparam("key")))
+_REMOVE_ALL = Statement(lambda: tags.delete().where(*_owned()))
+_INSERT = Statement(lambda: tags.insert().values({column.name: bindparam(column.name) for column in tags.c}))
+
+
+def _scope(scope: Scope, resource_arn: str) -> dict[str, str]:
+    return {"arn": resource_arn, "account": scope.account_id, "region": scope.region}
+
+
+def get(tx: Tx, scope: Scope, resource_arn: str) -> dict[str, str]:
+    return {row["key"]: row["value"] for row in tx.all(_GET, _scope(scope, resource_arn))}
+
+
+def put(tx: Tx, scope: Scope, resource_arn: str, new: Mapping[str, str]) -> None:
     """Set these keys, replacing the values of keys already present."""
     if not new:
         return
-    remove(connection, scope, resource_arn, list(new))
-    connection.execute(
-        tags.insert(),
+    remove(tx, scope, resource_arn, list(new))
+    tx.run_many(
+        _INSERT,
         [
             {
                 "resource_arn": resource_arn,
@@ -41,22 +53,10 @@ def put(connection: Connection, scope: Scope, resource_arn: str, new: Mapping[st
     )
 
 
-def remove(connection: Connection, scope: Scope, resource_arn: str, keys: list[str]) -> None:
-    if not keys:
-        return
-    connection.execute(
-        delete(tags).where(
-            tags.c.resource_arn == resource_arn,
-            tags.c.account_id == scope.account_id,
-            tags.c.region == scope.region,
-            tags.c.key.in_(keys),
-        )
-    )
+def remove(tx: Tx, scope: Scope, resource_arn: str, keys: list[str]) -> None:
+    if keys:
+        tx.run_many(_REMOVE_KEY, [{**_scope(scope, resource_arn), "key": key} for key in keys])
 
 
-def remove_all(connection: Connection, scope: Scope, resource_arn: str) -> None:
-    connection.execute(
-        delete(tags).where(
-            tags.c.resource_arn == resource_arn, tags.c.account_id == scope.account_id, tags.c.region == scope.region
-        )
-    )
+def remove_all(tx: Tx, scope: Scope, resource_arn: str) -> None:
+    tx.run(_REMOVE_ALL, _scope(scope, resource_arn))

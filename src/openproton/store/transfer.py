@@ -27,13 +27,13 @@ def _plain(name: str) -> str:
 
 
 def _schema_version(database: Database) -> str:
-    with database.transaction(write=False) as connection:
+    with database.admin_transaction() as connection:
         return str(connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one())
 
 
 def export_state(database: Database) -> dict[str, Any]:
     tables: dict[str, list[dict[str, Any]]] = {}
-    with database.transaction(write=False) as connection:
+    with database.admin_transaction() as connection:
         for table in metadata.sorted_tables:
             order = list(table.primary_key.columns)
             rows = connection.execute(select(table).order_by(*order))
@@ -55,7 +55,7 @@ def import_state(database: Database, data: Any) -> dict[str, int]:
     if not isinstance(given, dict) or set(given) - known:
         raise StateImportError(f"unknown tables in the export: {sorted(set(given or {}) - known)}")
     counts: dict[str, int] = {}
-    with database.transaction(write=True) as connection:
+    with database.admin_transaction() as connection:
         for table in metadata.sorted_tables:
             if connection.execute(select(func.count()).select_from(table)).scalar_one():
                 raise StateImportError(

@@ -39,7 +39,8 @@ class AsgiApp:
             )
             await self._send(send, HttpResponse(status, [("content-type", "application/json")], body))
             return
-        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
+        # ASGI servers hand over header names in lower case already.
+        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
         try:
             body = await self._read_body(receive, headers)
         except _TooLarge:

@@ -9,6 +9,7 @@ network untouched.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
 import botocore.handlers
@@ -33,6 +34,34 @@ class _Body:
 
     def stream(self, **_kwargs: Any) -> Any:
         yield self._data
+
+
+class _RequestHeaders(Mapping[str, str]):
+    """botocore's headers as the pipeline reads them (lower-case names, str values), looked up on demand:
+    copying every header through email.message's machinery cost more than the rest of the hook."""
+
+    __slots__ = ("_headers",)
+
+    def __init__(self, headers: Any) -> None:
+        self._headers = headers
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        value = self._headers.get(key)
+        if value is None:
+            return default
+        return value.decode("latin-1") if isinstance(value, bytes) else value
+
+    def __getitem__(self, key: str) -> str:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return (key.lower() for key in self._headers)
+
+    def __len__(self) -> int:
+        return len(self._headers)
 
 
 class ProtonInterceptor:
@@ -60,10 +89,7 @@ class ProtonInterceptor:
         if not stack or not event_name.startswith(EVENT_PREFIX):
             return None
         responder = stack[-1]
-        headers = {
-            key.lower(): value.decode("latin-1") if isinstance(value, bytes) else value
-            for key, value in request.headers.items()
-        }
+        headers = _RequestHeaders(request.headers)
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
