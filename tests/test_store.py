@@ -23,7 +23,7 @@ def test_migrating_twice_is_harmless() -> None:
     database = Database.in_memory(sqlite3.connect(":memory:", check_same_thread=False))
     database.migrate()
     database.migrate()
-    with database.transaction(write=False) as connection:
+    with database.admin_transaction() as connection:
         version = connection.exec_driver_sql("select version_num from alembic_version").scalar_one()
     assert version == "0001"
 
@@ -67,3 +67,14 @@ def test_sqlite_readers_do_not_block_the_writer_and_a_busy_database_waits(tmp_pa
         outside.close()
     finally:
         server.stop()
+
+
+def test_the_schema_head_constant_is_alembics_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from openproton.store.database import MIGRATIONS, SCHEMA_HEAD
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.pool import StaticPool
 
 from .sql import Statement, Tx
@@ -28,6 +28,8 @@ class Scope:
 
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The newest migration's revision; tests/test_store.py checks it against Alembic's own head.
+SCHEMA_HEAD = "0001"
 
 
 def _configure_sqlite(engine: Engine, *, file_backed: bool) -> None:
@@ -137,8 +139,18 @@ class Database:
             with connection.begin():
                 yield connection
 
+    def schema_version(self) -> str | None:
+        """The Alembic revision the database is at, or None for an empty database."""
+        with self.admin_transaction() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
     def migrate(self) -> None:
         """Bring the schema to the newest migration."""
+        # A restart of an up-to-date database (the common case) need not load Alembic at all.
+        if self.schema_version() == SCHEMA_HEAD:
+            return
         from alembic import command
         from alembic.config import Config
 

@@ -26,11 +26,6 @@ def _plain(name: str) -> str:
     return str.__str__(name)
 
 
-def _schema_version(database: Database) -> str:
-    with database.admin_transaction() as connection:
-        return str(connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one())
-
-
 def export_state(database: Database) -> dict[str, Any]:
     tables: dict[str, list[dict[str, Any]]] = {}
     with database.admin_transaction() as connection:
@@ -38,7 +33,7 @@ def export_state(database: Database) -> dict[str, Any]:
             order = list(table.primary_key.columns)
             rows = connection.execute(select(table).order_by(*order))
             tables[_plain(table.name)] = [{_plain(key): value for key, value in row._mapping.items()} for row in rows]
-    return {"format": FORMAT, "version": FORMAT_VERSION, "schema": _schema_version(database), "tables": tables}
+    return {"format": FORMAT, "version": FORMAT_VERSION, "schema": database.schema_version(), "tables": tables}
 
 
 def import_state(database: Database, data: Any) -> dict[str, int]:
@@ -47,7 +42,7 @@ def import_state(database: Database, data: Any) -> dict[str, int]:
         raise StateImportError(f'not an OpenProton export (expected "format": "{FORMAT}")')
     if data.get("version") != FORMAT_VERSION:
         raise StateImportError(f"export format version {data.get('version')!r} is not {FORMAT_VERSION}")
-    schema = _schema_version(database)
+    schema = database.schema_version()
     if data.get("schema") != schema:
         raise StateImportError(f"the export is of schema {data.get('schema')!r}; this database is at {schema!r}")
     given = data.get("tables")
