@@ -2,99 +2,52 @@
 
     .venv/bin/python bench/mock_cost.py [--rounds N]
 
+This figure is part of the benchmark suite now (bench/run.py, section 3; the measurement lives in
+bench/inprocess.py); this script prints only it, from one round of N iterations per mock.
+
 "Per test" is what a suite pays for isolation: start a fresh mock, make the test's first call, stop. The
 first call is included because state is created lazily (the first request opens the in-memory database);
-the same call made inside an already-running mock is subtracted.
+the same call made inside an already-running mock is subtracted. Each mock is measured in a worker process of
+its own, so that moto's botocore hook does not tax mock_proton's figure, nor the other way round.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager, suppress
 
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+from common import run_worker
+from servers import moto_available
 
-import boto3
-
-from openproton import mock_proton
-
-try:  # imported before any client exists, so moto's before-send hook is in the default session
-    from moto import mock_aws
-except ImportError:
-    mock_aws = None
-
-MISSING = "00000000-0000-4000-8000-000000000000"
-
-
-def _timed(rounds: int, body: Callable[[], None]) -> list[float]:
-    body()  # warm-up: imports, model loading, compiled checkers
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        body()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
-
-
-def _per_test(rounds: int, mock: Callable[[], AbstractContextManager[object]], call: Callable[[], None]) -> dict:
-    enter_exit = _timed(rounds, lambda: _enter_exit(mock))
-    with_call = _timed(rounds, lambda: _enter_call_exit(mock, call))
-    with mock():
-        call_only = _timed(rounds, call)
-    return {
-        "enter+exit": statistics.median(enter_exit),
-        "enter+first call+exit": statistics.median(with_call),
-        "call alone": statistics.median(call_only),
-        "per-test cost": statistics.median(with_call) - statistics.median(call_only),
-    }
-
-
-def _enter_exit(mock: Callable[[], AbstractContextManager[object]]) -> None:
-    with mock():
-        pass
-
-
-def _enter_call_exit(mock: Callable[[], AbstractContextManager[object]], call: Callable[[], None]) -> None:
-    with mock():
-        call()
+COLUMNS = {
+    "enter_exit_ms": "enter+exit",
+    "enter_call_exit_ms": "enter+first call+exit",
+    "call_ms": "call alone",
+    "per_test_ms": "per-test cost",
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=300, help="iterations whose median is each figure")
     args = parser.parse_args()
 
-    proton = boto3.client("proton", region_name="us-east-1")
+    rows: dict[str, dict[str, float]] = {}
+    for kind, label in (("mock_proton", "mock_proton"), ("mock_aws", "moto mock_aws")):
+        if kind == "mock_aws" and not moto_available():
+            print("moto is not installed: pip install moto")
+            continue
+        result = run_worker(
+            "inprocess.py", [kind, "--per-test-only", "--rounds", "1", "--iterations", str(args.rounds)]
+        )
+        rows[label] = {name: values[0] for name, values in result["per_test"].items()}
 
-    def proton_call() -> None:
-        with suppress(proton.exceptions.ResourceNotFoundException):
-            proton.get_environment_account_connection(id=MISSING)
-
-    rows = {"mock_proton": _per_test(args.rounds, mock_proton, proton_call)}
-    if mock_aws is None:
-        print("moto is not installed: pip install moto")
-    else:
-        secrets = boto3.client("secretsmanager", region_name="us-east-1")
-
-        def moto_call() -> None:
-            with suppress(secrets.exceptions.ResourceNotFoundException):
-                secrets.describe_secret(SecretId="missing")
-
-        rows["moto mock_aws"] = _per_test(args.rounds, mock_aws, moto_call)
-
-    columns = ["enter+exit", "enter+first call+exit", "call alone", "per-test cost"]
     print(f"medians of {args.rounds} rounds, milliseconds")
-    print("| mock | " + " | ".join(columns) + " |")
-    print("|---|" + "---|" * len(columns))
+    print("| mock | " + " | ".join(COLUMNS.values()) + " |")
+    print("|---|" + "---|" * len(COLUMNS))
     for name, row in rows.items():
-        print(f"| {name} | " + " | ".join(f"{row[c]:.3f}" for c in columns) + " |")
+        print(f"| {name} | " + " | ".join(f"{row[c]:.3f}" for c in COLUMNS) + " |")
     if "moto mock_aws" in rows:
-        ratio = rows["mock_proton"]["per-test cost"] / rows["moto mock_aws"]["per-test cost"]
+        ratio = rows["mock_proton"]["per_test_ms"] / rows["moto mock_aws"]["per_test_ms"]
         print(f"\nmock_proton per-test cost / moto mock_aws per-test cost = {ratio:.3f}")
 
 

@@ -48,7 +48,7 @@ class HttpResponse:
     body: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen dataclasses pay for object.__setattr__ on every request
 class RequestContext:
     """What an operation knows about its call besides its parameters."""
 

@@ -42,7 +42,7 @@ class Party(Enum):
     MANAGEMENT = "management"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a value, but not frozen: it is built on every request, and freezing costs there
 class EnvironmentAccountConnection:
     id: str
     region: str

@@ -21,6 +21,17 @@ class _TooLarge(Exception):
     pass
 
 
+_NAMES: dict[str, bytes] = {}
+
+
+def _encoded_name(name: str) -> bytes:
+    """Header names repeat on every response: encode each once."""
+    encoded = _NAMES.get(name)
+    if encoded is None:
+        encoded = _NAMES[name] = name.encode("latin-1")
+    return encoded
+
+
 class AsgiApp:
     def __init__(self, service: OpenProton) -> None:
         self.service = service
@@ -59,13 +70,18 @@ class AsgiApp:
         await self._send(send, response)
 
     async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+        message = await receive()
+        if not message.get("more_body", False):  # the usual case: the whole body in one message
+            body: bytes = message.get("body", b"")
+            if len(body) > self.max_body:
+                raise _TooLarge
+            return body
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             raise _TooLarge
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
@@ -73,10 +89,11 @@ class AsgiApp:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+            message = await receive()
 
     @staticmethod
     async def _send(send: Send, response: HttpResponse) -> None:
-        headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.headers]
+        headers = [(_encoded_name(name), value.encode("latin-1")) for name, value in response.headers]
         headers.append((b"content-length", str(len(response.body)).encode("ascii")))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})

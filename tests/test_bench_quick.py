@@ -1,0 +1,49 @@
+"""The benchmark suite runs here in its quick mode, so that it never rots. No timing is asserted: only that the
+run succeeds and writes every section and every target row to its RESULTS.md."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+
+
+def test_quick_benchmark_writes_every_section_and_target(tmp_path: Path) -> None:
+    output = tmp_path / "RESULTS.md"
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--quick", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
+    text = output.read_text()
+
+    expected = json.loads(
+        subprocess.run(
+            [sys.executable, str(BENCH / "report.py")], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+    )
+    for header in expected["sections"]:
+        assert f"\n{header}\n" in text, header
+    target_rows = [line for line in text.splitlines() if line.startswith("| ") and line.endswith(" |")]
+    for label in expected["targets"]:
+        row = next((line for line in target_rows if line.startswith(f"| {label} |")), None)
+        assert row is not None, f"no target row for {label!r}"
+        assert row.endswith(("| met |", "| **not met** |", "| not measured |")), row
+    assert len(expected["targets"]) >= 12
+    assert "**failed**" not in text
+
+    # The figures every machine can take are really there (the others depend on wrk, moto and PostgreSQL).
+    assert "| mock_proton (GetEnvironmentAccountConnection) |" in text
+    assert "| openproton serve, new SQLite file (creates and migrates it) |" in text
+    if shutil.which("wrk"):
+        assert "| OpenProton, SQLite | 16 |" in text
+        assert "| bare uvicorn app (ceiling) | 64 |" in text
