@@ -496,12 +496,17 @@ def fresh_proton() -> Iterator[InProcessWorld]:
         yield InProcessWorld(mock)
 
 
+# The audit log is the one table a failed call writes to, on purpose: it records the failure.
+AUDIT = "audit_log"
+
+
 def snapshot(world: InProcessWorld) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in primary-key order."""
+    """Every row of every resource table, in primary-key order (the audit log is checked on its own)."""
     with world.mock.service.database.engine.connect() as connection:
         return {
             table.name: [tuple(row) for row in connection.execute(select(table).order_by(*table.primary_key.columns))]
             for table in metadata.sorted_tables
+            if table.name != AUDIT
         }
 
 
@@ -581,6 +586,7 @@ def test_a_failed_call_leaves_every_table_exactly_as_it_was() -> None:
         tables = set(inspect(mock.service.database.engine).get_table_names()) - {"alembic_version"}
     # The snapshot reads metadata.sorted_tables; a table outside it would escape the property.
     assert tables == {table.name for table in metadata.sorted_tables}
+    from openproton.proton.audit import is_mutating
 
     outcomes: Counter[str] = Counter()
     # Creates come first and are weighted up, so that the other operations find connections to act on.
@@ -603,10 +609,22 @@ def test_a_failed_call_leaves_every_table_exactly_as_it_was() -> None:
                 else:
                     body = data.draw(inputs.invalid_input(shape), label="invalid body").value
                 before = snapshot(world)
+                audited = len(world.mock.audit())
                 response = world.call(name, encode(body), account=account)
                 error = check_response(name, response)
                 event(f"{name}: {error or 'OK'}")
                 after = snapshot(world)
+                trail = world.mock.audit()
+                if not is_mutating(name):
+                    assert len(trail) == audited, "reads are not audited"
+                elif error == "SerializationException":
+                    # A body that is not JSON fails before the caller is known (not audited); a member of the
+                    # wrong type fails after (audited).
+                    assert len(trail) in (audited, audited + 1)
+                    assert trail[audited:] in ([], [trail[-1]]) and all(e["outcome"] == error for e in trail[audited:])
+                else:
+                    # A mutating call that reached an identified caller is recorded, success or failure.
+                    assert len(trail) == audited + 1 and trail[-1]["outcome"] == (error or "OK"), trail[-1:]
                 if error is not None:
                     assert after == before, f"{name} failed with {error} but changed the database"
                     outcomes["failed with rows present" if any(before.values()) else "failed on empty"] += 1

@@ -13,7 +13,7 @@ BLOCKS = re.findall(r"```python\n(.+?)```", README, re.S)
 
 
 def test_the_readme_has_the_server_and_in_process_examples() -> None:
-    assert len(BLOCKS) == 3
+    assert len(BLOCKS) == 4
 
 
 def test_the_boto3_server_example_runs(server, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -27,6 +27,10 @@ def test_the_in_process_example_runs() -> None:
     namespace: dict = {}
     exec(compile(BLOCKS[1], "README.md", "exec"), namespace)
     namespace["test_request_is_pending"]()
+
+
+def test_the_faults_example_runs() -> None:
+    exec(compile(BLOCKS[3], "README.md", "exec"), {})
 
 
 def test_the_fixture_example_runs() -> None:

@@ -50,6 +50,7 @@ def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(tmp_p
         "environment_account_connection_events": 7,
         "resource_tags": 2,
         "client_tokens": 4,
+        "audit_log": 8,  # 4 creates, accept, reject, delete, tag
     }
 
     loaded = openproton("import", str(tmp_path / "a.json"), "--database", postgres)

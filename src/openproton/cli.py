@@ -12,11 +12,20 @@ from openproton.settings import DEFAULT_PORT, Settings, SettingsError
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env().with_overrides(
-        host=getattr(args, "host", None),
-        port=getattr(args, "port", None),
-        database_url=getattr(args, "database", None),
-        log_level=getattr(args, "log_level", None),
+    return (
+        Settings.from_env()
+        .with_overrides(
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            database_url=getattr(args, "database", None),
+            log_level=getattr(args, "log_level", None),
+            auth=getattr(args, "auth", None),
+            credentials_file=getattr(args, "credentials", None),
+            admin_token=getattr(args, "admin_token", None),
+            faults_file=getattr(args, "faults", None),
+            rate_limit=getattr(args, "rate_limit", None),
+        )
+        .check()
     )
 
 
@@ -141,6 +150,31 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    import orjson
+
+    from openproton.proton.audit import AuditLog
+    from openproton.proton.clock import SystemClock
+    from openproton.server import open_database
+
+    database = open_database(_settings(args))
+    entries = AuditLog(database, SystemClock()).entries(after_seq=args.after, limit=args.limit)
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(entries, option=orjson.OPT_INDENT_2) + b"\n")
+        return 0
+    from datetime import UTC, datetime
+
+    for entry in entries:
+        when = datetime.fromtimestamp(entry["time"], UTC).isoformat(timespec="milliseconds")
+        print(
+            f"{entry['seq']:>6} {when} {entry['accountId']} {entry['region']:<14} {entry['operation']:<40} "
+            f"{entry['outcome']:<32} {entry['resource'] or '-'}"
+        )
+    if not entries:
+        print("No audit entries.", file=sys.stderr)
+    return 0
+
+
 def cmd_coverage(args: argparse.Namespace) -> int:
     from openproton.coverage import coverage_markdown, coverage_rows
 
@@ -171,6 +205,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--auth",
+        choices=["default", "strict"],
+        help="default: signatures unchecked; strict: SigV4 verified against --credentials",
+    )
+    serve.add_argument("--credentials", help="JSON file mapping access keys to secrets and accounts (strict mode)")
+    serve.add_argument("--admin-token", help="token the admin endpoints require in strict mode")
+    serve.add_argument("--faults", help="JSON file of fault rules to load at start (OPENPROTON_FAULTS)")
+    serve.add_argument(
+        "--rate-limit",
+        type=float,
+        help="requests per second per account and operation (OPENPROTON_RATE_LIMIT; off by default)",
+    )
     serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the database (default 1)")
     serve.set_defaults(run=cmd_serve)
 
@@ -187,6 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file", help="the export file, or - for standard input")
     load.add_argument("--database", help="as for serve")
     load.set_defaults(run=cmd_import)
+
+    audit = commands.add_parser("audit", help="print the audit log of mutating calls, oldest first")
+    audit.add_argument("--database", help="as for serve")
+    audit.add_argument("--after", type=int, default=0, help="only entries after this sequence number")
+    audit.add_argument("--limit", type=int, default=1000, help="at most this many entries (default 1000)")
+    audit.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    audit.set_defaults(run=cmd_audit)
 
     coverage = commands.add_parser("coverage", help="list the model's operations and which are implemented")
     coverage.add_argument("--markdown", action="store_true", help="print the Markdown table (COVERAGE.md)")

@@ -45,6 +45,16 @@ DECISIONS: tuple[Decision, ...] = (
         "A `nextToken` that cannot be decoded, or that belongs to another query, is a "
         "`ValidationException`: `The nextToken is not valid for this request.` (ours: wording).",
     ),
+    Decision(
+        "W-9",
+        "Fault rules may also answer AccessDeniedException (action `deny`), so that every modelled "
+        "error of an operation can be met on purpose (ours).",
+    ),
+    Decision(
+        "W-10",
+        "Fault rules and rate-limit buckets live in the process that answers: with `--workers` or "
+        "replicas each keeps its own counts (ours).",
+    ),
     # environment-account-connections.md
     Decision("E-1", "Both parties may get a connection: the environment account and the management account."),
     Decision("E-2", "Update and Delete by the management account give AccessDeniedException."),

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+from pathlib import Path
 
+from openproton.protocol.faults import FaultRule, FaultRuleError, Faults, rule_from_dict
 from openproton.protocol.identity import DefaultIdentity
 from openproton.protocol.model import ServiceIndex, load_service_model
-from openproton.protocol.pipeline import HttpRequest, HttpResponse, Pipeline
+from openproton.protocol.pipeline import HttpRequest, HttpResponse, Identity, Pipeline
+from openproton.protocol.ratelimit import RateLimiter
 from openproton.protocol.serializer import OutputSerializer
+from openproton.protocol.sigv4 import StrictIdentity, load_credentials
 from openproton.protocol.validator import InputValidator
+from openproton.proton.audit import AuditLog
 from openproton.proton.clock import Clock, SystemClock
 from openproton.proton.provider import ProtonProvider
-from openproton.settings import Settings
+from openproton.settings import Settings, SettingsError
 from openproton.store import Database
 
 SERVICE_NAME = "proton"
@@ -23,16 +29,49 @@ def protocol_parts() -> tuple[ServiceIndex, InputValidator, OutputSerializer]:
     return ServiceIndex(load_service_model(SERVICE_NAME)), InputValidator(), OutputSerializer()
 
 
+def make_identity(settings: Settings) -> Identity:
+    if settings.auth != "strict":
+        return DefaultIdentity(settings.default_account, settings.access_key_accounts)
+    path = Path(settings.credentials_file or "")
+    try:
+        credentials = load_credentials(path.read_text(), source=str(path))
+    except OSError as error:
+        raise SettingsError(f"cannot read the credentials file {path}: {error.strerror}") from None
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+    return StrictIdentity(credentials, service=SERVICE_NAME)
+
+
+def load_fault_rules(path: str | None) -> list[FaultRule]:
+    if not path:
+        return []
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as error:
+        raise SettingsError(f"cannot read the faults file {path}: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise SettingsError(f"the faults file {path} is not valid JSON: {error}") from None
+    if not isinstance(data, list):
+        raise SettingsError(f"the faults file {path} must hold a JSON list of rules")
+    try:
+        return [rule_from_dict(item) for item in data]
+    except FaultRuleError as error:
+        raise SettingsError(f"the faults file {path}: {error}") from None
+
+
 class OpenProton:
     """One OpenProton instance: everything a transport needs to answer requests."""
 
     def __init__(self, settings: Settings, database: Database, clock: Clock | None = None) -> None:
-        self.settings = settings
+        self.settings = settings.check()
         self.database = database
         self.clock = clock or SystemClock()
         self.index, validator, serializer = protocol_parts()
         self.provider = ProtonProvider(database, settings, self.clock)
-        identity = DefaultIdentity(settings.default_account, settings.access_key_accounts)
+        identity = make_identity(settings)
+        self.faults = Faults(load_fault_rules(settings.faults_file))
+        self.audit = AuditLog(database, self.clock)
+        limiter = RateLimiter(settings.rate_limit, settings.rate_burst) if settings.rate_limit else None
         self.pipeline = Pipeline(
             self.index,
             self.provider.dispatch,
@@ -40,6 +79,9 @@ class OpenProton:
             max_body_bytes=settings.max_body_bytes,
             validator=validator,
             serializer=serializer,
+            faults=self.faults,
+            rate_limiter=limiter,
+            observer=self.audit.record,
         )
 
     def handle(self, request: HttpRequest) -> HttpResponse:

@@ -73,6 +73,25 @@ class Settings:
     # POST /_openproton/reset; turn it off for shared deployments.
     reset_enabled: bool = True
     log_level: str = "info"
+    # "default": signatures unchecked, the account read from the key. "strict": SigV4 verified against
+    # the credentials file, which maps access keys to secrets, accounts and optional session tokens.
+    auth: str = "default"
+    credentials_file: str | None = None
+    # In strict mode the admin endpoints (/_openproton/...) answer only to this token; unset, they refuse all.
+    admin_token: str | None = None
+    # Fault rules to load at start (a JSON list of rules; see README, Faults).
+    faults_file: str | None = None
+    # Requests per second per account and operation (a token bucket with `rate_burst`); None turns limits off.
+    rate_limit: float | None = None
+    rate_burst: int = 10
+
+    def check(self) -> Settings:
+        """Settings that cannot work together are refused at start, by name."""
+        if self.auth not in ("default", "strict"):
+            raise SettingsError(f"--auth / OPENPROTON_AUTH must be default or strict, not {self.auth!r}")
+        if self.auth == "strict" and not self.credentials_file:
+            raise SettingsError("--auth strict needs --credentials FILE (OPENPROTON_CREDENTIALS)")
+        return self
 
     def to_env(self) -> dict[str, str]:
         """The OPENPROTON_* variables that make `from_env` rebuild these settings (for worker processes)."""
@@ -86,6 +105,12 @@ class Settings:
             "OPENPROTON_MAX_BODY_BYTES": str(self.max_body_bytes),
             "OPENPROTON_RESET_ENABLED": "true" if self.reset_enabled else "false",
             "OPENPROTON_LOG_LEVEL": self.log_level,
+            "OPENPROTON_AUTH": self.auth,
+            "OPENPROTON_CREDENTIALS": self.credentials_file or "",
+            "OPENPROTON_ADMIN_TOKEN": self.admin_token or "",
+            "OPENPROTON_FAULTS": self.faults_file or "",
+            "OPENPROTON_RATE_LIMIT": "" if self.rate_limit is None else str(self.rate_limit),
+            "OPENPROTON_RATE_BURST": str(self.rate_burst),
         }
 
     def resolved_database_url(self) -> str:
@@ -121,4 +146,23 @@ class Settings:
             values["reset_enabled"] = _bool("OPENPROTON_RESET_ENABLED", env["OPENPROTON_RESET_ENABLED"])
         if "OPENPROTON_LOG_LEVEL" in env:
             values["log_level"] = env["OPENPROTON_LOG_LEVEL"].lower()
+        if "OPENPROTON_AUTH" in env:
+            values["auth"] = env["OPENPROTON_AUTH"].lower()
+        if env.get("OPENPROTON_CREDENTIALS"):
+            values["credentials_file"] = env["OPENPROTON_CREDENTIALS"]
+        if env.get("OPENPROTON_ADMIN_TOKEN"):
+            values["admin_token"] = env["OPENPROTON_ADMIN_TOKEN"]
+        if env.get("OPENPROTON_FAULTS"):
+            values["faults_file"] = env["OPENPROTON_FAULTS"]
+        if env.get("OPENPROTON_RATE_LIMIT"):
+            try:
+                values["rate_limit"] = float(env["OPENPROTON_RATE_LIMIT"])
+            except ValueError:
+                raise SettingsError(
+                    f"OPENPROTON_RATE_LIMIT must be a number, not {env['OPENPROTON_RATE_LIMIT']!r}"
+                ) from None
+            if values["rate_limit"] <= 0:
+                raise SettingsError("OPENPROTON_RATE_LIMIT must be above 0")
+        if "OPENPROTON_RATE_BURST" in env:
+            values["rate_burst"] = _int("OPENPROTON_RATE_BURST", env["OPENPROTON_RATE_BURST"], minimum=1)
         return cls(**values)

@@ -20,6 +20,11 @@ WIRE_STATUS: dict[str, int] = {
     # [decided] An operation of the model that is not implemented yet answers 501, which no SDK retries
     # (botocore, JS v3 and Go retry 500, 502, 503 and 504 only), so a client fails at once (decided.py W-2).
     "NotImplementedException": 501,
+    # Strict-mode authentication failures (wire.md, Identity): all 400.
+    "MissingAuthenticationTokenException": 400,
+    "IncompleteSignatureException": 400,
+    "UnrecognizedClientException": 400,
+    "InvalidSignatureException": 400,
 }
 
 
@@ -54,6 +59,10 @@ class ValidationException(AwsError):
 
 
 class InternalServerException(AwsError):
+    pass
+
+
+class AccessDeniedException(AwsError):
     pass
 
 

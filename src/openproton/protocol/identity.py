@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_REGION = "us-east-1"
 
@@ -50,8 +51,9 @@ class DefaultIdentity:
         self.key_accounts = dict(key_accounts or {})
         self._callers: dict[str, Caller] = {}
 
-    def identify(self, headers: Mapping[str, str]) -> Caller:
-        authorization = headers.get("authorization")
+    def identify(self, request: Any) -> Caller:
+        """`request` is anything with lower-case `headers` (an HttpRequest)."""
+        authorization = request.headers.get("authorization")
         # The credential part (key, date, region) repeats across a client's requests; only the signature
         # changes. Remember the last few callers by it rather than parsing every header.
         credential = authorization.split(",", 1)[0] if authorization else ""

@@ -17,13 +17,17 @@ from typing import Any, Protocol
 import orjson
 
 from .errors import (
+    AccessDeniedException,
     AwsError,
     InternalServerException,
     SerializationException,
+    ThrottlingException,
     UnknownOperationException,
 )
+from .faults import Faults, attempt_number
 from .identity import Caller
 from .model import ServiceIndex
+from .ratelimit import RateLimiter
 from .serializer import OutputSerializer, error_body
 from .validator import InputValidator
 
@@ -39,6 +43,7 @@ class HttpRequest:
     path: str
     headers: Mapping[str, str]  # keys lower-case
     body: bytes
+    query: str = ""  # the raw query string, for signature checks
 
 
 @dataclass(slots=True)
@@ -46,6 +51,7 @@ class HttpResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    delay: float = 0.0  # seconds the transport waits before answering (a latency fault)
 
 
 @dataclass(slots=True)  # not frozen: frozen dataclasses pay for object.__setattr__ on every request
@@ -61,10 +67,12 @@ class RequestContext:
 
 
 class Identity(Protocol):
-    def identify(self, headers: Mapping[str, str]) -> Caller: ...
+    def identify(self, request: HttpRequest) -> Caller: ...
 
 
 Dispatch = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | None]
+# Told of every call that got as far as an identified caller: (context, outcome code or "OK", params, result).
+Observer = Callable[[RequestContext, str, dict[str, Any] | None, dict[str, Any] | None], None]
 
 
 def new_request_id() -> str:
@@ -99,6 +107,9 @@ class Pipeline:
         max_body_bytes: int,
         validator: InputValidator | None = None,
         serializer: OutputSerializer | None = None,
+        faults: Faults | None = None,
+        rate_limiter: RateLimiter | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.index = index
         self.dispatch = dispatch
@@ -106,6 +117,9 @@ class Pipeline:
         self.max_body_bytes = max_body_bytes
         self.validator = validator or InputValidator()
         self.serializer = serializer or OutputSerializer()
+        self.faults = faults or Faults()
+        self.rate_limiter = rate_limiter
+        self.observer = observer
         self._date = _HttpDate()
 
     def handle(self, request: HttpRequest) -> HttpResponse:
@@ -132,8 +146,7 @@ class Pipeline:
             if not target:
                 raise UnknownOperationException("Missing X-Amz-Target header.")
             raise UnknownOperationException(f"Unknown operation {target}.")
-        caller = self.identity.identify(request.headers)
-        params = self.validator.check(operation.input_shape, body)
+        caller = self.identity.identify(request)
         context = RequestContext(
             operation=operation.name,
             account_id=caller.account_id,
@@ -142,9 +155,47 @@ class Pipeline:
             request_id=request_id,
             headers=request.headers,
         )
-        result = self.dispatch(context, params)
+        observer = self.observer
+        params: dict[str, Any] | None = None
+        try:
+            delay = self._deliberate(context)
+            params = self.validator.check(operation.input_shape, body)
+            result = self.dispatch(context, params)
+        except AwsError as error:
+            if observer is not None:
+                observer(context, error.code, params, None)
+            raise
+        except Exception:
+            if observer is not None:
+                observer(context, InternalServerException.code, params, None)
+            raise
+        if observer is not None:
+            observer(context, "OK", params, result)
         payload = self.serializer.to_json(operation.output_shape, result)
-        return HttpResponse(200, self._headers(request_id), payload)
+        return HttpResponse(200, self._headers(request_id), payload, delay)
+
+    def _deliberate(self, context: RequestContext) -> float:
+        """Rate limits and fault rules, after authentication: the seconds of latency to add, or an error."""
+        if self.rate_limiter is not None and not self.rate_limiter.allow(context.account_id, context.operation):
+            raise ThrottlingException("Rate exceeded")
+        rule = self.faults.take(
+            context.operation,
+            context.account_id,
+            context.region,
+            attempt_number(context.headers.get("amz-sdk-request")),
+        )
+        if rule is None:
+            return 0.0
+        if rule.action == "throttle":
+            raise ThrottlingException("Rate exceeded")
+        if rule.action == "internal":
+            raise InternalServerException(f"An internal error occurred (injected by fault rule {rule.id}).")
+        if rule.action == "deny":
+            raise AccessDeniedException(
+                f"Account {context.account_id} is not authorized to perform {context.operation} "
+                f"(injected by fault rule {rule.id})."
+            )
+        return rule.latency_ms / 1000
 
     @staticmethod
     def check_envelope(method: str, headers: Mapping[str, str]) -> None:

@@ -1,15 +1,12 @@
 """Proton's error shapes, one class each (a test checks them against the model's error shapes)."""
 
 from openproton.protocol.errors import (
+    AccessDeniedException,
     AwsError,
     InternalServerException,
     ThrottlingException,
     ValidationException,
 )
-
-
-class AccessDeniedException(AwsError):
-    pass
 
 
 class ConflictException(AwsError):

@@ -65,3 +65,18 @@ client_tokens = Table(
     Column("resource_id", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )
+
+# Every mutating call, in order: who, what, when and how it ended (strict deployments read it as their trail).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("account_id", String(12), nullable=False),
+    Column("access_key", String(128)),
+    Column("region", String(32), nullable=False),
+    Column("operation", String(64), nullable=False),
+    Column("resource", String(1011)),
+    Column("outcome", String(64), nullable=False),
+    Column("request_id", String(36), nullable=False),
+)

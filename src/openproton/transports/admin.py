@@ -1,16 +1,19 @@
-"""Administrative endpoints under /_openproton/: health, reset and the event log.
+"""Administrative endpoints under /_openproton/: health, reset, events, audit log and fault rules.
 
 They are not part of the AWS API, so they answer plain JSON and never go through the pipeline.
 """
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
 
 from openproton._version import __version__
+from openproton.protocol.faults import FaultRuleError
 from openproton.proton.events import read_events
 from openproton.service import OpenProton
 
@@ -21,10 +24,36 @@ def _json(status: int, body: dict[str, Any]) -> tuple[int, bytes]:
     return status, orjson.dumps(body)
 
 
-def handle(service: OpenProton, method: str, path: str, query: str) -> tuple[int, bytes]:
+def _authorized(service: OpenProton, headers: Mapping[str, str]) -> bool:
+    """Default mode: open, as a local tool. Strict mode: only the admin token, never an account's keys."""
+    if service.settings.auth != "strict":
+        return True
+    expected = service.settings.admin_token
+    if not expected:
+        return False
+    given = headers.get("x-openproton-admin-token") or ""
+    authorization = headers.get("authorization") or ""
+    if authorization.startswith("Bearer "):
+        given = given or authorization[len("Bearer ") :]
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _int_args(query: str, **defaults: int) -> dict[str, int] | None:
+    args = parse_qs(query)
+    try:
+        return {name: int(args.get(name, [str(default)])[0]) for name, default in defaults.items()}
+    except ValueError:
+        return None
+
+
+def handle(
+    service: OpenProton, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+) -> tuple[int, bytes]:
     route = path[len(PREFIX) :].rstrip("/")
     if route == "health" and method in ("GET", "HEAD"):
         return _json(200, {"status": "ok", "service": "openproton", "version": __version__})
+    if not _authorized(service, headers):
+        return _json(403, {"message": "The admin endpoints need the admin token (X-OpenProton-Admin-Token)."})
     if route == "reset":
         if method != "POST":
             return _json(405, {"message": "Use POST /_openproton/reset."})
@@ -32,12 +61,36 @@ def handle(service: OpenProton, method: str, path: str, query: str) -> tuple[int
             return _json(403, {"message": "Reset is disabled on this server (OPENPROTON_RESET_ENABLED=false)."})
         service.database.reset()
         return _json(200, {"reset": True})
-    if route == "events" and method == "GET":
-        args = parse_qs(query)
-        try:
-            after = int(args.get("after", ["0"])[0])
-            limit = min(int(args.get("limit", ["1000"])[0]), 10_000)
-        except ValueError:
+    if route in ("events", "audit") and method == "GET":
+        args = _int_args(query, after=0, limit=1000)
+        if args is None:
             return _json(400, {"message": "after and limit must be whole numbers."})
-        return _json(200, {"events": read_events(service.database, after_seq=after, limit=limit)})
+        limit = min(args["limit"], 10_000)
+        if route == "events":
+            return _json(200, {"events": read_events(service.database, after_seq=args["after"], limit=limit)})
+        return _json(200, {"entries": service.audit.entries(after_seq=args["after"], limit=limit)})
+    if route == "faults":
+        return _faults(service, method, body)
+    if route.startswith("faults/") and method == "DELETE":
+        removed = service.faults.remove(route[len("faults/") :])
+        return _json(200 if removed else 404, {"removed": removed})
     return _json(404, {"message": f"No admin endpoint {method} {path}."})
+
+
+def _faults(service: OpenProton, method: str, body: bytes) -> tuple[int, bytes]:
+    if method == "GET":
+        return _json(200, {"rules": [rule.to_dict() for rule in service.faults.rules()]})
+    if method == "DELETE":
+        service.faults.clear()
+        return _json(200, {"rules": []})
+    if method == "POST":
+        try:
+            data = orjson.loads(body or b"null")
+        except orjson.JSONDecodeError:
+            return _json(400, {"message": "The body must be a JSON fault rule, or a list of them."})
+        try:
+            added = [service.faults.add(item) for item in (data if isinstance(data, list) else [data])]
+        except FaultRuleError as error:
+            return _json(400, {"message": str(error)})
+        return _json(200, {"rules": [rule.to_dict() for rule in added]})
+    return _json(405, {"message": "Use GET, POST or DELETE on /_openproton/faults."})

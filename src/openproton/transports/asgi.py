@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -45,8 +46,18 @@ class AsgiApp:
             return
         path: str = scope["path"]
         if path.startswith(admin.PREFIX):
+            admin_headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
+            try:
+                request_body = await self._read_body(receive, admin_headers)
+            except _TooLarge:
+                request_body = b""
             status, body = admin.handle(
-                self.service, scope["method"], path, scope.get("query_string", b"").decode("latin-1")
+                self.service,
+                scope["method"],
+                path,
+                scope.get("query_string", b"").decode("latin-1"),
+                admin_headers,
+                request_body,
             )
             await self._send(send, HttpResponse(status, [("content-type", "application/json")], body))
             return
@@ -66,7 +77,11 @@ class AsgiApp:
             too_large = SerializationException(f"The request body is larger than {self.max_body} bytes.", status=413)
             await self._send(send, pipeline.error_response(too_large))
             return
-        response = self.service.handle(HttpRequest(scope["method"], path, headers, body))
+        query = scope.get("query_string", b"")
+        request = HttpRequest(scope["method"], path, headers, body, query.decode("latin-1") if query else "")
+        response = self.service.handle(request)
+        if response.delay:
+            await asyncio.sleep(response.delay)  # a latency fault: other requests go on meanwhile
         await self._send(send, response)
 
     async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:

@@ -9,8 +9,10 @@ network untouched.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
@@ -40,13 +42,16 @@ class _RequestHeaders(Mapping[str, str]):
     """botocore's headers as the pipeline reads them (lower-case names, str values), looked up on demand:
     copying every header through email.message's machinery cost more than the rest of the hook."""
 
-    __slots__ = ("_headers",)
+    __slots__ = ("_headers", "host")
 
     def __init__(self, headers: Any) -> None:
         self._headers = headers
+        self.host: str | None = None
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
         value = self._headers.get(key)
+        if value is None and key == "host":
+            value = self.host
         if value is None:
             return default
         return value.decode("latin-1") if isinstance(value, bytes) else value
@@ -95,9 +100,13 @@ class ProtonInterceptor:
             body = body.encode("utf-8")
         elif not isinstance(body, bytes | bytearray):
             body = body.read()
-        path = request.url.split("://", 1)[-1]
-        path = "/" + path.split("/", 1)[1] if "/" in path else "/"
-        response = responder.handle(HttpRequest(request.method, path, headers, bytes(body)))
+        parts = urlsplit(request.url)
+        # botocore signs `host` from the URL without storing it; a server would receive it as a header.
+        headers.host = parts.netloc
+        request_line = HttpRequest(request.method, parts.path or "/", headers, bytes(body), parts.query)
+        response = responder.handle(request_line)
+        if response.delay:
+            time.sleep(response.delay)  # a latency fault
         return AWSResponse(request.url, response.status, dict(response.headers), _Body(response.body))
 
 

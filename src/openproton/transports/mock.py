@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
+from openproton.protocol.faults import Faults
 from openproton.protocol.pipeline import HttpRequest, HttpResponse
 from openproton.proton.clock import Clock
 from openproton.proton.events import read_events
@@ -121,6 +122,19 @@ class ProtonMock:
         if self.service is None:
             raise RuntimeError("mock_proton is not started")
         return read_events(self.service.database, after_seq=after_seq)
+
+    @property
+    def faults(self) -> Faults:
+        """The fault rules: `mock.faults.add({"action": "throttle", "operation": "Get*", "count": 1})`."""
+        if self.service is None:
+            raise RuntimeError("mock_proton is not started")
+        return self.service.faults
+
+    def audit(self, after_seq: int = 0) -> list[dict[str, Any]]:
+        """The audit log of mutating calls, oldest first."""
+        if self.service is None:
+            raise RuntimeError("mock_proton is not started")
+        return self.service.audit.entries(after_seq=after_seq)
 
     def reset(self) -> None:
         if self.service is not None:

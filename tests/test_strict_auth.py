@@ -1,0 +1,332 @@
+"""Strict mode: every request's SigV4 signature is verified; forged and stale requests are turned away."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import botocore.auth
+import orjson
+import pytest
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from openproton import mock_proton
+from openproton.protocol.sigv4 import MISMATCH, UNRECOGNIZED
+from openproton.settings import Settings
+from strict_support import (
+    ADMIN_TOKEN,
+    ENV_KEY,
+    KEYS,
+    MGMT_KEY,
+    OTHER_KEY,
+    SESSION_KEY,
+    strict_client,
+    strict_server,
+    write_credentials,
+)
+from support import InProcessWorld, ServerProcess, ServerWorld, World, error_of
+
+TARGET = "AwsProton20200720."
+ROLE = "arn:aws:iam::111111111111:role/p"
+
+
+class StrictWorld:
+    """A strict-mode OpenProton, in-process or as a server, and the endpoint clients use for it."""
+
+    def __init__(self, world: World, endpoint: str | None) -> None:
+        self.world = world
+        self.endpoint = endpoint
+
+    def client(self, key: str, **kwargs: Any) -> Any:
+        return strict_client(self.endpoint, key, **kwargs)
+
+    def send(self, request: AWSRequest) -> Any:
+        """A request signed (or not) by hand, sent as raw HTTP."""
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        # botocore signs the URL's host without setting the header; send it as an HTTP client would.
+        headers.setdefault("host", urlsplit(request.url).netloc)
+        return self.world.raw(request.method, "/", headers, request.body)
+
+
+@pytest.fixture(scope="module")
+def strict_server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    process = strict_server(tmp_path_factory.mktemp("strict"))
+    yield process
+    process.stop()
+
+
+@pytest.fixture(params=["in-process", "server"])
+def strict(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StrictWorld]:
+    if request.param == "in-process":
+        settings = Settings(
+            database_url="sqlite://",
+            auth="strict",
+            credentials_file=str(write_credentials(tmp_path)),
+            admin_token=ADMIN_TOKEN,
+        )
+        with mock_proton(settings=settings) as mock:
+            yield StrictWorld(InProcessWorld(mock), None)
+        return
+    server: ServerProcess = request.getfixturevalue("strict_server_process")
+    assert server.request("POST", "/_openproton/reset", {"x-openproton-admin-token": ADMIN_TOKEN}, b"").status == 200
+    yield StrictWorld(ServerWorld(server), server.endpoint)
+
+
+def create(strict: StrictWorld, key: str = ENV_KEY) -> dict[str, Any]:
+    return strict.client(key).create_environment_account_connection(
+        environmentName="dev", managementAccountId="222222222222", roleArn=ROLE
+    )["environmentAccountConnection"]
+
+
+def signed(
+    key: str,
+    secret: str,
+    body: dict[str, Any],
+    *,
+    service: str = "proton",
+    operation: str = "ListEnvironmentAccountConnections",
+    token: str | None = None,
+    host: str = "127.0.0.1",
+) -> AWSRequest:
+    """A request signed by botocore's own SigV4 signer."""
+    request = AWSRequest(
+        method="POST",
+        url=f"http://{host}/",
+        data=orjson.dumps(body),
+        headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": TARGET + operation},
+    )
+    botocore.auth.SigV4Auth(Credentials(key, secret, token), service, "us-east-1").add_auth(request)
+    return request
+
+
+def test_valid_keys_act_as_the_account_the_credentials_file_names(strict: StrictWorld) -> None:
+    created = create(strict)
+    assert created["environmentAccountId"] == "111111111111"
+    accepted = strict.client(MGMT_KEY).accept_environment_account_connection(id=created["id"])
+    assert accepted["environmentAccountConnection"]["status"] == "CONNECTED"
+
+
+def test_a_session_token_is_checked(strict: StrictWorld) -> None:
+    listed = strict.client(SESSION_KEY).list_environment_account_connections(requestedBy="ENVIRONMENT_ACCOUNT")
+    assert listed["environmentAccountConnections"] == []
+    for token in ("wrong-token", ""):
+        with pytest.raises(ClientError) as excinfo:
+            strict.client(SESSION_KEY, token=token).list_environment_account_connections(
+                requestedBy="ENVIRONMENT_ACCOUNT"
+            )
+        assert error_of(excinfo) == ("UnrecognizedClientException", UNRECOGNIZED, 400)
+
+
+def test_a_wrong_secret_is_an_invalid_signature(strict: StrictWorld) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        strict.client(ENV_KEY, secret="not-the-secret").list_environment_account_connections(
+            requestedBy="ENVIRONMENT_ACCOUNT"
+        )
+    assert error_of(excinfo) == ("InvalidSignatureException", MISMATCH, 400)
+
+
+def test_an_unknown_key_is_unrecognized(strict: StrictWorld) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        strict.client("AKIAUNKNOWN000000000").list_environment_account_connections(requestedBy="ENVIRONMENT_ACCOUNT")
+    assert error_of(excinfo) == ("UnrecognizedClientException", UNRECOGNIZED, 400)
+
+
+def test_a_twelve_digit_key_is_no_account_in_strict_mode(strict: StrictWorld) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        strict.client("111111111111").list_environment_account_connections(requestedBy="ENVIRONMENT_ACCOUNT")
+    assert error_of(excinfo)[0] == "UnrecognizedClientException"
+
+
+def test_a_request_signed_six_minutes_ago_has_expired(strict: StrictWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    signed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=6)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda *args, **kwargs: signed_at)
+    with pytest.raises(ClientError) as excinfo:
+        strict.client(ENV_KEY).list_environment_account_connections(requestedBy="ENVIRONMENT_ACCOUNT")
+    code, message, status = error_of(excinfo)
+    assert (code, status) == ("InvalidSignatureException", 400)
+    stamp = signed_at.strftime("%Y%m%dT%H%M%SZ")
+    assert message.startswith(f"Signature expired: {stamp} is now earlier than ")
+    assert message.endswith(" - 5 min.)")
+
+
+def test_a_request_four_minutes_old_is_still_accepted(strict: StrictWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    signed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=4)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda *args, **kwargs: signed_at)
+    listed = strict.client(ENV_KEY).list_environment_account_connections(requestedBy="ENVIRONMENT_ACCOUNT")
+    assert listed["environmentAccountConnections"] == []
+
+
+def test_a_tampered_body_is_an_invalid_signature(strict: StrictWorld) -> None:
+    secret = KEYS[ENV_KEY][0]
+    request = signed(ENV_KEY, secret, {"requestedBy": "ENVIRONMENT_ACCOUNT"})
+    assert strict.send(request).status == 200
+    request.data = orjson.dumps({"requestedBy": "MANAGEMENT_ACCOUNT"})
+    response = strict.send(request)
+    assert (response.status, response.json()) == (
+        400,
+        {"__type": "com.amazonaws.proton.v20200720#InvalidSignatureException", "message": MISMATCH},
+    )
+
+
+def test_a_request_without_authorization_is_missing_its_token(strict: StrictWorld) -> None:
+    request = signed(ENV_KEY, KEYS[ENV_KEY][0], {"requestedBy": "ENVIRONMENT_ACCOUNT"})
+    del request.headers["Authorization"]
+    response = strict.send(request)
+    assert response.status == 400
+    assert response.headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
+    assert response.json()["message"] == "Request is missing Authentication Token"
+
+
+@pytest.mark.parametrize("part", ["Credential", "SignedHeaders", "Signature"])
+def test_an_authorization_header_without_a_part_is_incomplete(strict: StrictWorld, part: str) -> None:
+    request = signed(ENV_KEY, KEYS[ENV_KEY][0], {"requestedBy": "ENVIRONMENT_ACCOUNT"})
+    algorithm, rest = request.headers["Authorization"].split(" ", 1)
+    kept = [item for item in rest.split(", ") if not item.startswith(part + "=")]
+    request.headers.replace_header("Authorization", f"{algorithm} {', '.join(kept)}")
+    response = strict.send(request)
+    assert response.status == 400
+    assert response.headers["x-amzn-errortype"] == "IncompleteSignatureException"
+    assert f"Authorization header requires '{part}' parameter." in response.json()["message"]
+
+
+def test_a_request_without_a_date_is_incomplete(strict: StrictWorld) -> None:
+    request = signed(ENV_KEY, KEYS[ENV_KEY][0], {"requestedBy": "ENVIRONMENT_ACCOUNT"})
+    del request.headers["X-Amz-Date"]
+    response = strict.send(request)
+    assert response.headers["x-amzn-errortype"] == "IncompleteSignatureException"
+    assert "'X-Amz-Date' or a 'Date' header" in response.json()["message"]
+
+
+def test_a_signature_for_another_service_is_invalid(strict: StrictWorld) -> None:
+    response = strict.send(signed(ENV_KEY, KEYS[ENV_KEY][0], {"requestedBy": "ENVIRONMENT_ACCOUNT"}, service="sts"))
+    assert (response.status, response.headers["x-amzn-errortype"]) == (400, "InvalidSignatureException")
+    assert response.json()["message"] == MISMATCH
+
+
+def _sign_with(monkeypatch: pytest.MonkeyPatch, blacklist: list[str], request: AWSRequest) -> AWSRequest:
+    monkeypatch.setattr(botocore.auth, "SIGNED_HEADERS_BLACKLIST", blacklist)
+    botocore.auth.SigV4Auth(Credentials(ENV_KEY, KEYS[ENV_KEY][0]), "proton", "us-east-1").add_auth(request)
+    return request
+
+
+def test_a_signature_that_leaves_host_unsigned_is_invalid(strict: StrictWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    request = AWSRequest(
+        method="POST",
+        url="http://127.0.0.1/",
+        data=b'{"requestedBy": "ENVIRONMENT_ACCOUNT"}',
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": TARGET + "ListEnvironmentAccountConnections",
+        },
+    )
+    # botocore always signs host; leaving it out of the canonical headers takes a signer that skips it.
+    monkeypatch.setattr(botocore.auth.SigV4Auth, "headers_to_sign", lambda self, req: _without_host(req))
+    _sign_with(monkeypatch, ["expect", "user-agent", "x-amzn-trace-id"], request)
+    assert "host" not in request.headers["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
+    response = strict.send(request)
+    assert response.headers["x-amzn-errortype"] == "InvalidSignatureException"
+
+
+def _without_host(request: AWSRequest) -> Any:
+    from botocore.awsrequest import HTTPHeaders
+
+    headers = HTTPHeaders()
+    for name, value in request.headers.items():
+        if name.lower() not in ("host", "user-agent", "expect", "x-amzn-trace-id"):
+            headers[name.lower()] = value
+    return headers
+
+
+def test_a_java_v1_style_signature_over_user_agent_passes(strict: StrictWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    request = AWSRequest(
+        method="POST",
+        url="http://127.0.0.1/",
+        data=b'{"requestedBy": "ENVIRONMENT_ACCOUNT"}',
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": TARGET + "ListEnvironmentAccountConnections",
+            "User-Agent": "aws-sdk-java/1.12.700 Linux/6.1 OpenJDK_64-Bit_Server_VM/17",
+        },
+    )
+    _sign_with(monkeypatch, ["expect", "x-amzn-trace-id"], request)
+    assert "user-agent" in request.headers["Authorization"]
+    response = strict.send(request)
+    assert response.status == 200, response.body
+
+
+def test_admin_endpoints_need_the_admin_token_and_never_take_account_keys(strict_server_process: ServerProcess) -> None:
+    server = strict_server_process
+    assert server.request("GET", "/_openproton/health", {}, b"").status == 200
+    assert server.request("POST", "/_openproton/reset", {}, b"").status == 403
+    as_account = {k.lower(): v for k, v in signed(ENV_KEY, KEYS[ENV_KEY][0], {}).headers.items()}
+    assert server.request("POST", "/_openproton/reset", as_account, b"").status == 403
+    assert server.request("GET", "/_openproton/faults", {"x-openproton-admin-token": "guess"}, b"").status == 403
+    assert server.request("GET", "/_openproton/audit", {"authorization": f"Bearer {ADMIN_TOKEN}"}, b"").status == 200
+    assert server.request("POST", "/_openproton/reset", {"x-openproton-admin-token": ADMIN_TOKEN}, b"").status == 200
+
+
+def _every_operation(client: Any, connection: dict[str, Any]) -> list[tuple[str, Any]]:
+    cid, arn = connection["id"], connection["arn"]
+    return [
+        ("GetEnvironmentAccountConnection", lambda: client.get_environment_account_connection(id=cid)),
+        ("AcceptEnvironmentAccountConnection", lambda: client.accept_environment_account_connection(id=cid)),
+        ("RejectEnvironmentAccountConnection", lambda: client.reject_environment_account_connection(id=cid)),
+        (
+            "UpdateEnvironmentAccountConnection",
+            lambda: client.update_environment_account_connection(id=cid, roleArn=ROLE),
+        ),
+        ("DeleteEnvironmentAccountConnection", lambda: client.delete_environment_account_connection(id=cid)),
+        ("TagResource", lambda: client.tag_resource(resourceArn=arn, tags=[{"key": "k", "value": "v"}])),
+        ("UntagResource", lambda: client.untag_resource(resourceArn=arn, tagKeys=["k"])),
+        ("ListTagsForResource", lambda: client.list_tags_for_resource(resourceArn=arn)),
+    ]
+
+
+def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> None:
+    from openproton.proton.provider import ROUTES
+
+    connection = create(strict)
+    other = strict.client(OTHER_KEY)
+    covered = {"CreateEnvironmentAccountConnection", "ListEnvironmentAccountConnections"}
+    for operation, call in _every_operation(other, connection):
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        code, message, _ = error_of(excinfo)
+        assert code == "ResourceNotFoundException", (operation, code)
+        assert "111111111111" not in message, (operation, message)
+        covered.add(operation)
+    for side in ("ENVIRONMENT_ACCOUNT", "MANAGEMENT_ACCOUNT"):
+        assert other.list_environment_account_connections(requestedBy=side)["environmentAccountConnections"] == []
+    assert covered == set(ROUTES), "every implemented operation is tried from the other account"
+    # ...and nothing changed for its owner.
+    assert (
+        strict.client(ENV_KEY).get_environment_account_connection(id=connection["id"])["environmentAccountConnection"]
+        == connection
+    )
+
+
+def test_strict_mode_without_a_usable_credentials_file_refuses_to_start(tmp_path: Path) -> None:
+    import subprocess
+
+    from support import openproton_command
+
+    missing = subprocess.run(
+        [*openproton_command(), "serve", "--auth", "strict"], capture_output=True, text=True, timeout=60
+    )
+    assert missing.returncode == 2
+    assert "--auth strict needs --credentials FILE" in missing.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"credentials": [{"accessKeyId": "AKIA1", "secretAccessKey": "s", "accountId": "12"}]}')
+    refused = subprocess.run(
+        [*openproton_command(), "serve", "--auth", "strict", "--credentials", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert "credentials entry 1 needs a 12-digit accountId" in refused.stderr
