@@ -287,13 +287,46 @@ def _every_operation(client: Any, connection: dict[str, Any]) -> list[tuple[str,
     ]
 
 
+def _every_template_operation(client: Any, template: dict[str, Any]) -> list[tuple[str, Any]]:
+    name = template["name"]
+    version = {"templateName": name, "majorVersion": "1", "minorVersion": "0"}
+    source = {"s3": {"bucket": "bundles", "key": "web.tar.gz"}}
+    return [
+        ("GetEnvironmentTemplate", lambda: client.get_environment_template(name=name)),
+        ("UpdateEnvironmentTemplate", lambda: client.update_environment_template(name=name, description="x")),
+        ("DeleteEnvironmentTemplate", lambda: client.delete_environment_template(name=name)),
+        (
+            "CreateEnvironmentTemplateVersion",
+            lambda: client.create_environment_template_version(templateName=name, source=source),
+        ),
+        ("GetEnvironmentTemplateVersion", lambda: client.get_environment_template_version(**version)),
+        ("ListEnvironmentTemplateVersions", lambda: client.list_environment_template_versions(templateName=name)),
+        (
+            "UpdateEnvironmentTemplateVersion",
+            lambda: client.update_environment_template_version(**version, status="PUBLISHED"),
+        ),
+        ("DeleteEnvironmentTemplateVersion", lambda: client.delete_environment_template_version(**version)),
+    ]
+
+
 def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> None:
     from openproton.proton.provider import ROUTES
 
     connection = create(strict)
+    template = strict.client(MGMT_KEY).create_environment_template(name="web")["environmentTemplate"]
+    strict.client(MGMT_KEY).create_environment_template_version(
+        templateName="web", source={"s3": {"bucket": "bundles", "key": "web.tar.gz"}}
+    )
     other = strict.client(OTHER_KEY)
-    covered = {"CreateEnvironmentAccountConnection", "ListEnvironmentAccountConnections"}
-    for operation, call in _every_operation(other, connection):
+    covered = {
+        "CreateEnvironmentAccountConnection",
+        "ListEnvironmentAccountConnections",
+        "CreateEnvironmentTemplate",
+        "ListEnvironmentTemplates",
+    }
+    assert other.list_environment_templates()["templates"] == []
+    # A template of the same name in the other account is that account's own, not a view of this one.
+    for operation, call in [*_every_operation(other, connection), *_every_template_operation(other, template)]:
         with pytest.raises(ClientError) as excinfo:
             call()
         code, message, _ = error_of(excinfo)

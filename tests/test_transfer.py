@@ -35,6 +35,10 @@ def make_state(database: str) -> None:
         world.client(MGMT, "eu-west-1").reject_environment_account_connection(id=rejected["id"])
         world.client(ENV).delete_environment_account_connection(id=deleted["id"])
         world.client(ENV).tag_resource(resourceArn=pending["arn"], tags=[{"key": "tier", "value": "1"}])
+        world.client(MGMT).create_environment_template(name="web", displayName="Web")
+        world.client(MGMT).create_environment_template_version(
+            templateName="web", source={"s3": {"bucket": "bundles", "key": "web.tar.gz"}}
+        )
     finally:
         server.stop()
 
@@ -49,8 +53,10 @@ def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(tmp_p
         "environment_account_connections": 4,
         "environment_account_connection_events": 7,
         "resource_tags": 2,
-        "client_tokens": 4,
-        "audit_log": 8,  # 4 creates, accept, reject, delete, tag
+        "client_tokens": 5,  # boto3 gives every create a token, the template version's too
+        "audit_log": 10,  # 4 creates, accept, reject, delete, tag, template, template version
+        "environment_templates": 1,
+        "environment_template_versions": 1,
     }
 
     loaded = openproton("import", str(tmp_path / "a.json"), "--database", postgres)

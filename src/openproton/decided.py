@@ -91,6 +91,18 @@ DECISIONS: tuple[Decision, ...] = (
         "Tagging that would leave a resource with more than 50 tags, or a tag key starting with "
         "`aws:`, is a ValidationException (ours: wording and the merged count).",
     ),
+    # environments.md
+    Decision(
+        "T-1",
+        "UpdateEnvironmentTemplateVersion may change a status only from DRAFT to PUBLISHED; any other status "
+        "change is a ValidationException.",
+    ),
+    Decision(
+        "T-2",
+        "Template bundles are not fetched (no bundle source is configured), so registration always succeeds: a "
+        "version reads as DRAFT from the first read after it is created.",
+    ),
+    Decision("T-3", "Environment templates are listed by name; their versions by major, then minor version (ours)."),
 )
 
 # W-3: the page size when a list call gives no maxResults.

@@ -10,12 +10,13 @@ from openproton.protocol.pipeline import RequestContext
 from openproton.settings import Settings
 from openproton.store import Database, Scope
 
-from . import account_connections
+from . import account_connections, templates
 from .account_connections import AccountConnections
 from .call import Call
 from .clock import Clock
 from .idempotency import ClientTokens
 from .tagging import Tags
+from .templates import EnvironmentTemplates
 
 Handler = Callable[[Call, dict[str, Any]], dict[str, Any]]
 
@@ -30,6 +31,16 @@ ROUTES: dict[str, tuple[str, str, bool]] = {
     "ListEnvironmentAccountConnections": ("connections", "list", READ),
     "RejectEnvironmentAccountConnection": ("connections", "reject", WRITE),
     "UpdateEnvironmentAccountConnection": ("connections", "update", WRITE),
+    "CreateEnvironmentTemplate": ("templates", "create_template", WRITE),
+    "GetEnvironmentTemplate": ("templates", "get_template", READ),
+    "ListEnvironmentTemplates": ("templates", "list_templates", READ),
+    "UpdateEnvironmentTemplate": ("templates", "update_template", WRITE),
+    "DeleteEnvironmentTemplate": ("templates", "delete_template", WRITE),
+    "CreateEnvironmentTemplateVersion": ("templates", "create_version", WRITE),
+    "GetEnvironmentTemplateVersion": ("templates", "get_version", READ),
+    "ListEnvironmentTemplateVersions": ("templates", "list_versions", READ),
+    "UpdateEnvironmentTemplateVersion": ("templates", "update_version", WRITE),
+    "DeleteEnvironmentTemplateVersion": ("templates", "delete_version", WRITE),
     "ListTagsForResource": ("tags", "list_tags_for_resource", READ),
     "TagResource": ("tags", "tag_resource", WRITE),
     "UntagResource": ("tags", "untag_resource", WRITE),
@@ -43,6 +54,8 @@ class ProtonProvider:
         self.tags = Tags()
         self.connections = AccountConnections(settings, ClientTokens(settings.client_token_ttl_seconds), self.tags)
         self.tags.register(account_connections.RESOURCE_TYPE, self.connections.check_tagging)
+        self.templates = EnvironmentTemplates(self.connections.tokens, self.tags)
+        self.tags.register(templates.RESOURCE_TYPE, self.templates.check_tagging)
         self.operations: dict[str, tuple[Handler, bool]] = {
             name: (getattr(getattr(self, family), method), write) for name, (family, method, write) in ROUTES.items()
         }

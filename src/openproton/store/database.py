@@ -29,7 +29,7 @@ class Scope:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision; tests/test_store.py checks it against Alembic's own head.
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 
 
 def _configure_sqlite(engine: Engine, *, file_backed: bool) -> None:

@@ -80,3 +80,38 @@ audit_log = Table(
     Column("outcome", String(64), nullable=False),
     Column("request_id", String(36), nullable=False),
 )
+
+environment_templates = Table(
+    "environment_templates",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("display_name", Text),
+    Column("description", Text),
+    Column("encryption_key", String(200)),
+    Column("provisioning", String(32)),
+    # What Create was called with, so that a repeated Create can tell a retry from a mismatch.
+    Column("parameters_digest", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_modified_at", BigInteger, nullable=False),
+)
+
+environment_template_versions = Table(
+    "environment_template_versions",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("template_name", String(100), primary_key=True),
+    Column("major_version", Integer, primary_key=True),
+    Column("minor_version", Integer, primary_key=True),
+    Column("description", Text),
+    Column("status", String(32), nullable=False),
+    Column("status_message", Text),
+    Column("source_bucket", String(255)),
+    Column("source_key", String(1024)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_modified_at", BigInteger, nullable=False),
+    # When registration finishes; until then the version reads as REGISTRATION_IN_PROGRESS.
+    Column("registered_at", BigInteger, nullable=False),
+)

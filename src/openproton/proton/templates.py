@@ -1,0 +1,332 @@
+"""Environment templates and their versions: the rules of ../shared/spec/environments.md (first half).
+
+A template names the infrastructure an environment is built from; its versions go through registration
+(REGISTRATION_IN_PROGRESS, then DRAFT) and are published by the owner. The recommended version is the highest
+published one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from openproton import decided
+from openproton.protocol.serializer import Millis
+from openproton.store import templates as store
+
+from . import arns, paging
+from .call import Call
+from .errors import ConflictException, ResourceNotFoundException, ValidationException
+from .idempotency import ClientTokens, digest
+from .tagging import Tags
+
+RESOURCE_TYPE = "environment-template"
+
+REGISTRATION_IN_PROGRESS = "REGISTRATION_IN_PROGRESS"
+REGISTRATION_FAILED = "REGISTRATION_FAILED"
+DRAFT = "DRAFT"
+PUBLISHED = "PUBLISHED"
+
+
+def template_arn(call: Call, name: str) -> str:
+    return arns.build(call.region, call.account_id, RESOURCE_TYPE, name)
+
+
+def version_arn(call: Call, name: str, major: int, minor: int) -> str:
+    return arns.build(call.region, call.account_id, RESOURCE_TYPE, f"{name}:{major}.{minor}")
+
+
+def template_not_found(name: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(f"The requested environment template does not exist: {name}")
+
+
+def version_not_found(name: str, major: Any, minor: Any) -> ResourceNotFoundException:
+    return ResourceNotFoundException(
+        f"The requested environment template version does not exist: {name}:{major}.{minor}"
+    )
+
+
+@dataclass(slots=True)
+class Version:
+    row: dict[str, Any]
+    status: str  # as of the call: registration that is due reads as finished
+
+    @property
+    def major(self) -> int:
+        return int(self.row["major_version"])
+
+    @property
+    def minor(self) -> int:
+        return int(self.row["minor_version"])
+
+
+def _as_of(row: dict[str, Any], now_ms: int) -> Version:
+    status = row["status"]
+    if status == REGISTRATION_IN_PROGRESS and now_ms >= row["registered_at"]:
+        # [decided] T-2: no bundle is fetched, so registration succeeds when it is due.
+        status = DRAFT
+    return Version(row, status)
+
+
+def _number(text: str) -> int:
+    return int(text)  # the model's pattern already admits only 0 or digits without a leading zero
+
+
+class EnvironmentTemplates:
+    def __init__(self, tokens: ClientTokens, tags: Tags, *, registration_delay_ms: int = 0) -> None:
+        self.tokens = tokens
+        self.tags = tags
+        self.registration_delay_ms = registration_delay_ms
+
+    # -- templates -----------------------------------------------------------------------------------
+
+    def _template(self, call: Call, name: str) -> dict[str, Any]:
+        row = store.get_template(call.tx, call.scope, name)
+        if row is None:
+            raise template_not_found(name)
+        return row
+
+    def _versions(self, call: Call, name: str) -> list[Version]:
+        return [_as_of(row, call.now_ms) for row in store.all_versions(call.tx, call.scope, name)]
+
+    def _template_wire(self, call: Call, row: dict[str, Any], *, summary: bool = False) -> dict[str, Any]:
+        published = [v for v in self._versions(call, row["name"]) if v.status == PUBLISHED]
+        recommended = max(published, key=lambda v: (v.major, v.minor), default=None)
+        wire = {
+            "arn": template_arn(call, row["name"]),
+            "createdAt": Millis(row["created_at"]),
+            "description": row["description"],
+            "displayName": row["display_name"],
+            "lastModifiedAt": Millis(row["last_modified_at"]),
+            "name": row["name"],
+            "provisioning": row["provisioning"],
+            "recommendedVersion": f"{recommended.major}.{recommended.minor}" if recommended else None,
+        }
+        if not summary:
+            wire["encryptionKey"] = row["encryption_key"]
+        return wire
+
+    def create_template(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["name"]
+        fingerprint = digest(params)
+        new_tags = self.tags.check_new(params.get("tags") or [])
+        existing = store.get_template(call.tx, call.scope, name)
+        if existing is not None:
+            # [doc] Idempotent without a token: the same parameters return the template, others conflict.
+            if existing["parameters_digest"] != fingerprint:
+                raise ValidationException(
+                    f"Environment template {name} already exists with different parameters "
+                    "(idempotent parameter mismatch)."
+                )
+            return {"environmentTemplate": self._template_wire(call, existing)}
+        row = {
+            "account_id": call.account_id,
+            "region": call.region,
+            "name": name,
+            "display_name": params.get("displayName"),
+            "description": params.get("description"),
+            "encryption_key": params.get("encryptionKey"),
+            "provisioning": params.get("provisioning"),
+            "parameters_digest": fingerprint,
+            "created_at": call.now_ms,
+            "last_modified_at": call.now_ms,
+        }
+        store.insert_template(call.tx, row)
+        self.tags.put(call, template_arn(call, name), new_tags)
+        return {"environmentTemplate": self._template_wire(call, row)}
+
+    def get_template(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        return {"environmentTemplate": self._template_wire(call, self._template(call, params["name"]))}
+
+    def list_templates(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        query = paging.query_key("ListEnvironmentTemplates", call.account_id, call.region)
+        position = paging.decode(params.get("nextToken"), query, (str,))
+        limit = paging.page_size(params)
+        # [decided] T-3: templates are listed by name.
+        rows = store.page_templates(call.tx, call.scope, after=position[0] if position else "", limit=limit + 1)
+        page = rows[:limit]
+        result: dict[str, Any] = {"templates": [self._template_wire(call, row, summary=True) for row in page]}
+        if len(rows) > limit:
+            result["nextToken"] = paging.encode(query, [page[-1]["name"]])
+        return result
+
+    def update_template(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        row = self._template(call, params["name"])
+        # [doc] Only the display name and the description change.
+        display_name = params.get("displayName", row["display_name"])
+        description = params.get("description", row["description"])
+        moved = max(call.now_ms, row["last_modified_at"] + decided.LAST_MODIFIED_MIN_STEP_MS)
+        store.update_template(
+            call.tx, call.scope, row["name"], display_name=display_name, description=description, at=moved
+        )
+        row = {**row, "display_name": display_name, "description": description, "last_modified_at": moved}
+        return {"environmentTemplate": self._template_wire(call, row)}
+
+    def delete_template(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        row = self._template(call, params["name"])
+        if store.count_versions(call.tx, call.scope, row["name"]):
+            # [doc] A template with versions cannot be deleted.
+            raise ConflictException(
+                f"Environment template {row['name']} has versions; delete them before the template."
+            )
+        wire = self._template_wire(call, row)
+        store.delete_template(call.tx, call.scope, row["name"])
+        self.tags.drop(call, wire["arn"])
+        return {"environmentTemplate": wire}
+
+    # -- versions ------------------------------------------------------------------------------------
+
+    def _version(self, call: Call, name: str, major_text: str, minor_text: str) -> Version:
+        self._template(call, name)
+        row = store.get_version(call.tx, call.scope, name, _number(major_text), _number(minor_text))
+        if row is None:
+            raise version_not_found(name, major_text, minor_text)
+        return _as_of(row, call.now_ms)
+
+    def _version_wire(self, call: Call, version: Version, siblings: list[Version]) -> dict[str, Any]:
+        row = version.row
+        published = [v.minor for v in siblings if v.major == version.major and v.status == PUBLISHED]
+        return {
+            "arn": version_arn(call, row["template_name"], version.major, version.minor),
+            "createdAt": Millis(row["created_at"]),
+            "description": row["description"],
+            "lastModifiedAt": Millis(row["last_modified_at"]),
+            "majorVersion": str(version.major),
+            "minorVersion": str(version.minor),
+            "recommendedMinorVersion": str(max(published)) if published else None,
+            "status": version.status,
+            "statusMessage": row["status_message"],
+            "templateName": row["template_name"],
+        }
+
+    def create_version(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["templateName"]
+        self._template(call, name)
+        new_tags = self.tags.check_new(params.get("tags") or [])
+        replayed = self.tokens.replay(call, params)
+        if replayed is not None:
+            major_text, _, minor_text = replayed.partition(".")
+            row = store.get_version(call.tx, call.scope, name, int(major_text), int(minor_text))
+            if row is not None:
+                version = _as_of(row, call.now_ms)
+                return {"environmentTemplateVersion": self._version_wire(call, version, self._versions(call, name))}
+        existing = self._versions(call, name)
+        majors = {v.major for v in existing}
+        if params.get("majorVersion") is None:
+            # [doc] Without a major version: a new major, numbered after the highest, minor 0.
+            major, minor = max(majors, default=0) + 1, 0
+        else:
+            major = _number(params["majorVersion"])
+            if major not in majors:
+                raise ValidationException(
+                    f"Environment template {name} has no major version {major}; leave majorVersion out to "
+                    "create a new major version."
+                )
+            minor = max(v.minor for v in existing if v.major == major) + 1
+        source = params["source"].get("s3") or {}
+        row = {
+            "account_id": call.account_id,
+            "region": call.region,
+            "template_name": name,
+            "major_version": major,
+            "minor_version": minor,
+            "description": params.get("description"),
+            "status": REGISTRATION_IN_PROGRESS,
+            "status_message": None,
+            "source_bucket": source.get("bucket"),
+            "source_key": source.get("key"),
+            "created_at": call.now_ms,
+            "last_modified_at": call.now_ms,
+            "registered_at": call.now_ms + self.registration_delay_ms,
+        }
+        store.insert_version(call.tx, row)
+        self.tags.put(call, version_arn(call, name, major, minor), new_tags)
+        self.tokens.remember(call, params, f"{major}.{minor}")
+        created = Version(row, REGISTRATION_IN_PROGRESS)  # as Create answers; reads see registration finish
+        return {"environmentTemplateVersion": self._version_wire(call, created, [*existing, created])}
+
+    def get_version(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        version = self._version(call, params["templateName"], params["majorVersion"], params["minorVersion"])
+        siblings = self._versions(call, params["templateName"])
+        return {"environmentTemplateVersion": self._version_wire(call, version, siblings)}
+
+    def list_versions(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["templateName"]
+        self._template(call, name)
+        major_filter = params.get("majorVersion")
+        query = paging.query_key("ListEnvironmentTemplateVersions", call.account_id, call.region, name, major_filter)
+        position = paging.decode(params.get("nextToken"), query, (int, int))
+        limit = paging.page_size(params)
+        siblings = self._versions(call, name)
+        # [decided] T-3: versions are listed by major, then minor.
+        matching = [v for v in siblings if major_filter is None or v.major == _number(major_filter)]
+        if position:
+            matching = [v for v in matching if (v.major, v.minor) > (position[0], position[1])]
+        page = matching[:limit]
+        wire = []
+        for version in page:
+            item = self._version_wire(call, version, siblings)
+            wire.append(item)
+        result: dict[str, Any] = {"templateVersions": wire}
+        if len(matching) > limit:
+            result["nextToken"] = paging.encode(query, [page[-1].major, page[-1].minor])
+        return result
+
+    def update_version(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["templateName"]
+        version = self._version(call, name, params["majorVersion"], params["minorVersion"])
+        changes: dict[str, Any] = {}
+        wanted = params.get("status")
+        if wanted is not None and wanted != version.status:
+            if not (wanted == PUBLISHED and version.status == DRAFT):
+                # [decided] T-1: publishing a DRAFT is the only status change a client may make.
+                raise ValidationException(
+                    f"Environment template version {name}:{version.major}.{version.minor} is {version.status}; "
+                    f"only a DRAFT version can be set to PUBLISHED, not to {wanted}."
+                )
+            changes["status"] = PUBLISHED
+        elif version.status != version.row["status"]:
+            changes["status"] = version.status  # registration finished since: record it with the change
+        if "description" in params:
+            changes["description"] = params["description"]
+        moved = max(call.now_ms, version.row["last_modified_at"] + decided.LAST_MODIFIED_MIN_STEP_MS)
+        changes["last_modified_at"] = moved
+        store.update_version(call.tx, call.scope, name, version.major, version.minor, changes)
+        row = {**version.row, **changes}
+        updated = Version(row, changes.get("status", version.status))
+        siblings = [
+            updated if (v.major, v.minor) == (updated.major, updated.minor) else v for v in self._versions(call, name)
+        ]
+        return {"environmentTemplateVersion": self._version_wire(call, updated, siblings)}
+
+    def delete_version(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["templateName"]
+        version = self._version(call, name, params["majorVersion"], params["minorVersion"])
+        siblings = self._versions(call, name)
+        same_major = [v for v in siblings if v.major == version.major]
+        published = [v.minor for v in same_major if v.status == PUBLISHED]
+        if published and version.minor == max(published) and len(same_major) > 1:
+            # [doc] The recommended version of a major goes last.
+            raise ConflictException(
+                f"Environment template version {name}:{version.major}.{version.minor} is the recommended version of "
+                f"major version {version.major}; delete its other minor versions first."
+            )
+        wire = self._version_wire(call, version, siblings)
+        store.delete_version(call.tx, call.scope, name, version.major, version.minor)
+        self.tags.drop(call, wire["arn"])
+        return {"environmentTemplateVersion": wire}
+
+    # -- tagging ---------------------------------------------------------------------------------------
+
+    def check_tagging(self, call: Call, resource_id: str, arn: arns.ProtonArn) -> None:
+        """Templates and versions are tagged by the account that owns them."""
+        if arn.account_id != call.account_id:
+            raise ResourceNotFoundException(f"The requested resource does not exist: {resource_id}")
+        name, colon, number = resource_id.partition(":")
+        if not colon:
+            self._template(call, name)
+            return
+        major, dot, minor = number.partition(".")
+        if not (dot and major.isdigit() and minor.isdigit()):
+            raise ResourceNotFoundException(f"The requested resource does not exist: {resource_id}")
+        self._version(call, name, major, minor)
