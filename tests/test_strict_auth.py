@@ -208,6 +208,20 @@ def test_a_signature_for_another_service_is_invalid(strict: StrictWorld) -> None
     assert response.json()["message"] == MISMATCH
 
 
+def _list_request(**headers: str) -> AWSRequest:
+    """An unsigned ListEnvironmentAccountConnections request, for the tests that sign it their own way."""
+    return AWSRequest(
+        method="POST",
+        url="http://127.0.0.1/",
+        data=b'{"requestedBy": "ENVIRONMENT_ACCOUNT"}',
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": TARGET + "ListEnvironmentAccountConnections",
+            **headers,
+        },
+    )
+
+
 def _sign_with(monkeypatch: pytest.MonkeyPatch, blacklist: list[str], request: AWSRequest) -> AWSRequest:
     monkeypatch.setattr(botocore.auth, "SIGNED_HEADERS_BLACKLIST", blacklist)
     botocore.auth.SigV4Auth(Credentials(ENV_KEY, KEYS[ENV_KEY][0]), "proton", "us-east-1").add_auth(request)
@@ -215,15 +229,7 @@ def _sign_with(monkeypatch: pytest.MonkeyPatch, blacklist: list[str], request: A
 
 
 def test_a_signature_that_leaves_host_unsigned_is_invalid(strict: StrictWorld, monkeypatch: pytest.MonkeyPatch) -> None:
-    request = AWSRequest(
-        method="POST",
-        url="http://127.0.0.1/",
-        data=b'{"requestedBy": "ENVIRONMENT_ACCOUNT"}',
-        headers={
-            "Content-Type": "application/x-amz-json-1.0",
-            "X-Amz-Target": TARGET + "ListEnvironmentAccountConnections",
-        },
-    )
+    request = _list_request()
     # botocore always signs host; leaving it out of the canonical headers takes a signer that skips it.
     monkeypatch.setattr(botocore.auth.SigV4Auth, "headers_to_sign", lambda self, req: _without_host(req))
     _sign_with(monkeypatch, ["expect", "user-agent", "x-amzn-trace-id"], request)
@@ -243,16 +249,7 @@ def _without_host(request: AWSRequest) -> Any:
 
 
 def test_a_java_v1_style_signature_over_user_agent_passes(strict: StrictWorld, monkeypatch: pytest.MonkeyPatch) -> None:
-    request = AWSRequest(
-        method="POST",
-        url="http://127.0.0.1/",
-        data=b'{"requestedBy": "ENVIRONMENT_ACCOUNT"}',
-        headers={
-            "Content-Type": "application/x-amz-json-1.0",
-            "X-Amz-Target": TARGET + "ListEnvironmentAccountConnections",
-            "User-Agent": "aws-sdk-java/1.12.700 Linux/6.1 OpenJDK_64-Bit_Server_VM/17",
-        },
-    )
+    request = _list_request(**{"User-Agent": "aws-sdk-java/1.12.700 Linux/6.1 OpenJDK_64-Bit_Server_VM/17"})
     _sign_with(monkeypatch, ["expect", "x-amzn-trace-id"], request)
     assert "user-agent" in request.headers["Authorization"]
     response = strict.send(request)

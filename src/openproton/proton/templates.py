@@ -263,11 +263,7 @@ class EnvironmentTemplates:
         if position:
             matching = [v for v in matching if (v.major, v.minor) > (position[0], position[1])]
         page = matching[:limit]
-        wire = []
-        for version in page:
-            item = self._version_wire(call, version, siblings)
-            wire.append(item)
-        result: dict[str, Any] = {"templateVersions": wire}
+        result: dict[str, Any] = {"templateVersions": [self._version_wire(call, v, siblings) for v in page]}
         if len(matching) > limit:
             result["nextToken"] = paging.encode(query, [page[-1].major, page[-1].minor])
         return result
