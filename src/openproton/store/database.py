@@ -30,6 +30,8 @@ class Scope:
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision; tests/test_store.py checks it against Alembic's own head.
 SCHEMA_HEAD = "0003"
+# Connections to a server database per process; the ASGI transport runs as many requests at once.
+POOL_SIZE = 8
 
 
 def _configure_sqlite(engine: Engine, *, file_backed: bool) -> None:
@@ -78,6 +80,10 @@ class Database:
         # An in-memory SQLite database is one shared connection: calls from several threads take turns.
         self._lock = threading.Lock() if serialize else None
 
+    @property
+    def pool_capacity(self) -> int:
+        return POOL_SIZE
+
     @classmethod
     def from_url(cls, url: str) -> Database:
         if url.startswith("sqlite"):
@@ -96,7 +102,9 @@ class Database:
             raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH, sqlite:// or postgresql://...")
         try:
             # Every transaction ends in our own commit or rollback, so the pool need not roll back again.
-            engine = create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4, pool_reset_on_return=None)
+            engine = create_engine(
+                url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=0, pool_reset_on_return=None
+            )
         except ModuleNotFoundError as error:
             raise ValueError("PostgreSQL needs psycopg 3: pip install 'openproton[postgres]'") from error
         return cls(engine)
