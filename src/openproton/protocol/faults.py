@@ -128,6 +128,10 @@ class Faults:
             self._rules.append(made)
         return made
 
+    @property
+    def active(self) -> bool:
+        return bool(self._rules)
+
     def rules(self) -> list[FaultRule]:
         with self._lock:
             return list(self._rules)

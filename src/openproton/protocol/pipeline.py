@@ -178,6 +178,8 @@ class Pipeline:
         """Rate limits and fault rules, after authentication: the seconds of latency to add, or an error."""
         if self.rate_limiter is not None and not self.rate_limiter.allow(context.account_id, context.operation):
             raise ThrottlingException("Rate exceeded")
+        if not self.faults.active:
+            return 0.0
         rule = self.faults.take(
             context.operation,
             context.account_id,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -38,35 +37,20 @@ class _Body:
         yield self._data
 
 
-class _RequestHeaders(Mapping[str, str]):
-    """botocore's headers as the pipeline reads them (lower-case names, str values), looked up on demand:
-    copying every header through email.message's machinery cost more than the rest of the hook."""
+def _request_headers(headers: Any, host: str) -> dict[str, str]:
+    """botocore's headers as the pipeline reads them: lower-case names, str values, and the `host` botocore
+    signed from the URL without setting it.
 
-    __slots__ = ("_headers", "host")
-
-    def __init__(self, headers: Any) -> None:
-        self._headers = headers
-        self.host: str | None = None
-
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        value = self._headers.get(key)
-        if value is None and key == "host":
-            value = self.host
-        if value is None:
-            return default
-        return value.decode("latin-1") if isinstance(value, bytes) else value
-
-    def __getitem__(self, key: str) -> str:
-        value = self.get(key)
-        if value is None:
-            raise KeyError(key)
-        return value
-
-    def __iter__(self) -> Iterator[str]:
-        return (key.lower() for key in self._headers)
-
-    def __len__(self) -> int:
-        return len(self._headers)
+    botocore's HeadersDict keeps each name's lower-case form beside it; reading that dictionary directly costs
+    a fraction of the Mapping interface, which builds a key object per lookup."""
+    raw = getattr(headers, "_dict", None)
+    if isinstance(raw, dict):
+        pairs = [(getattr(key, "_lower", None) or str(key).lower(), value) for key, value in raw.items()]
+    else:
+        pairs = [(str(key).lower(), value) for key, value in headers.items()]
+    found = {name: value.decode("latin-1") if isinstance(value, bytes) else value for name, value in pairs}
+    found.setdefault("host", host)
+    return found
 
 
 class ProtonInterceptor:
@@ -94,15 +78,14 @@ class ProtonInterceptor:
         if not stack or not event_name.startswith(EVENT_PREFIX):
             return None
         responder = stack[-1]
-        headers = _RequestHeaders(request.headers)
+
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
         elif not isinstance(body, bytes | bytearray):
             body = body.read()
         parts = urlsplit(request.url)
-        # botocore signs `host` from the URL without storing it; a server would receive it as a header.
-        headers.host = parts.netloc
+        headers = _request_headers(request.headers, parts.netloc)
         request_line = HttpRequest(request.method, parts.path or "/", headers, bytes(body), parts.query)
         response = responder.handle(request_line)
         if response.delay:
