@@ -249,8 +249,9 @@ def test_the_aws_cli_runs_the_whole_scenario(fresh: ServerProcess) -> None:
     cli_scenario(fresh.endpoint, fresh.endpoint)
 
 
-def test_the_aws_cli_prints_the_wire_numbers_without_a_timestamp_format(fresh: ServerProcess) -> None:
-    cli = Cli(fresh.endpoint)
+def _requested_at_as_printed(endpoint: str) -> object:
+    """requestedAt of a new connection as CLI v1 prints it with no timestamp format: the wire value as it came."""
+    cli = Cli(endpoint)
     try:
         cli.config.write_text("[default]\n")
         created = cli.ok(
@@ -263,9 +264,13 @@ def test_the_aws_cli_prints_the_wire_numbers_without_a_timestamp_format(fresh: S
             "--role-arn",
             f"arn:aws:iam::{ENV}:role/proton",
         )
-        assert isinstance(created["environmentAccountConnection"]["requestedAt"], float | int)
+        return created["environmentAccountConnection"]["requestedAt"]
     finally:
         cli.close()
+
+
+def test_the_aws_cli_prints_the_wire_numbers_without_a_timestamp_format(fresh: ServerProcess) -> None:
+    assert isinstance(_requested_at_as_printed(fresh.endpoint), float | int)
 
 
 @pytest.mark.parametrize(
@@ -285,22 +290,7 @@ def test_the_aws_cli_scenario_fails_on_a_broken_server(fresh: ServerProcess, bre
 def test_the_aws_cli_notices_string_timestamps(fresh: ServerProcess) -> None:
     # With CLI v1's default format the wire value is printed as it came: a string instead of a number shows.
     with breaking_proxy(fresh.port, MUTATIONS["timestamp-type"]) as endpoint:
-        cli = Cli(endpoint)
-        try:
-            cli.config.write_text("[default]\n")
-            created = cli.ok(
-                ENV,
-                "create-environment-account-connection",
-                "--environment-name",
-                "dev",
-                "--management-account-id",
-                MGMT,
-                "--role-arn",
-                f"arn:aws:iam::{ENV}:role/proton",
-            )
-            assert not isinstance(created["environmentAccountConnection"]["requestedAt"], float | int)
-        finally:
-            cli.close()
+        assert not isinstance(_requested_at_as_printed(endpoint), float | int)
 
 
 # -- boto3 configured from the environment only ---------------------------------------------------------

@@ -173,3 +173,35 @@ def test_errors_come_back_as_modelled_exception_classes() -> None:
     with mock_proton(), pytest.raises(ClientError) as excinfo:
         client.get_environment_account_connection(id="bad")
     assert excinfo.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_an_injected_clock_expires_client_tokens_after_eight_hours() -> None:
+    from openproton.proton.clock import ManualClock
+
+    clock = ManualClock()
+    client = make_client(None, ENV_ACCOUNT, "us-east-1")
+    params = {"environmentName": "dev", "managementAccountId": MGMT_ACCOUNT, "roleArn": ROLE, "clientToken": "t-1"}
+    with mock_proton(clock=clock):
+        first = client.create_environment_account_connection(**params)["environmentAccountConnection"]
+        clock.advance(seconds=8 * 3600 - 1)
+        assert client.create_environment_account_connection(**params)["environmentAccountConnection"] == first
+        client.delete_environment_account_connection(id=first["id"])
+        clock.advance(seconds=2)
+        # Past eight hours the token is forgotten: the same token may now carry other parameters.
+        again = client.create_environment_account_connection(**{**params, "environmentName": "other"})
+        assert again["environmentAccountConnection"]["id"] != first["id"]
+
+
+def test_last_modified_moves_even_within_one_millisecond() -> None:
+    from openproton.proton.clock import ManualClock
+
+    clock = ManualClock()  # never moves by itself
+    with mock_proton(clock=clock):
+        created = _create(make_client(None, ENV_ACCOUNT, "us-east-1"))
+        mgmt = make_client(None, MGMT_ACCOUNT, "us-east-1")
+        accepted = mgmt.accept_environment_account_connection(id=created)["environmentAccountConnection"]
+        rejected = mgmt.reject_environment_account_connection(id=created)["environmentAccountConnection"]
+    assert accepted["requestedAt"] == rejected["requestedAt"]
+    step = accepted["lastModifiedAt"] - accepted["requestedAt"]
+    assert step.total_seconds() == 0.001
+    assert (rejected["lastModifiedAt"] - accepted["lastModifiedAt"]).total_seconds() == 0.001

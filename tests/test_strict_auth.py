@@ -360,3 +360,16 @@ def test_strict_mode_without_a_usable_credentials_file_refuses_to_start(tmp_path
     )
     assert refused.returncode == 2
     assert "credentials entry 1 needs a 12-digit accountId" in refused.stderr
+
+
+def test_a_request_signed_six_minutes_ahead_is_not_yet_current(
+    strict: StrictWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=6)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda *args, **kwargs: signed_at)
+    with pytest.raises(ClientError) as excinfo:
+        strict.client(ENV_KEY).list_environment_account_connections(requestedBy="ENVIRONMENT_ACCOUNT")
+    code, message, status = error_of(excinfo)
+    assert (code, status) == ("InvalidSignatureException", 400)
+    assert message.startswith(f"Signature not yet current: {signed_at.strftime('%Y%m%dT%H%M%SZ')} is still later than ")
+    assert message.endswith(" + 5 min.)")

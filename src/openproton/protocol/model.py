@@ -51,6 +51,3 @@ class ServiceIndex:
         if not dot or prefix != self.target_prefix:
             return None
         return self.operations.get(name)
-
-    def error_shape_names(self) -> set[str]:
-        return {shape.name for shape in self.model.error_shapes}
