@@ -91,6 +91,18 @@ class World:
     ) -> RawResponse:
         raise NotImplementedError
 
+    # How deployments end: the mock handle in-process, the admin interface against a server.
+
+    def set_settle_policy(self, policy: str, *, delay_seconds: float = 0, message: str | None = None) -> None:
+        raise NotImplementedError
+
+    def settle(self, deployment_id: str, status: str = "SUCCEEDED", **produced: Any) -> dict[str, Any]:
+        """`produced`: message, outputs, provisioned_resources."""
+        raise NotImplementedError
+
+    def deployments_under_way(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
     def call(
         self,
         operation: str,
@@ -126,6 +138,15 @@ class InProcessWorld(World):
         response = self.mock.handle(HttpRequest(method, path, lowered, body))
         return RawResponse(response.status, {k.lower(): v for k, v in response.headers}, response.body)
 
+    def set_settle_policy(self, policy: str, *, delay_seconds: float = 0, message: str | None = None) -> None:
+        self.mock.set_settle_policy(policy, delay_seconds=delay_seconds, message=message)
+
+    def settle(self, deployment_id: str, status: str = "SUCCEEDED", **produced: Any) -> dict[str, Any]:
+        return self.mock.settle(deployment_id, status, **produced)
+
+    def deployments_under_way(self) -> list[dict[str, Any]]:
+        return self.mock.deployments_under_way()
+
 
 class ServerWorld(World):
     mode = "server"
@@ -143,6 +164,21 @@ class ServerWorld(World):
         self, method: str = "POST", path: str = "/", headers: dict[str, str] | None = None, body: bytes = b""
     ) -> RawResponse:
         return self.server.request(method, path, headers or {}, body)
+
+    def set_settle_policy(self, policy: str, *, delay_seconds: float = 0, message: str | None = None) -> None:
+        body = orjson.dumps({"policy": policy, "delaySeconds": delay_seconds, "message": message})
+        response = self.raw("PUT", "/_openproton/settle-policy", {}, body)
+        assert response.status == 200, response.body
+
+    def settle(self, deployment_id: str, status: str = "SUCCEEDED", **produced: Any) -> dict[str, Any]:
+        names = {"message": "statusMessage", "outputs": "outputs", "provisioned_resources": "provisionedResources"}
+        body = {"status": status, **{names[key]: value for key, value in produced.items()}}
+        response = self.raw("POST", f"/_openproton/deployments/{deployment_id}/settle", {}, orjson.dumps(body))
+        assert response.status == 200, response.body
+        return response.json()["deployment"]
+
+    def deployments_under_way(self) -> list[dict[str, Any]]:
+        return self.raw("GET", "/_openproton/deployments").json()["deployments"]
 
 
 def free_port() -> int:

@@ -24,6 +24,8 @@ def _settings(args: argparse.Namespace) -> Settings:
             admin_token=getattr(args, "admin_token", None),
             faults_file=getattr(args, "faults", None),
             rate_limit=getattr(args, "rate_limit", None),
+            settle_policy=getattr(args, "settle_policy", None),
+            settle_delay_seconds=getattr(args, "settle_delay", None),
         )
         .check()
     )
@@ -57,7 +59,15 @@ OpenProton {__version__}
                  aws_access_key_id="111111111111", aws_secret_access_key="x")
 
   A 12-digit access key ID is the caller's account; any other key acts as {settings.default_account}.
+  Deployments: {_describe_settle(settings)} (PUT {endpoint}/_openproton/settle-policy to change).
 """
+
+
+def _describe_settle(settings: Settings) -> str:
+    if settings.settle_policy == "manual":
+        return "manual, they wait to be settled through the admin interface"
+    after = f"after {settings.settle_delay_seconds:g} s" if settings.settle_delay_seconds else "at once"
+    return f"{'succeed' if settings.settle_policy == 'succeed' else 'fail'} {after}"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -217,6 +227,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-limit",
         type=float,
         help="requests per second per account and operation (OPENPROTON_RATE_LIMIT; off by default)",
+    )
+    serve.add_argument(
+        "--settle-policy",
+        choices=["succeed", "fail", "manual"],
+        help="how deployments end (default succeed; OPENPROTON_SETTLE_POLICY); "
+        "change it at run time with PUT /_openproton/settle-policy",
+    )
+    serve.add_argument(
+        "--settle-delay",
+        type=float,
+        metavar="SECONDS",
+        help="seconds a deployment runs before it ends under succeed or fail (default 0; OPENPROTON_SETTLE_DELAY)",
     )
     serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the database (default 1)")
     serve.set_defaults(run=cmd_serve)

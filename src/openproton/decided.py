@@ -103,6 +103,70 @@ DECISIONS: tuple[Decision, ...] = (
         "version reads as DRAFT from the first read after it is created.",
     ),
     Decision("T-3", "Environment templates are listed by name; their versions by major, then minor version (ours)."),
+    Decision(
+        "D-1",
+        "CreateEnvironment (and UpdateEnvironment) through a connection needs it CONNECTED, the caller its management "
+        "account, the same region and its `environmentName` equal to the environment's name, else "
+        "ValidationException saying which; an id that does not exist, or whose parties exclude the caller, is "
+        "ResourceNotFoundException.",
+    ),
+    Decision(
+        "D-2",
+        "CancelEnvironmentDeployment answers CANCELLING and the cancellation ends at once: the next read shows "
+        "CANCELLED, and the environment keeps the template version it had (ours).",
+    ),
+    Decision("D-3", "DeleteEnvironment while a deployment is IN_PROGRESS or CANCELLING is a ConflictException (ours)."),
+    Decision(
+        "D-4",
+        "UpdateEnvironment does not change how an environment is provisioned: one without a connection cannot gain "
+        "one, one with a connection or a repository takes no `protonServiceRoleArn`, and only a self-managed one "
+        "takes a `provisioningRepository` (ValidationException, ours).",
+    ),
+    Decision(
+        "D-5",
+        "UpdateEnvironment with deploymentType NONE and a `spec` is a ValidationException, rather than dropping the "
+        "spec (ours).",
+    ),
+    Decision(
+        "D-6",
+        "An environment that is not provisioned through a connection reports its own account as "
+        "`environmentAccountId` (ours).",
+    ),
+    Decision(
+        "D-7",
+        "Until one of its deployments succeeds, an environment's `lastDeploymentSucceededAt` (required by the model) "
+        "equals its `createdAt` (ours).",
+    ),
+    Decision("D-8", "Environments are listed by name (ours)."),
+    Decision("D-9", "Deployments are listed newest first, by `createdAt`, then id (ours)."),
+    Decision(
+        "D-10",
+        "DeleteDeployment deletes only a deployment that has ended and is neither the last attempted nor the last "
+        "succeeded deployment of an existing environment; otherwise ValidationException (the model gives it no "
+        "ConflictException). Deployments outlive their environment (ours).",
+    ),
+    Decision(
+        "D-11",
+        "NotifyResourceDeploymentStatusChange applies only to self-managed environments (else ValidationException) "
+        "and to a deployment under way (else ConflictException); without `status` it records outputs only. Deletes "
+        "of self-managed environments also wait for it (ours).",
+    ),
+    Decision(
+        "D-12",
+        "The settle policy is `succeed` after a delay (default 0 s), `fail` (status message below, or the "
+        "policy's own) or `manual`. A deployment's ending is fixed by the policy in force when it starts; a policy "
+        "set at run time is kept in the database, so every replica follows it until it is cleared.",
+    ),
+    Decision(
+        "D-13",
+        "An environment shows the template version and spec of its last successful deployment; a deployment's "
+        "target is in its `targetState` until it succeeds (ours).",
+    ),
+    Decision(
+        "D-14",
+        "A deployment whose environment's connection is deleted or no longer CONNECTED when the deployment starts "
+        "fails at once with a status message naming the connection (the spec leaves the moment open).",
+    ),
 )
 
 # W-3: the page size when a list call gives no maxResults.
@@ -122,6 +186,10 @@ LAST_MODIFIED_MIN_STEP_MS = 1
 
 MAX_TAGS_PER_RESOURCE = 50  # [doc] 50 tags per resource; E-14 applies it to the merged set
 RESERVED_TAG_PREFIX = "aws:"  # [doc]
+
+
+# D-12: the status message of a deployment that fails under the `fail` policy without a message of its own.
+SETTLE_FAIL_MESSAGE = "The deployment failed under OpenProton's settle policy `fail`; nothing was provisioned."
 
 
 def by_id() -> dict[str, Decision]:

@@ -67,6 +67,11 @@ class Settings:
     access_key_accounts: Mapping[str, str] = field(default_factory=dict)
     # [doc] 5 environment account connections per environment account and region, adjustable.
     connection_quota: int = 5
+    # [doc] 100 environments per account, adjustable.
+    environment_quota: int = 100
+    # [decided] D-12: how deployments end: succeed (after settle_delay_seconds), fail or manual.
+    settle_policy: str = "succeed"
+    settle_delay_seconds: float = 0.0
     # [doc] client tokens are remembered for 8 hours.
     client_token_ttl_seconds: int = 8 * 3600
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
@@ -89,6 +94,15 @@ class Settings:
         """Settings that cannot work together are refused at start, by name."""
         if self.auth not in ("default", "strict"):
             raise SettingsError(f"--auth / OPENPROTON_AUTH must be default or strict, not {self.auth!r}")
+        if self.settle_policy not in ("succeed", "fail", "manual"):
+            raise SettingsError(
+                "--settle-policy / OPENPROTON_SETTLE_POLICY must be succeed, fail or manual, "
+                f"not {self.settle_policy!r}"
+            )
+        if self.settle_delay_seconds < 0:
+            raise SettingsError(
+                f"--settle-delay / OPENPROTON_SETTLE_DELAY must be 0 or more, not {self.settle_delay_seconds}"
+            )
         if self.auth == "strict" and not self.credentials_file:
             raise SettingsError("--auth strict needs --credentials FILE (OPENPROTON_CREDENTIALS)")
         return self
@@ -102,6 +116,9 @@ class Settings:
             "OPENPROTON_DEFAULT_ACCOUNT": self.default_account,
             "OPENPROTON_ACCESS_KEY_ACCOUNTS": ",".join(f"{k}={v}" for k, v in self.access_key_accounts.items()),
             "OPENPROTON_CONNECTION_QUOTA": str(self.connection_quota),
+            "OPENPROTON_ENVIRONMENT_QUOTA": str(self.environment_quota),
+            "OPENPROTON_SETTLE_POLICY": self.settle_policy,
+            "OPENPROTON_SETTLE_DELAY": str(self.settle_delay_seconds),
             "OPENPROTON_MAX_BODY_BYTES": str(self.max_body_bytes),
             "OPENPROTON_RESET_ENABLED": "true" if self.reset_enabled else "false",
             "OPENPROTON_LOG_LEVEL": self.log_level,
@@ -140,6 +157,17 @@ class Settings:
             )
         if "OPENPROTON_CONNECTION_QUOTA" in env:
             values["connection_quota"] = _int("OPENPROTON_CONNECTION_QUOTA", env["OPENPROTON_CONNECTION_QUOTA"])
+        if "OPENPROTON_ENVIRONMENT_QUOTA" in env:
+            values["environment_quota"] = _int("OPENPROTON_ENVIRONMENT_QUOTA", env["OPENPROTON_ENVIRONMENT_QUOTA"])
+        if "OPENPROTON_SETTLE_POLICY" in env:
+            values["settle_policy"] = env["OPENPROTON_SETTLE_POLICY"].strip().lower()
+        if env.get("OPENPROTON_SETTLE_DELAY"):
+            try:
+                values["settle_delay_seconds"] = float(env["OPENPROTON_SETTLE_DELAY"])
+            except ValueError:
+                raise SettingsError(
+                    f"OPENPROTON_SETTLE_DELAY must be a number of seconds, not {env['OPENPROTON_SETTLE_DELAY']!r}"
+                ) from None
         if "OPENPROTON_MAX_BODY_BYTES" in env:
             values["max_body_bytes"] = _int("OPENPROTON_MAX_BODY_BYTES", env["OPENPROTON_MAX_BODY_BYTES"], minimum=1)
         if "OPENPROTON_RESET_ENABLED" in env:

@@ -7,7 +7,7 @@ Every change of status is recorded as an event, in order, in the same transactio
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from enum import Enum
 from typing import Any
@@ -121,6 +121,9 @@ class AccountConnections:
         self.quota = settings.connection_quota
         self.tokens = tokens
         self.tags = tags
+        # The environments provisioned through a connection; set by the provider (environments are a family
+        # of their own).
+        self.environments_using: Callable[[Call, str], list[str]] = lambda call, connection_id: []
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -255,6 +258,13 @@ class AccountConnections:
         found = self.load(call, params["id"], party=Party.MANAGEMENT)
         if found.status == REJECTED:
             return {"environmentAccountConnection": found.to_wire()}  # [decided] E-9
+        users = self.environments_using(call, found.id)
+        if users:
+            # [doc] A connection an environment uses cannot be rejected.
+            raise ConflictException(
+                f"Environment account connection {found.id} is used by environment {', '.join(users)}; delete the "
+                "environment, or move it to another connection, before rejecting this one."
+            )
         changed = self._change(call, found, status=REJECTED)
         return {"environmentAccountConnection": changed.to_wire()}
 

@@ -10,10 +10,12 @@ from openproton.protocol.pipeline import RequestContext
 from openproton.settings import Settings
 from openproton.store import Database, Scope
 
-from . import account_connections, templates
+from . import account_connections, deployments, environments, templates
 from .account_connections import AccountConnections
 from .call import Call
 from .clock import Clock
+from .deployments import Deployments, SettlePolicy
+from .environments import Environments
 from .idempotency import ClientTokens
 from .tagging import Tags
 from .templates import EnvironmentTemplates
@@ -41,6 +43,18 @@ ROUTES: dict[str, tuple[str, str, bool]] = {
     "ListEnvironmentTemplateVersions": ("templates", "list_versions", READ),
     "UpdateEnvironmentTemplateVersion": ("templates", "update_version", WRITE),
     "DeleteEnvironmentTemplateVersion": ("templates", "delete_version", WRITE),
+    "CreateEnvironment": ("environments", "create", WRITE),
+    "GetEnvironment": ("environments", "get", READ),
+    "ListEnvironments": ("environments", "list", READ),
+    "UpdateEnvironment": ("environments", "update", WRITE),
+    "DeleteEnvironment": ("environments", "delete", WRITE),
+    "CancelEnvironmentDeployment": ("environments", "cancel", WRITE),
+    "ListEnvironmentOutputs": ("environments", "list_outputs", READ),
+    "ListEnvironmentProvisionedResources": ("environments", "list_provisioned_resources", READ),
+    "NotifyResourceDeploymentStatusChange": ("environments", "notify", WRITE),
+    "GetDeployment": ("deployments", "get", READ),
+    "ListDeployments": ("deployments", "list", READ),
+    "DeleteDeployment": ("deployments", "delete", WRITE),
     "ListTagsForResource": ("tags", "list_tags_for_resource", READ),
     "TagResource": ("tags", "tag_resource", WRITE),
     "UntagResource": ("tags", "untag_resource", WRITE),
@@ -56,6 +70,16 @@ class ProtonProvider:
         self.tags.register(account_connections.RESOURCE_TYPE, self.connections.check_tagging)
         self.templates = EnvironmentTemplates(self.connections.tokens, self.tags)
         self.tags.register(templates.RESOURCE_TYPE, self.templates.check_tagging)
+        self.deployments = Deployments(
+            SettlePolicy(settings.settle_policy, round(settings.settle_delay_seconds * 1000))
+        )
+        self.environments = Environments(settings.environment_quota, self.templates, self.deployments, self.tags)
+        self.tags.register(environments.RESOURCE_TYPE, self.environments.check_tagging)
+        self.tags.register(deployments.RESOURCE_TYPE, self.deployments.check_tagging)
+        # The rules that join families: a connection or a version in use by an environment stays.
+        self.deployments.find_environment = self.environments.find
+        self.connections.environments_using = self.environments.using_connection
+        self.templates.environments_using = self.environments.using_version
         self.operations: dict[str, tuple[Handler, bool]] = {
             name: (getattr(getattr(self, family), method), write) for name, (family, method, write) in ROUTES.items()
         }

@@ -7,6 +7,7 @@ published one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,8 +69,15 @@ def _as_of(row: dict[str, Any], now_ms: int) -> Version:
     return Version(row, status)
 
 
-def _number(text: str) -> int:
-    return int(text)  # the model's pattern already admits only 0 or digits without a leading zero
+# No version number reaches this; a longer one (the model allows 100 digits) names no version, and is kept out
+# of SQL and JSON, which hold 64-bit integers at most.
+_MAX_VERSION_DIGITS = 9
+NO_VERSION = -1
+
+
+def version_number(text: str) -> int:
+    """A version part as a number; the model's pattern already admits only 0 or digits without a leading zero."""
+    return int(text) if len(text) <= _MAX_VERSION_DIGITS else NO_VERSION
 
 
 class EnvironmentTemplates:
@@ -77,20 +85,22 @@ class EnvironmentTemplates:
         self.tokens = tokens
         self.tags = tags
         self.registration_delay_ms = registration_delay_ms
+        # The environments on (or being deployed to) a version; set by the provider.
+        self.environments_using: Callable[[Call, str, int, int], list[str]] = lambda call, name, major, minor: []
 
     # -- templates -----------------------------------------------------------------------------------
 
-    def _template(self, call: Call, name: str) -> dict[str, Any]:
+    def template(self, call: Call, name: str) -> dict[str, Any]:
         row = store.get_template(call.tx, call.scope, name)
         if row is None:
             raise template_not_found(name)
         return row
 
-    def _versions(self, call: Call, name: str) -> list[Version]:
+    def versions(self, call: Call, name: str) -> list[Version]:
         return [_as_of(row, call.now_ms) for row in store.all_versions(call.tx, call.scope, name)]
 
     def _template_wire(self, call: Call, row: dict[str, Any], *, summary: bool = False) -> dict[str, Any]:
-        published = [v for v in self._versions(call, row["name"]) if v.status == PUBLISHED]
+        published = [v for v in self.versions(call, row["name"]) if v.status == PUBLISHED]
         recommended = max(published, key=lambda v: (v.major, v.minor), default=None)
         wire = {
             "arn": template_arn(call, row["name"]),
@@ -136,7 +146,7 @@ class EnvironmentTemplates:
         return {"environmentTemplate": self._template_wire(call, row)}
 
     def get_template(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        return {"environmentTemplate": self._template_wire(call, self._template(call, params["name"]))}
+        return {"environmentTemplate": self._template_wire(call, self.template(call, params["name"]))}
 
     def list_templates(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         query = paging.query_key("ListEnvironmentTemplates", call.account_id, call.region)
@@ -151,7 +161,7 @@ class EnvironmentTemplates:
         return result
 
     def update_template(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        row = self._template(call, params["name"])
+        row = self.template(call, params["name"])
         # [doc] Only the display name and the description change.
         display_name = params.get("displayName", row["display_name"])
         description = params.get("description", row["description"])
@@ -163,7 +173,7 @@ class EnvironmentTemplates:
         return {"environmentTemplate": self._template_wire(call, row)}
 
     def delete_template(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        row = self._template(call, params["name"])
+        row = self.template(call, params["name"])
         if store.count_versions(call.tx, call.scope, row["name"]):
             # [doc] A template with versions cannot be deleted.
             raise ConflictException(
@@ -177,8 +187,8 @@ class EnvironmentTemplates:
     # -- versions ------------------------------------------------------------------------------------
 
     def _version(self, call: Call, name: str, major_text: str, minor_text: str) -> Version:
-        self._template(call, name)
-        row = store.get_version(call.tx, call.scope, name, _number(major_text), _number(minor_text))
+        self.template(call, name)
+        row = store.get_version(call.tx, call.scope, name, version_number(major_text), version_number(minor_text))
         if row is None:
             raise version_not_found(name, major_text, minor_text)
         return _as_of(row, call.now_ms)
@@ -201,7 +211,7 @@ class EnvironmentTemplates:
 
     def create_version(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         name = params["templateName"]
-        self._template(call, name)
+        self.template(call, name)
         new_tags = self.tags.check_new(params.get("tags") or [])
         replayed = self.tokens.replay(call, params)
         if replayed is not None:
@@ -209,14 +219,14 @@ class EnvironmentTemplates:
             row = store.get_version(call.tx, call.scope, name, int(major_text), int(minor_text))
             if row is not None:
                 version = _as_of(row, call.now_ms)
-                return {"environmentTemplateVersion": self._version_wire(call, version, self._versions(call, name))}
-        existing = self._versions(call, name)
+                return {"environmentTemplateVersion": self._version_wire(call, version, self.versions(call, name))}
+        existing = self.versions(call, name)
         majors = {v.major for v in existing}
         if params.get("majorVersion") is None:
             # [doc] Without a major version: a new major, numbered after the highest, minor 0.
             major, minor = max(majors, default=0) + 1, 0
         else:
-            major = _number(params["majorVersion"])
+            major = version_number(params["majorVersion"])
             if major not in majors:
                 raise ValidationException(
                     f"Environment template {name} has no major version {major}; leave majorVersion out to "
@@ -247,19 +257,19 @@ class EnvironmentTemplates:
 
     def get_version(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         version = self._version(call, params["templateName"], params["majorVersion"], params["minorVersion"])
-        siblings = self._versions(call, params["templateName"])
+        siblings = self.versions(call, params["templateName"])
         return {"environmentTemplateVersion": self._version_wire(call, version, siblings)}
 
     def list_versions(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         name = params["templateName"]
-        self._template(call, name)
+        self.template(call, name)
         major_filter = params.get("majorVersion")
         query = paging.query_key("ListEnvironmentTemplateVersions", call.account_id, call.region, name, major_filter)
         position = paging.decode(params.get("nextToken"), query, (int, int))
         limit = paging.page_size(params)
-        siblings = self._versions(call, name)
+        siblings = self.versions(call, name)
         # [decided] T-3: versions are listed by major, then minor.
-        matching = [v for v in siblings if major_filter is None or v.major == _number(major_filter)]
+        matching = [v for v in siblings if major_filter is None or v.major == version_number(major_filter)]
         if position:
             matching = [v for v in matching if (v.major, v.minor) > (position[0], position[1])]
         page = matching[:limit]
@@ -291,14 +301,14 @@ class EnvironmentTemplates:
         row = {**version.row, **changes}
         updated = Version(row, changes.get("status", version.status))
         siblings = [
-            updated if (v.major, v.minor) == (updated.major, updated.minor) else v for v in self._versions(call, name)
+            updated if (v.major, v.minor) == (updated.major, updated.minor) else v for v in self.versions(call, name)
         ]
         return {"environmentTemplateVersion": self._version_wire(call, updated, siblings)}
 
     def delete_version(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         name = params["templateName"]
         version = self._version(call, name, params["majorVersion"], params["minorVersion"])
-        siblings = self._versions(call, name)
+        siblings = self.versions(call, name)
         same_major = [v for v in siblings if v.major == version.major]
         published = [v.minor for v in same_major if v.status == PUBLISHED]
         if published and version.minor == max(published) and len(same_major) > 1:
@@ -306,6 +316,13 @@ class EnvironmentTemplates:
             raise ConflictException(
                 f"Environment template version {name}:{version.major}.{version.minor} is the recommended version of "
                 f"major version {version.major}; delete its other minor versions first."
+            )
+        users = self.environments_using(call, name, version.major, version.minor)
+        if users:
+            # [doc] A version environments are deployed with cannot be deleted.
+            raise ConflictException(
+                f"Environment template version {name}:{version.major}.{version.minor} is used by environment "
+                f"{', '.join(users)}."
             )
         wire = self._version_wire(call, version, siblings)
         store.delete_version(call.tx, call.scope, name, version.major, version.minor)
@@ -320,7 +337,7 @@ class EnvironmentTemplates:
             raise ResourceNotFoundException(f"The requested resource does not exist: {resource_id}")
         name, colon, number = resource_id.partition(":")
         if not colon:
-            self._template(call, name)
+            self.template(call, name)
             return
         major, dot, minor = number.partition(".")
         if not (dot and major.isdigit() and minor.isdigit()):

@@ -194,3 +194,19 @@ def record_event(tx: Tx, values: Mapping[str, Any]) -> None:
 def list_events(tx: Tx, *, after_seq: int = 0, limit: int = 1000) -> list[Row]:
     """Status-change events in the order they happened (administrative: across every account)."""
     return tx.all(_LIST_EVENTS, {"after": after_seq, "limit": limit})
+
+
+def _by_id(locked: bool) -> Statement:
+    def build() -> Any:
+        query = select(eac).where(eac.c.id == bindparam("id"), eac.c.deleted_at.is_(None))
+        return query.with_for_update() if locked else query
+
+    return Statement(build)
+
+
+_BY_ID = {locked: _by_id(locked) for locked in (False, True)}
+
+
+def get_by_id(tx: Tx, connection_id: str, *, for_update: bool = False) -> Row | None:
+    """A live connection in any account and region: for rules that must tell "elsewhere" from "nowhere"."""
+    return tx.one(_BY_ID[for_update], {"id": connection_id})

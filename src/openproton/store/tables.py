@@ -115,3 +115,87 @@ environment_template_versions = Table(
     # When registration finishes; until then the version reads as REGISTRATION_IN_PROGRESS.
     Column("registered_at", BigInteger, nullable=False),
 )
+
+environments = Table(
+    "environments",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    # The template version and spec in effect: those of the last deployment that succeeded (or, before
+    # any has, the ones Create asked for). A deployment's target is in its own row until it succeeds.
+    Column("template_name", String(100), nullable=False),
+    Column("template_major_version", Integer, nullable=False),
+    Column("template_minor_version", Integer, nullable=False),
+    Column("spec", Text),
+    Column("description", Text),
+    Column("proton_service_role_arn", String(2048)),
+    Column("codebuild_role_arn", String(2048)),
+    Column("component_role_arn", String(2048)),
+    Column("environment_account_connection_id", String(36)),
+    Column("environment_account_id", String(12)),
+    Column("provisioning", String(32)),
+    Column("repository_provider", String(32)),
+    Column("repository_name", String(100)),
+    Column("repository_branch", String(200)),
+    Column("parameters_digest", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    # Mirrors the last attempted deployment; while that one is under way, reads settle it as of their time.
+    Column("deployment_status", String(32), nullable=False),
+    Column("deployment_status_message", Text),
+    Column("last_deployment_attempted_at", BigInteger, nullable=False),
+    Column("last_deployment_succeeded_at", BigInteger),
+    Column("last_attempted_deployment_id", String(36), nullable=False),
+    Column("last_succeeded_deployment_id", String(36)),
+    # A connection cannot be rejected while an environment uses it; a version cannot go while one is on it.
+    Index("ix_environments_by_connection", "environment_account_connection_id"),
+    Index("ix_environments_by_template", "account_id", "region", "template_name"),
+)
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("environment_name", String(100), nullable=False),
+    Column("target_resource_created_at", BigInteger, nullable=False),
+    # CREATE, UPDATE or DELETE: what the environment becomes when the deployment succeeds.
+    Column("kind", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("status_message", Text),
+    # How and when an unfinished deployment ends, fixed when it starts (the settle policy), by
+    # NotifyResourceDeploymentStatusChange, by a cancel or by the admin interface. Reads past `settles_at`
+    # see the outcome; the next write stores it. No outcome: it waits.
+    Column("outcome", String(16)),
+    Column("outcome_message", Text),
+    Column("settles_at", BigInteger),
+    Column("template_name", String(100), nullable=False),
+    Column("initial_major_version", Integer),
+    Column("initial_minor_version", Integer),
+    Column("initial_spec", Text),
+    Column("target_major_version", Integer, nullable=False),
+    Column("target_minor_version", Integer, nullable=False),
+    Column("target_spec", Text),
+    Column("previous_attempted_id", String(36)),
+    Column("previous_succeeded_id", String(36)),
+    # JSON lists of the model's Output and ProvisionedResource: what the deployment produced.
+    Column("outputs", Text, nullable=False),
+    Column("provisioned_resources", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_modified_at", BigInteger, nullable=False),
+    Column("completed_at", BigInteger),
+    Index("ix_deployments_by_scope", "account_id", "region", "created_at", "id"),
+    Index("ix_deployments_by_environment", "account_id", "region", "environment_name", "created_at", "id"),
+)
+
+# The settle policy set at run time (admin interface, mock handle): one row, shared by every replica.
+# Without a row, each process uses the policy it was started with.
+settle_policy = Table(
+    "settle_policy",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("policy", String(16), nullable=False),
+    Column("delay_ms", BigInteger, nullable=False),
+    Column("message", Text),
+)

@@ -14,6 +14,7 @@ import orjson
 
 from openproton._version import __version__
 from openproton.protocol.faults import FaultRuleError
+from openproton.proton.deployments import SettlePolicy, SettlePolicyError
 from openproton.proton.events import read_events
 from openproton.service import OpenProton
 
@@ -71,6 +72,15 @@ def handle(
         return _json(200, {"entries": service.audit.entries(after_seq=args["after"], limit=limit)})
     if route == "faults":
         return _faults(service, method, body)
+    if route == "settle-policy":
+        return _settle_policy(service, method, body)
+    if route == "deployments" and method == "GET":
+        under_way = service.provider.deployments.under_way(service.database, service.clock.now_ms())
+        return _json(200, {"deployments": under_way})
+    if route.startswith("deployments/") and route.endswith("/settle"):
+        if method != "POST":
+            return _json(405, {"message": "Use POST /_openproton/deployments/ID/settle."})
+        return _settle(service, route[len("deployments/") : -len("/settle")], body)
     if route.startswith("faults/") and method == "DELETE":
         removed = service.faults.remove(route[len("faults/") :])
         return _json(200 if removed else 404, {"removed": removed})
@@ -94,3 +104,51 @@ def _faults(service: OpenProton, method: str, body: bytes) -> tuple[int, bytes]:
             return _json(400, {"message": str(error)})
         return _json(200, {"rules": [rule.to_dict() for rule in added]})
     return _json(405, {"message": "Use GET, POST or DELETE on /_openproton/faults."})
+
+
+def _body(body: bytes) -> Any:
+    try:
+        return orjson.loads(body or b"null")
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _settle_policy(service: OpenProton, method: str, body: bytes) -> tuple[int, bytes]:
+    deployments = service.provider.deployments
+    if method == "GET":
+        current = deployments.read_policy(service.database)
+        return _json(200, {**current.to_dict(), "startedWith": deployments.started_with.to_dict()})
+    if method == "DELETE":
+        return _json(200, deployments.set_policy(service.database, None).to_dict())
+    if method in ("PUT", "POST"):
+        try:
+            policy = SettlePolicy.from_dict(_body(body))
+        except SettlePolicyError as error:
+            return _json(400, {"message": str(error)})
+        return _json(200, deployments.set_policy(service.database, policy).to_dict())
+    return _json(405, {"message": "Use GET, PUT or DELETE on /_openproton/settle-policy."})
+
+
+def _settle(service: OpenProton, deployment_id: str, body: bytes) -> tuple[int, bytes]:
+    data = _body(body)
+    if not isinstance(data, dict):
+        return _json(400, {"message": 'The body must be a JSON object such as {"status": "SUCCEEDED"}.'})
+    unknown = sorted(set(data) - {"status", "statusMessage", "outputs", "provisionedResources"})
+    if unknown:
+        return _json(400, {"message": f"Unknown fields: {', '.join(unknown)}."})
+    try:
+        settled = service.provider.deployments.settle(
+            service.database,
+            service.clock.now_ms(),
+            deployment_id,
+            status=data.get("status", "SUCCEEDED"),
+            message=data.get("statusMessage"),
+            outputs=data.get("outputs"),
+            provisioned_resources=data.get("provisionedResources"),
+        )
+    except LookupError as error:
+        return _json(404, {"message": str(error.args[0])})
+    except SettlePolicyError as error:
+        status = 409 if "cannot be settled" in str(error) else 400
+        return _json(status, {"message": str(error)})
+    return _json(200, {"deployment": settled})

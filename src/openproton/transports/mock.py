@@ -21,6 +21,7 @@ from typing import Any, TypeVar, overload
 from openproton.protocol.faults import Faults
 from openproton.protocol.pipeline import HttpRequest, HttpResponse
 from openproton.proton.clock import Clock
+from openproton.proton.deployments import SettlePolicy
 from openproton.proton.events import read_events
 from openproton.service import OpenProton
 from openproton.settings import Settings
@@ -135,6 +136,50 @@ class ProtonMock:
         if self.service is None:
             raise RuntimeError("mock_proton is not started")
         return self.service.audit.entries(after_seq=after_seq)
+
+    # -- deployments ---------------------------------------------------------------------------------
+
+    def settle_policy(self) -> SettlePolicy:
+        """The policy deployments that start now will end by."""
+        service = self._started()
+        return service.provider.deployments.read_policy(service.database)
+
+    def set_settle_policy(self, policy: str, *, delay_seconds: float = 0, message: str | None = None) -> SettlePolicy:
+        """`succeed` or `fail` after `delay_seconds`, or `manual`: deployments wait for `settle()`."""
+        service = self._started()
+        chosen = SettlePolicy.from_dict({"policy": policy, "delaySeconds": delay_seconds, "message": message})
+        return service.provider.deployments.set_policy(service.database, chosen)
+
+    def deployments_under_way(self) -> list[dict[str, Any]]:
+        """Deployments that have not ended, oldest first (as GET /_openproton/deployments shows them)."""
+        service = self._started()
+        return service.provider.deployments.under_way(service.database, service.clock.now_ms())
+
+    def settle(
+        self,
+        deployment_id: str,
+        status: str = "SUCCEEDED",
+        *,
+        message: str | None = None,
+        outputs: list[dict[str, Any]] | None = None,
+        provisioned_resources: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """End a deployment under way as SUCCEEDED or FAILED, with the outputs and resources it produced."""
+        service = self._started()
+        return service.provider.deployments.settle(
+            service.database,
+            service.clock.now_ms(),
+            deployment_id,
+            status=status,
+            message=message,
+            outputs=outputs,
+            provisioned_resources=provisioned_resources,
+        )
+
+    def _started(self) -> OpenProton:
+        if self.service is None:
+            raise RuntimeError("mock_proton is not started")
+        return self.service
 
     def reset(self) -> None:
         if self.service is not None:
