@@ -180,6 +180,50 @@ def test_mutating_calls_are_audited_with_who_what_and_outcome(world: World) -> N
     assert all(e["accessKeyId"] in (ENV_ACCOUNT, MGMT_ACCOUNT) and e["region"] == "us-east-1" for e in entries)
 
 
+def test_environment_changes_are_audited_with_the_environment_as_their_resource(world: World) -> None:
+    management = world.client(MGMT_ACCOUNT)
+    management.create_environment_template(name="web")
+    management.create_environment_template_version(
+        templateName="web", source={"s3": {"bucket": "bundles", "key": "web.tar.gz"}}
+    )
+    management.update_environment_template_version(
+        templateName="web", majorVersion="1", minorVersion="0", status="PUBLISHED"
+    )
+    already = len(audit(world))
+    environment = {
+        "name": "dev",
+        "templateName": "web",
+        "templateMajorVersion": "1",
+        "spec": "proton: EnvironmentSpec\n",
+        "protonServiceRoleArn": f"arn:aws:iam::{MGMT_ACCOUNT}:role/proton-service",
+    }
+    arn = management.create_environment(**environment)["environment"]["arn"]
+    assert arn == f"arn:aws:proton:us-east-1:{MGMT_ACCOUNT}:environment/dev"
+    with pytest.raises(ClientError):
+        management.create_environment(**{**environment, "spec": "other: 1\n"})  # idempotent parameter mismatch
+    management.update_environment(name="dev", deploymentType="CURRENT_VERSION")
+    with pytest.raises(ClientError):
+        management.update_environment(name="missing", deploymentType="NONE")
+    world.set_settle_policy("manual")  # the admin interface and the mock handle are not audited
+    management.update_environment(name="dev", deploymentType="CURRENT_VERSION")
+    management.cancel_environment_deployment(environmentName="dev")
+    management.get_environment(name="dev")  # a read: not audited
+    management.delete_environment(name="dev")
+    with pytest.raises(ClientError):
+        management.delete_environment(name="missing")
+    entries = audit(world)[already:]
+    assert [(e["accountId"], e["operation"], e["resource"], e["outcome"]) for e in entries] == [
+        (MGMT_ACCOUNT, "CreateEnvironment", arn, "OK"),
+        (MGMT_ACCOUNT, "CreateEnvironment", "dev", "ValidationException"),
+        (MGMT_ACCOUNT, "UpdateEnvironment", arn, "OK"),
+        (MGMT_ACCOUNT, "UpdateEnvironment", "missing", "ResourceNotFoundException"),
+        (MGMT_ACCOUNT, "UpdateEnvironment", arn, "OK"),
+        (MGMT_ACCOUNT, "CancelEnvironmentDeployment", arn, "OK"),
+        (MGMT_ACCOUNT, "DeleteEnvironment", arn, "OK"),
+        (MGMT_ACCOUNT, "DeleteEnvironment", "missing", "ResourceNotFoundException"),
+    ]
+
+
 def test_the_audit_command_reads_the_log_of_a_database(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path}/audited.sqlite3"
     server = ServerProcess(database=database)

@@ -13,7 +13,7 @@ BLOCKS = re.findall(r"```python\n(.+?)```", README, re.S)
 
 
 def test_the_readme_has_the_server_and_in_process_examples() -> None:
-    assert len(BLOCKS) == 4
+    assert len(BLOCKS) == 5
 
 
 def test_the_boto3_server_example_runs(server, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -306,14 +306,76 @@ def _every_template_operation(client: Any, template: dict[str, Any]) -> list[tup
     ]
 
 
+def _every_environment_operation(
+    client: Any, environment: dict[str, Any], deployment: dict[str, Any]
+) -> list[tuple[str, Any]]:
+    name, arn, did, deployment_arn = environment["name"], environment["arn"], deployment["id"], deployment["arn"]
+    tag = [{"key": "k", "value": "v"}]
+    return [
+        ("GetEnvironment", lambda: client.get_environment(name=name)),
+        (
+            "UpdateEnvironment",
+            lambda: client.update_environment(name=name, deploymentType="NONE", description="mine now"),
+        ),
+        ("DeleteEnvironment", lambda: client.delete_environment(name=name)),
+        ("CancelEnvironmentDeployment", lambda: client.cancel_environment_deployment(environmentName=name)),
+        ("ListEnvironmentOutputs", lambda: client.list_environment_outputs(environmentName=name)),
+        (
+            "ListEnvironmentProvisionedResources",
+            lambda: client.list_environment_provisioned_resources(environmentName=name),
+        ),
+        (
+            "NotifyResourceDeploymentStatusChange",
+            lambda: client.notify_resource_deployment_status_change(resourceArn=arn, status="FAILED"),
+        ),
+        ("GetDeployment", lambda: client.get_deployment(id=did)),
+        ("DeleteDeployment", lambda: client.delete_deployment(id=did)),
+        ("ListDeployments", lambda: client.list_deployments(environmentName=name)),
+        ("TagResource", lambda: client.tag_resource(resourceArn=arn, tags=tag)),
+        ("UntagResource", lambda: client.untag_resource(resourceArn=arn, tagKeys=["owner"])),
+        ("ListTagsForResource", lambda: client.list_tags_for_resource(resourceArn=arn)),
+        ("TagResource", lambda: client.tag_resource(resourceArn=deployment_arn, tags=tag)),
+        ("UntagResource", lambda: client.untag_resource(resourceArn=deployment_arn, tagKeys=["owner"])),
+        ("ListTagsForResource", lambda: client.list_tags_for_resource(resourceArn=deployment_arn)),
+    ]
+
+
+def _publish(client: Any, name: str) -> None:
+    client.create_environment_template(name=name)
+    client.create_environment_template_version(templateName=name, source={"s3": {"bucket": "bundles", "key": "t.tgz"}})
+    client.update_environment_template_version(
+        templateName=name, majorVersion="1", minorVersion="0", status="PUBLISHED"
+    )
+
+
 def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> None:
     from openproton.proton.provider import ROUTES
 
     connection = create(strict)
-    template = strict.client(MGMT_KEY).create_environment_template(name="web")["environmentTemplate"]
-    strict.client(MGMT_KEY).create_environment_template_version(
+    management = strict.client(MGMT_KEY)
+    template = management.create_environment_template(name="web")["environmentTemplate"]
+    management.create_environment_template_version(
         templateName="web", source={"s3": {"bucket": "bundles", "key": "web.tar.gz"}}
     )
+    # An environment of the management account, deployed through the connection, tagged, with one deployment.
+    management.accept_environment_account_connection(id=connection["id"])
+    connection = strict.client(ENV_KEY).get_environment_account_connection(id=connection["id"])[
+        "environmentAccountConnection"
+    ]
+    _publish(management, "vpc")
+    created = management.create_environment(
+        name="dev",
+        templateName="vpc",
+        templateMajorVersion="1",
+        spec="proton: EnvironmentSpec\n",
+        environmentAccountConnectionId=connection["id"],
+        tags=[{"key": "owner", "value": "platform"}],
+    )["environment"]
+    deployment = management.get_deployment(id=created["lastAttemptedDeploymentId"])["deployment"]
+    management.tag_resource(resourceArn=deployment["arn"], tags=[{"key": "owner", "value": "platform"}])
+    environment = management.get_environment(name="dev")["environment"]
+    assert environment["deploymentStatus"] == "SUCCEEDED"
+
     other = strict.client(OTHER_KEY)
     covered = {
         "CreateEnvironmentAccountConnection",
@@ -323,21 +385,77 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
     }
     assert other.list_environment_templates()["templates"] == []
     # A template of the same name in the other account is that account's own, not a view of this one.
-    for operation, call in [*_every_operation(other, connection), *_every_template_operation(other, template)]:
+    for operation, call in [
+        *_every_operation(other, connection),
+        *_every_template_operation(other, template),
+        *_every_environment_operation(other, environment, deployment),
+    ]:
         with pytest.raises(ClientError) as excinfo:
             call()
         code, message, _ = error_of(excinfo)
-        assert code == "ResourceNotFoundException", (operation, code)
-        assert "111111111111" not in message, (operation, message)
+        assert code == "ResourceNotFoundException", (operation, code, message)
+        assert "111111111111" not in message and "222222222222" not in message, (operation, message)
         covered.add(operation)
+    # The other account, with a published template of its own, cannot deploy through a connection it is no
+    # party to: the connection does not exist for it.
+    _publish(other, "mine")
+    with pytest.raises(ClientError) as excinfo:
+        other.create_environment(
+            name="dev",
+            templateName="mine",
+            templateMajorVersion="1",
+            spec="proton: EnvironmentSpec\n",
+            environmentAccountConnectionId=connection["id"],
+        )
+    code, message, _ = error_of(excinfo)
+    assert (code, message) == (
+        "ResourceNotFoundException",
+        f"The requested environment account connection does not exist: {connection['id']}",
+    )
+    covered.add("CreateEnvironment")
     for side in ("ENVIRONMENT_ACCOUNT", "MANAGEMENT_ACCOUNT"):
         assert other.list_environment_account_connections(requestedBy=side)["environmentAccountConnections"] == []
+    assert other.list_environments()["environments"] == []
+    assert other.list_deployments()["deployments"] == []
+    covered |= {"ListEnvironments", "ListDeployments"}
     assert covered == set(ROUTES), "every implemented operation is tried from the other account"
-    # ...and nothing changed for its owner.
+    # ...and nothing changed for its owners.
     assert (
         strict.client(ENV_KEY).get_environment_account_connection(id=connection["id"])["environmentAccountConnection"]
         == connection
     )
+    assert management.get_environment(name="dev")["environment"] == environment
+    assert management.get_deployment(id=deployment["id"])["deployment"] == deployment
+    assert [d["id"] for d in management.list_deployments()["deployments"]] == [deployment["id"]]
+    for arn in (environment["arn"], deployment["arn"]):
+        assert management.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "owner", "value": "platform"}]
+
+
+def test_the_settle_policy_and_deployment_endpoints_need_the_admin_token(strict_server_process: ServerProcess) -> None:
+    server = strict_server_process
+    token = {"x-openproton-admin-token": ADMIN_TOKEN}
+    assert server.request("POST", "/_openproton/reset", token, b"").status == 200
+    as_account = {k.lower(): v for k, v in signed(MGMT_KEY, KEYS[MGMT_KEY][0], {}).headers.items()}
+    calls = [
+        ("GET", "/_openproton/settle-policy", b""),
+        ("PUT", "/_openproton/settle-policy", b'{"policy": "manual"}'),
+        ("DELETE", "/_openproton/settle-policy", b""),
+        ("GET", "/_openproton/deployments", b""),
+        ("POST", "/_openproton/deployments/0b0e9c4e-2a5b-4c51-9d2c-5d2f1f0e8a11/settle", b'{"status": "FAILED"}'),
+    ]
+    refusal = {"message": "The admin endpoints need the admin token (X-OpenProton-Admin-Token)."}
+    for method, path, body in calls:
+        for headers in ({}, as_account, {"x-openproton-admin-token": "guess"}, {"authorization": "Bearer guess"}):
+            response = server.request(method, path, headers, body)
+            assert (response.status, response.json()) == (403, refusal), (method, path, headers)
+    # The refused PUT changed nothing; with the token every endpoint answers.
+    policy = server.request("GET", "/_openproton/settle-policy", token, b"")
+    assert (policy.status, policy.json()["policy"]) == (200, "succeed")
+    answers = [
+        server.request(method, path, {"authorization": f"Bearer {ADMIN_TOKEN}"}, body).status
+        for method, path, body in calls
+    ]
+    assert answers == [200, 200, 200, 200, 404]
 
 
 def test_strict_mode_without_a_usable_credentials_file_refuses_to_start(tmp_path: Path) -> None:

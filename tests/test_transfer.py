@@ -23,7 +23,9 @@ def export(database: str, path: Path) -> dict[str, Any]:
 
 
 def make_state(database: str) -> None:
-    """Connections in every status, tags, a client token and a deleted connection, in two regions."""
+    """Connections in every status, tags, a client token and a deleted connection, in two regions; a published
+    template version and an environment through the connected connection, with one deployment that succeeded and
+    one still under way (the settle policy set at run time to `manual`)."""
     server = ServerProcess(database=database)
     try:
         world = ServerWorld(server)
@@ -39,6 +41,22 @@ def make_state(database: str) -> None:
         world.client(MGMT).create_environment_template_version(
             templateName="web", source={"s3": {"bucket": "bundles", "key": "web.tar.gz"}}
         )
+        world.client(MGMT).update_environment_template_version(
+            templateName="web", majorVersion="1", minorVersion="0", status="PUBLISHED"
+        )
+        world.client(MGMT).create_environment(
+            name="connected",
+            templateName="web",
+            templateMajorVersion="1",
+            spec="proton: EnvironmentSpec\n",
+            environmentAccountConnectionId=connected["id"],
+            tags=[{"key": "stage", "value": "dev"}],
+        )
+        assert world.client(MGMT).get_environment(name="connected")["environment"]["deploymentStatus"] == "SUCCEEDED"
+        world.set_settle_policy("manual")
+        world.client(MGMT).update_environment(
+            name="connected", deploymentType="CURRENT_VERSION", spec="proton: EnvironmentSpec\nspec: {}\n"
+        )
     finally:
         server.stop()
 
@@ -52,12 +70,18 @@ def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(tmp_p
     assert {name: len(rows) for name, rows in original["tables"].items()} == {
         "environment_account_connections": 4,
         "environment_account_connection_events": 7,
-        "resource_tags": 2,
+        "resource_tags": 3,  # two on the pending connection, one on the environment
         "client_tokens": 5,  # boto3 gives every create a token, the template version's too
-        "audit_log": 10,  # 4 creates, accept, reject, delete, tag, template, template version
+        # 4 creates, accept, reject, delete, tag, template, template version, publish, environment, update
+        "audit_log": 13,
         "environment_templates": 1,
         "environment_template_versions": 1,
+        "environments": 1,
+        "deployments": 2,  # the create (succeeded) and the update (under way)
+        "settle_policy": 1,
     }
+    [environment] = original["tables"]["environments"]
+    assert (environment["name"], environment["environment_account_id"]) == ("connected", ENV)
 
     loaded = openproton("import", str(tmp_path / "a.json"), "--database", postgres)
     assert loaded.returncode == 0, loaded.stderr
@@ -84,6 +108,20 @@ def test_an_imported_postgresql_database_serves_and_keeps_counting_events(tmp_pa
         ]
         create_connection(world, name="after-import")
         assert [event["seq"] for event in world.events()] == list(range(1, 9))
+        # The run-time settle policy and the deployment under way came along: it still waits, and can be settled.
+        assert world.raw("GET", "/_openproton/settle-policy").json()["policy"] == "manual"
+        [under_way] = world.deployments_under_way()
+        environment = world.client(MGMT).get_environment(name="connected")["environment"]
+        assert (environment["deploymentStatus"], environment["lastAttemptedDeploymentId"]) == (
+            "IN_PROGRESS",
+            under_way["id"],
+        )
+        world.settle(under_way["id"], "SUCCEEDED")
+        environment = world.client(MGMT).get_environment(name="connected")["environment"]
+        assert (environment["deploymentStatus"], environment["spec"]) == (
+            "SUCCEEDED",
+            "proton: EnvironmentSpec\nspec: {}\n",
+        )
     finally:
         server.stop()
 

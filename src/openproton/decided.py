@@ -153,9 +153,9 @@ DECISIONS: tuple[Decision, ...] = (
     ),
     Decision(
         "D-12",
-        "The settle policy is `succeed` after a delay (default 0 s), `fail` (status message below, or the "
-        "policy's own) or `manual`. A deployment's ending is fixed by the policy in force when it starts; a policy "
-        "set at run time is kept in the database, so every replica follows it until it is cleared.",
+        "The settle policy is `succeed` after a delay (default 0 s, at most a year), `fail` (status message "
+        "below, or the policy's own) or `manual`. A deployment's ending is fixed by the policy in force when it "
+        "starts; a policy set at run time is kept in the database, so every replica follows it until it is cleared.",
     ),
     Decision(
         "D-13",

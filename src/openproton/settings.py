@@ -16,6 +16,10 @@ from .decided import DEFAULT_MAX_BODY_BYTES
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_PORT = 4575
 
+# [decided] D-12: the longest settle delay, a year. A deployment's end time is stored as epoch milliseconds in a
+# 64-bit column, so an unbounded delay would overflow it (ours: the bound; `manual` is the way to never end).
+MAX_SETTLE_DELAY_SECONDS = 365 * 24 * 3600
+
 
 class SettingsError(ValueError):
     """A setting has a value OpenProton cannot use; the message names the setting."""
@@ -102,6 +106,11 @@ class Settings:
         if self.settle_delay_seconds < 0:
             raise SettingsError(
                 f"--settle-delay / OPENPROTON_SETTLE_DELAY must be 0 or more, not {self.settle_delay_seconds}"
+            )
+        if not self.settle_delay_seconds <= MAX_SETTLE_DELAY_SECONDS:  # also NaN, which compares false
+            raise SettingsError(
+                f"--settle-delay / OPENPROTON_SETTLE_DELAY must be a number of seconds, at most "
+                f"{MAX_SETTLE_DELAY_SECONDS} (a year), not {self.settle_delay_seconds}"
             )
         if self.auth == "strict" and not self.credentials_file:
             raise SettingsError("--auth strict needs --credentials FILE (OPENPROTON_CREDENTIALS)")

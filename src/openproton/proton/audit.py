@@ -28,7 +28,7 @@ def _resource(params: dict[str, Any] | None, result: dict[str, Any] | None) -> s
     for value in (result or {}).values():
         if isinstance(value, dict) and isinstance(value.get("arn"), str):
             return str(value["arn"])
-    for name in ("resourceArn", "id", "name"):
+    for name in ("resourceArn", "id", "name", "environmentName", "templateName"):
         if params and isinstance(params.get(name), str):
             return str(params[name])
     return None

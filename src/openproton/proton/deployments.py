@@ -19,6 +19,7 @@ import orjson
 
 from openproton import decided
 from openproton.protocol.serializer import Millis
+from openproton.settings import MAX_SETTLE_DELAY_SECONDS
 from openproton.store import Database, Scope
 from openproton.store import environments as store
 from openproton.store.sql import Tx
@@ -85,6 +86,8 @@ class SettlePolicy:
         delay = data.get("delaySeconds", 0)
         if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
             raise SettlePolicyError(f"delaySeconds must be a number of seconds, 0 or more, not {delay!r}.")
+        if not delay <= MAX_SETTLE_DELAY_SECONDS:  # also NaN, which compares false
+            raise SettlePolicyError(f"delaySeconds must be at most {MAX_SETTLE_DELAY_SECONDS} (a year), not {delay!r}.")
         message = data.get("message")
         if message is not None and not isinstance(message, str):
             raise SettlePolicyError("message must be a string.")
@@ -108,6 +111,11 @@ def as_of(row: dict[str, Any], now_ms: int) -> dict[str, Any]:
 def changed_columns(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """The columns of `after` that differ from `before`: what an update must write."""
     return {key: value for key, value in after.items() if before[key] != value}
+
+
+def environments_lock_key(scope: Scope) -> str:
+    """The lock that writers of a scope's environments and their deployments take (Database.lock)."""
+    return f"environments:{scope.region}:{scope.account_id}"
 
 
 def deployment_arn(row: dict[str, Any]) -> str:
@@ -237,13 +245,17 @@ class Deployments:
         """End a deployment that is under way, as SUCCEEDED or FAILED, with what it produced."""
         if status not in (SUCCEEDED, FAILED):
             raise SettlePolicyError(f"status must be SUCCEEDED or FAILED, not {status!r}.")
-        for name, items in (("outputs", outputs), ("provisionedResources", provisioned_resources)):
-            if items is not None and not (isinstance(items, list) and all(isinstance(i, dict) for i in items)):
-                raise SettlePolicyError(f"{name} must be a list of objects.")
+        if message is not None and not isinstance(message, str):
+            raise SettlePolicyError("statusMessage must be a string.")
+        _check_produced("outputs", outputs)
+        _check_produced("provisionedResources", provisioned_resources)
         with database.transaction(write=True) as tx:
             row = store.find_deployment(tx, deployment_id)
             if row is None:
                 raise LookupError(f"No deployment {deployment_id}.")
+            # As the API's writers do, then read again: a cancel or a notify may have ended it meanwhile.
+            database.lock(tx, environments_lock_key(Scope(row["account_id"], row["region"])))
+            row = store.find_deployment(tx, deployment_id) or row
             current = as_of(row, now_ms)
             if current["status"] not in (IN_PROGRESS, DELETE_IN_PROGRESS):
                 raise SettlePolicyError(f"Deployment {deployment_id} is {current['status']}; it cannot be settled.")
@@ -278,16 +290,21 @@ class Deployments:
     def list(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         _no_other_targets(params)
         name = params.get("environmentName")
-        if name is not None and self.find_environment(call, name) is None:
-            raise ResourceNotFoundException(f"The requested environment does not exist: {name}")
-        query = paging.query_key("ListDeployments", call.account_id, call.region, name)
+        created_at = None
+        if name is not None:
+            environment = self.find_environment(call, name)
+            if environment is None:
+                raise ResourceNotFoundException(f"The requested environment does not exist: {name}")
+            # The environment of that name now: not an earlier one of the same name that was deleted.
+            created_at = environment["created_at"]
+        query = paging.query_key("ListDeployments", call.account_id, call.region, name, created_at)
         position = paging.decode(params.get("nextToken"), query, (int, str))
         limit = paging.page_size(params)
         # [decided] D-9: newest first.
         rows = store.page_deployments(
             call.tx,
             call.scope,
-            environment_name=name,
+            environment=(name, created_at) if name is not None else None,
             before=(position[0], position[1]) if position else None,
             limit=limit + 1,
         )
@@ -321,6 +338,40 @@ class Deployments:
         if arn.account_id != call.account_id:
             raise ResourceNotFoundException(f"The requested resource does not exist: {resource_id}")
         self.load(call, resource_id)
+
+
+# What a settled deployment may have produced: the members of the model's Output and ProvisionedResource, with
+# their longest strings (None: an enum). API answers carry them as they are, so they are checked here.
+_PRODUCED: dict[str, dict[str, int | None]] = {
+    "outputs": {"key": 1024, "valueString": 1024},
+    "provisionedResources": {"identifier": 200, "name": 200, "provisioningEngine": None},
+}
+_ENGINES = ("CLOUDFORMATION", "TERRAFORM")
+
+
+def _check_produced(name: str, items: Any) -> None:
+    if items is None:
+        return
+    if not (isinstance(items, list) and all(isinstance(item, dict) for item in items)):
+        raise SettlePolicyError(f"{name} must be a list of objects.")
+    members = _PRODUCED[name]
+    for position, item in enumerate(items, 1):
+        unknown = sorted(set(item) - set(members))
+        if unknown:
+            raise SettlePolicyError(
+                f"{name} item {position} has unknown members {', '.join(unknown)}; it takes {', '.join(members)}."
+            )
+        for member, value in item.items():
+            longest = members[member]
+            if longest is None:
+                if value not in _ENGINES:
+                    raise SettlePolicyError(
+                        f"{name} item {position}: {member} must be one of {', '.join(_ENGINES)}, not {value!r}."
+                    )
+            elif not (isinstance(value, str) and 1 <= len(value) <= longest):
+                raise SettlePolicyError(
+                    f"{name} item {position}: {member} must be a string of 1 to {longest} characters."
+                )
 
 
 def _no_other_targets(params: dict[str, Any]) -> None:

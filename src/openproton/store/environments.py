@@ -133,7 +133,10 @@ def _page_statement(named: bool, before: bool) -> Statement:
     def build() -> Any:
         query = select(deployments).where(*_scoped(deployments))
         if named:
-            query = query.where(deployments.c.environment_name == bindparam("environment_name"))
+            query = query.where(
+                deployments.c.environment_name == bindparam("environment_name"),
+                deployments.c.target_resource_created_at == bindparam("created_at"),
+            )
         if before:
             query = query.where(
                 tuple_(deployments.c.created_at, deployments.c.id)
@@ -166,16 +169,16 @@ def delete_deployment(tx: Tx, deployment_id: str) -> None:
 
 
 def page_deployments(
-    tx: Tx, scope: Scope, *, environment_name: str | None, before: tuple[int, str] | None, limit: int
+    tx: Tx, scope: Scope, *, environment: tuple[str, int] | None, before: tuple[int, str] | None, limit: int
 ) -> list[Row]:
-    """Newest first, before a position; keyset paging costs O(limit)."""
-    key = (environment_name is not None, before is not None)
+    """Newest first, before a position; keyset paging costs O(limit). `environment`: (name, created_at)."""
+    key = (environment is not None, before is not None)
     statement = _pages.get(key)
     if statement is None:
         statement = _pages[key] = _page_statement(*key)
     params: dict[str, Any] = {**_scope(scope), "limit": limit}
-    if environment_name is not None:
-        params["environment_name"] = environment_name
+    if environment is not None:
+        params["environment_name"], params["created_at"] = environment
     if before is not None:
         params["before_at"], params["before_id"] = before
     return tx.all(statement, params)
