@@ -48,6 +48,7 @@ def _banner(settings: Settings) -> str:
 OpenProton {__version__}
   database: {_describe_database(settings.resolved_database_url())}
   endpoint: {endpoint}   (health: {endpoint}/_openproton/health)
+  console:  {endpoint}/console
 
   AWS CLI:
     AWS_ACCESS_KEY_ID=111111111111 AWS_SECRET_ACCESS_KEY=x \\

@@ -62,6 +62,15 @@ class AuditLog:
     def entries(self, *, after_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         with self.database.transaction(write=False) as tx:
             rows = store.entries(tx, after_seq=after_seq, limit=limit)
+        return self._view(rows)
+
+    def latest_of_account(self, account_id: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """One account's entries, newest first."""
+        with self.database.transaction(write=False) as tx:
+            return self._view(store.latest_of_account(tx, account_id, limit=limit))
+
+    @staticmethod
+    def _view(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [
             {
                 "seq": row["seq"],

@@ -21,6 +21,14 @@ _LIST = Statement(
         .limit(bindparam("limit"))
     )
 )
+_BY_ACCOUNT = Statement(
+    lambda: (
+        select(audit_log)
+        .where(audit_log.c.account_id == bindparam("account_id"))
+        .order_by(audit_log.c.seq.desc())
+        .limit(bindparam("limit"))
+    )
+)
 
 
 def record(tx: Tx, values: Mapping[str, Any]) -> None:
@@ -29,3 +37,8 @@ def record(tx: Tx, values: Mapping[str, Any]) -> None:
 
 def entries(tx: Tx, *, after_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
     return tx.all(_LIST, {"after": after_seq, "limit": limit})
+
+
+def latest_of_account(tx: Tx, account_id: str, *, limit: int) -> list[dict[str, Any]]:
+    """The account's own entries, newest first (the console shows a caller its own trail)."""
+    return tx.all(_BY_ACCOUNT, {"account_id": account_id, "limit": limit})

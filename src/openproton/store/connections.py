@@ -77,6 +77,10 @@ _LIST_EVENTS = Statement(
     lambda: select(events).where(events.c.seq > bindparam("after")).order_by(events.c.seq).limit(bindparam("limit"))
 )
 
+_EVENTS_OF = Statement(
+    lambda: select(events).where(events.c.connection_id == bindparam("connection_id")).order_by(events.c.seq)
+)
+
 _updates: dict[tuple[str, ...], Statement] = {}
 _pages: dict[tuple[str, bool, bool, bool], Statement] = {}
 
@@ -210,3 +214,8 @@ _BY_ID = {locked: _by_id(locked) for locked in (False, True)}
 def get_by_id(tx: Tx, connection_id: str, *, for_update: bool = False) -> Row | None:
     """A live connection in any account and region: for rules that must tell "elsewhere" from "nowhere"."""
     return tx.one(_BY_ID[for_update], {"id": connection_id})
+
+
+def events_of(tx: Tx, connection_id: str) -> list[Row]:
+    """One connection's status changes, oldest first."""
+    return tx.all(_EVENTS_OF, {"connection_id": connection_id})

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from openproton.console import PREFIX as CONSOLE
+from openproton.console.pages import Console
 from openproton.protocol.errors import AwsError, SerializationException
 from openproton.protocol.pipeline import HttpRequest, HttpResponse
 from openproton.service import OpenProton
@@ -38,6 +41,7 @@ class AsgiApp:
     def __init__(self, service: OpenProton) -> None:
         self.service = service
         self.max_body = service.settings.max_body_bytes
+        self.console = Console(service)
         # SQLite answers in microseconds from a local file: calling the pipeline on the event loop is fastest.
         # A database across a network would stall the loop on every round trip, so those requests run on
         # threads (one per pooled connection) while the loop goes on serving others.
@@ -54,6 +58,9 @@ class AsgiApp:
         if scope["type"] != "http":
             return
         path: str = scope["path"]
+        if path == CONSOLE or path.startswith(CONSOLE + "/"):
+            await self._console(scope, receive, send)
+            return
         if path.startswith(admin.PREFIX):
             admin_headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
             try:
@@ -94,6 +101,22 @@ class AsgiApp:
             response = await asyncio.get_running_loop().run_in_executor(self._executor, self.service.handle, request)
         if response.delay:
             await asyncio.sleep(response.delay)  # a latency fault: other requests go on meanwhile
+        await self._send(send, response)
+
+    async def _console(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The web console: HTML pages whose reads and actions are API calls through the same pipeline."""
+        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
+        try:
+            body = await self._read_body(receive, headers)
+        except _TooLarge:
+            await self._send(send, HttpResponse(413, [("content-type", "text/plain")], b"The form is too large."))
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        call = functools.partial(self.console.handle, scope["method"], scope["path"], query, headers, body)
+        if self._executor is None:
+            response = call()
+        else:
+            response = await asyncio.get_running_loop().run_in_executor(self._executor, call)
         await self._send(send, response)
 
     async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
