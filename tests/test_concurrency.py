@@ -160,6 +160,37 @@ def test_accept_racing_reject_racing_delete_leaves_one_consistent_history(replic
     assert sum(finals.values()) == 8
 
 
+def test_simultaneous_template_writers_take_turns(replicas: list[ServerProcess]) -> None:
+    template = {"name": "web", "displayName": "Web"}
+    made = all_at_once(
+        [lambda i=i: call(replicas[i % 2], "CreateEnvironmentTemplate", template, MGMT) for i in range(8)]
+    )
+    assert [response.status for response in made] == [200] * 8  # one creates it, the others find it the same
+    source = {"s3": {"bucket": "bundles", "key": "web.tar.gz"}}
+    versions = all_at_once(
+        [
+            lambda i=i: call(
+                replicas[i % 2], "CreateEnvironmentTemplateVersion", {"templateName": "web", "source": source}, MGMT
+            )
+            for i in range(8)
+        ]
+    )
+    assert [response.status for response in versions] == [200] * 8
+    majors = sorted(int(response.json()["environmentTemplateVersion"]["majorVersion"]) for response in versions)
+    assert majors == list(range(1, 9))
+
+
+def test_simultaneous_settle_policy_changes_all_land(replicas: list[ServerProcess]) -> None:
+    bodies = [orjson.dumps({"policy": "manual" if i % 2 else "fail"}) for i in range(8)]
+    answers = all_at_once(
+        [lambda i=i: replicas[i % 2].request("PUT", "/_openproton/settle-policy", {}, bodies[i]) for i in range(8)]
+    )
+    assert [answer.status for answer in answers] == [200] * 8
+    policy = replicas[0].request("GET", "/_openproton/settle-policy", {}, b"").json()["policy"]
+    assert policy in ("manual", "fail")
+    assert replicas[1].request("GET", "/_openproton/settle-policy", {}, b"").json()["policy"] == policy
+
+
 def test_every_acknowledged_create_survives_kill_9(shared_database: str, record_property: Any) -> None:
     server = ServerProcess(database=shared_database, env={"OPENPROTON_CONNECTION_QUOTA": "100000"})
     acknowledged: dict[str, tuple[str, dict[str, Any]]] = {}

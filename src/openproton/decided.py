@@ -55,6 +55,16 @@ DECISIONS: tuple[Decision, ...] = (
         "Fault rules and rate-limit buckets live in the process that answers: with `--workers` or "
         "replicas each keeps its own counts (ours).",
     ),
+    Decision(
+        "W-11",
+        "A credential scope whose region is not a region name (lowercase letters, digits and hyphens, at most 32 "
+        "characters) is a ValidationException saying so (ours).",
+    ),
+    Decision(
+        "W-12",
+        "A string member containing U+0000 fails validation with `Member must not contain the character U+0000`, "
+        "on every backend, because PostgreSQL cannot store it (ours).",
+    ),
     # environment-account-connections.md
     Decision("E-1", "Both parties may get a connection: the environment account and the management account."),
     Decision("E-2", "Update and Delete by the management account give AccessDeniedException."),

@@ -7,6 +7,7 @@ request, so every client test also exercises the parser, the validator and the s
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from .errors import (
     SerializationException,
     ThrottlingException,
     UnknownOperationException,
+    ValidationException,
 )
 from .faults import Faults, attempt_number
 from .identity import Caller
@@ -30,6 +32,9 @@ from .model import ServiceIndex
 from .ratelimit import RateLimiter
 from .serializer import OutputSerializer, error_body
 from .validator import InputValidator
+
+# [decided] W-11: what a region name in a credential scope may be (stored rows have 32 characters for it).
+REGION_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?", re.ASCII)
 
 log = logging.getLogger("openproton.pipeline")
 
@@ -114,6 +119,7 @@ class Pipeline:
         self.index = index
         self.dispatch = dispatch
         self.identity = identity
+        self._regions_seen: set[str] = set()
         self.max_body_bytes = max_body_bytes
         self.validator = validator or InputValidator()
         self.serializer = serializer or OutputSerializer()
@@ -121,6 +127,16 @@ class Pipeline:
         self.rate_limiter = rate_limiter
         self.observer = observer
         self._date = _HttpDate()
+
+    def _check_region(self, region: str) -> None:
+        """[decided] W-11: the credential scope must name a region; its name keys every stored row."""
+        if not REGION_NAME.fullmatch(region):
+            raise ValidationException(
+                f"The credential scope names the region {region[:64]!r}, which is not a region name "
+                "(lowercase letters, digits and hyphens, at most 32 characters)."
+            )
+        if len(self._regions_seen) < 1024:
+            self._regions_seen.add(region)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = new_request_id()
@@ -147,6 +163,8 @@ class Pipeline:
                 raise UnknownOperationException("Missing X-Amz-Target header.")
             raise UnknownOperationException(f"Unknown operation {target}.")
         caller = self.identity.identify(request)
+        if caller.region not in self._regions_seen:
+            self._check_region(caller.region)
         context = RequestContext(
             operation=operation.name,
             account_id=caller.account_id,

@@ -215,6 +215,11 @@ class InputValidator:
                 raise _type_error(path, "a string", value)
             if length is not None:
                 length(value, len(value), path, errors)
+            if "\x00" in value:
+                # [decided] W-12: PostgreSQL cannot store U+0000, so no backend accepts it.
+                errors.append(
+                    violation(path, value, "Member must not contain the character U+0000", sensitive=sensitive)
+                )
             # Full matches only: Python's `$` also matches before a trailing newline (wire.md).
             if pattern is not None and pattern.fullmatch(value) is None:
                 errors.append(

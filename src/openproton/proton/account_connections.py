@@ -19,6 +19,7 @@ from openproton.store import connections as store
 
 from . import arns, paging
 from .call import Call
+from .deployments import environments_lock_key
 from .errors import (
     AccessDeniedException,
     ConflictException,
@@ -255,6 +256,8 @@ class AccountConnections:
         return {"environmentAccountConnection": changed.to_wire()}
 
     def reject(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        # Environment writers lock the scope's environments, then a connection row; so does this, in that order.
+        call.database.lock(call.tx, environments_lock_key(call.scope))
         found = self.load(call, params["id"], party=Party.MANAGEMENT)
         if found.status == REJECTED:
             return {"environmentAccountConnection": found.to_wire()}  # [decided] E-9

@@ -27,6 +27,7 @@ from openproton.store.sql import Tx
 from . import arns, paging
 from .call import Call
 from .errors import ResourceNotFoundException, ValidationException
+from .tagging import Tags
 
 RESOURCE_TYPE = "deployment"
 
@@ -185,8 +186,9 @@ def not_found(deployment_id: str) -> ResourceNotFoundException:
 class Deployments:
     """The deployment records (Get, List, Delete) and the policy that ends them."""
 
-    def __init__(self, started_with: SettlePolicy) -> None:
+    def __init__(self, started_with: SettlePolicy, tags: Tags) -> None:
         self.started_with = started_with
+        self.tags = tags
         # The environment as it reads now, or None: set by the provider (environments are their own family).
         self.find_environment: Callable[[Call, str], dict[str, Any] | None] = lambda call, name: None
 
@@ -206,6 +208,7 @@ class Deployments:
     def set_policy(self, database: Database, policy: SettlePolicy | None) -> SettlePolicy:
         """Set the run-time policy; None returns to the one this process started with."""
         with database.transaction(write=True) as tx:
+            database.lock(tx, "settle-policy")  # replicas may set it at once: one writer at a time
             if policy is None:
                 store.clear_policy(tx)
             else:
@@ -228,7 +231,7 @@ class Deployments:
     def under_way(self, database: Database, now_ms: int, *, limit: int = 1000) -> list[dict[str, Any]]:
         """Deployments that have not ended, in every account and region, oldest first."""
         with database.transaction(write=False) as tx:
-            rows = [as_of(row, now_ms) for row in store.deployments_under_way(tx, limit=limit)]
+            rows = [as_of(row, now_ms) for row in store.deployments_under_way(tx, now_ms=now_ms, limit=limit)]
         return [_admin_view(row) for row in rows if row["status"] in UNDER_WAY]
 
     def settle(
@@ -315,6 +318,7 @@ class Deployments:
         return result
 
     def delete(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        call.database.lock(call.tx, environments_lock_key(call.scope))
         row = self.load(call, params["id"])
         if row["status"] in UNDER_WAY:
             # [decided] D-10 (the model gives DeleteDeployment no ConflictException)
@@ -332,11 +336,14 @@ class Deployments:
                 "and cannot be deleted."
             )
         store.delete_deployment(call.tx, row["id"])
+        self.tags.drop(call, deployment_arn(row))
         return {"deployment": to_wire(row)}
 
     def check_tagging(self, call: Call, resource_id: str, arn: arns.ProtonArn) -> None:
         if arn.account_id != call.account_id:
             raise ResourceNotFoundException(f"The requested resource does not exist: {resource_id}")
+        if call.write:  # so that a tag cannot land on a deployment being deleted
+            call.database.lock(call.tx, environments_lock_key(call.scope))
         self.load(call, resource_id)
 
 

@@ -12,7 +12,7 @@ from openproton.store import connections as connection_store
 
 from .call import Call
 from .errors import ResourceNotFoundException, ValidationException
-from .templates import DRAFT, PUBLISHED, EnvironmentTemplates, Version, version_not_found, version_number
+from .templates import DRAFT, NO_VERSION, PUBLISHED, EnvironmentTemplates, Version, version_not_found, version_number
 
 CONNECTED = "CONNECTED"
 
@@ -130,6 +130,10 @@ def update_target(
                     f"Environment template {template_name} has no published major version above {major}."
                 )
             return newest.major, newest.minor, spec
+        if version_number(major_text) == NO_VERSION:
+            raise ResourceNotFoundException(
+                f"The requested environment template version does not exist: {template_name}:{major_text}"
+            )
         if version_number(major_text) <= major:
             raise ValidationException(
                 f"deploymentType MAJOR_VERSION moves to a major version above {major}, not {major_text}."
@@ -162,6 +166,9 @@ def metadata_changes(call: Call, environment: dict[str, Any], params: dict[str, 
         )
     if params.get(REPOSITORY_MEMBER) is not None and not self_managed:
         raise ValidationException(f"Environment {name} is not self-managed and cannot gain a {REPOSITORY_MEMBER}.")
+    if params.get(CODEBUILD_ROLE_MEMBER) is not None and self_managed:
+        # As at create: a self-managed environment is provisioned by its repository, not by CodeBuild.
+        raise ValidationException(f"A self-managed environment ({REPOSITORY_MEMBER}) takes no {CODEBUILD_ROLE_MEMBER}.")
     changes: dict[str, Any] = {}
     connection_id = params.get(CONNECTION_MEMBER)
     if connection_id is not None and connection_id != environment["environment_account_connection_id"]:

@@ -345,7 +345,7 @@ class Environments:
         if deployment_id is None:
             return None
         row = store.get_deployment(call.tx, call.scope, deployment_id)
-        if row is None or row["environment_name"] != environment["name"]:
+        if row is None or not _belongs(row, environment):
             raise deployments.not_found(deployment_id)
         return row
 
@@ -374,7 +374,8 @@ class Environments:
             )
         deployment_id = params.get("deploymentId") or environment["last_attempted_deployment_id"]
         if deployment is None or deployment["id"] != deployment_id:
-            if store.get_deployment(call.tx, call.scope, deployment_id) is None:
+            named = store.get_deployment(call.tx, call.scope, deployment_id)
+            if named is None or not _belongs(named, environment):
                 raise deployments.not_found(deployment_id)
             raise ConflictException(f"Deployment {deployment_id} of environment {name} is not in progress.")
         changes: dict[str, Any] = {"last_modified_at": max(call.now_ms, deployment["last_modified_at"])}
@@ -393,3 +394,11 @@ class Environments:
         if arn.account_id != call.account_id:
             raise ResourceNotFoundException(f"The requested resource does not exist: {resource_id}")
         self._load(call, resource_id)
+
+
+def _belongs(deployment: dict[str, Any], environment: dict[str, Any]) -> bool:
+    """Whether the deployment is of this environment, not of an earlier one of the same name."""
+    return (deployment["environment_name"], deployment["target_resource_created_at"]) == (
+        environment["name"],
+        environment["created_at"],
+    )

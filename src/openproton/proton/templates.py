@@ -116,7 +116,12 @@ class EnvironmentTemplates:
             wire["encryptionKey"] = row["encryption_key"]
         return wire
 
+    def _lock(self, call: Call) -> None:
+        """Writers of a scope's templates read, then insert: on PostgreSQL they take turns (SQLite's already do)."""
+        call.database.lock(call.tx, f"templates:{call.region}:{call.account_id}")
+
     def create_template(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        self._lock(call)
         name = params["name"]
         fingerprint = digest(params)
         new_tags = self.tags.check_new(params.get("tags") or [])
@@ -210,6 +215,7 @@ class EnvironmentTemplates:
         }
 
     def create_version(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        self._lock(call)
         name = params["templateName"]
         self.template(call, name)
         new_tags = self.tags.check_new(params.get("tags") or [])
@@ -229,8 +235,8 @@ class EnvironmentTemplates:
             major = version_number(params["majorVersion"])
             if major not in majors:
                 raise ValidationException(
-                    f"Environment template {name} has no major version {major}; leave majorVersion out to "
-                    "create a new major version."
+                    f"Environment template {name} has no major version {params['majorVersion']}; leave majorVersion "
+                    "out to create a new major version."
                 )
             minor = max(v.minor for v in existing if v.major == major) + 1
         source = params["source"].get("s3") or {}

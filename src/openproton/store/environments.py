@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, tuple_
+from sqlalchemy import Table, bindparam, or_, select, tuple_
 
 from .database import Scope
-from .sql import Statement, Tx
+from .sql import CodePointOrder, Statement, Tx
 from .tables import deployments, environments, settle_policy
 
 Row = dict[str, Any]
@@ -33,6 +33,8 @@ _updates: dict[tuple[str, tuple[str, ...]], Statement] = {}
 
 
 def _update(tx: Tx, table: Table, key: list[str], key_values: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    if not values:
+        return  # nothing changed: no statement (an UPDATE without SET is not SQL)
     columns = tuple(sorted(values))
     statement = _updates.get((table.name, columns))
     if statement is None:
@@ -61,8 +63,8 @@ _DELETE_ENVIRONMENT = Statement(
 _PAGE_ENVIRONMENTS = Statement(
     lambda: (
         select(environments)
-        .where(*_scoped(environments), environments.c.name > bindparam("after"))
-        .order_by(environments.c.name)
+        .where(*_scoped(environments), CodePointOrder(environments.c.name) > bindparam("after"))
+        .order_by(CodePointOrder(environments.c.name))
         .limit(bindparam("limit"))
     )
 )
@@ -121,7 +123,11 @@ _DELETE_DEPLOYMENT = Statement(lambda: deployments.delete().where(deployments.c.
 _UNDER_WAY = Statement(
     lambda: (
         select(deployments)
-        .where(deployments.c.status.in_([bindparam(f"status_{i}") for i in range(len(UNDER_WAY))]))
+        .where(
+            deployments.c.status.in_([bindparam(f"status_{i}") for i in range(len(UNDER_WAY))]),
+            # Those that have not ended as of now (ended ones may keep their stored status until a write).
+            or_(deployments.c.outcome.is_(None), deployments.c.settles_at > bindparam("now")),
+        )
         .order_by(deployments.c.created_at, deployments.c.id)
         .limit(bindparam("limit"))
     )
@@ -184,9 +190,10 @@ def page_deployments(
     return tx.all(statement, params)
 
 
-def deployments_under_way(tx: Tx, *, limit: int) -> list[Row]:
+def deployments_under_way(tx: Tx, *, now_ms: int, limit: int) -> list[Row]:
     """Unfinished deployments in every account and region, oldest first (administrative)."""
-    return tx.all(_UNDER_WAY, {**{f"status_{i}": s for i, s in enumerate(UNDER_WAY)}, "limit": limit})
+    statuses = {f"status_{i}": s for i, s in enumerate(UNDER_WAY)}
+    return tx.all(_UNDER_WAY, {**statuses, "now": now_ms, "limit": limit})
 
 
 # -- the settle policy -------------------------------------------------------------------------------

@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.elements import ColumnElement
 
 # Named parameters on both backends, so one dict of parameters serves either: `:name` and `%(name)s`.
 _DIALECTS: dict[str, Dialect] = {
@@ -105,3 +107,24 @@ class Tx:
             cursor.executemany(text, [{**fixed, **row} for row in rows])
         finally:
             cursor.close()
+
+
+class CodePointOrder(ColumnElement[Any]):
+    """A text column compared and sorted by code point on every backend: SQLite's default (BINARY), and on
+    PostgreSQL the "C" collation, whatever the database's own collation is."""
+
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(CodePointOrder)
+def _code_point_order(element: CodePointOrder, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.column, **kw))
+
+
+@compiles(CodePointOrder, "postgresql")
+def _code_point_order_postgresql(element: CodePointOrder, compiler: Any, **kw: Any) -> str:
+    return f'{compiler.process(element.column, **kw)} COLLATE "C"'

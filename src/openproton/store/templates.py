@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 
 from .database import Scope
-from .sql import Statement, Tx
+from .sql import CodePointOrder, Statement, Tx
 from .tables import environment_template_versions as versions
 from .tables import environment_templates as templates
 
@@ -42,8 +42,8 @@ _DELETE_TEMPLATE = Statement(
 _PAGE_TEMPLATES = Statement(
     lambda: (
         select(templates)
-        .where(*_scoped(templates), templates.c.name > bindparam("after"))
-        .order_by(templates.c.name)
+        .where(*_scoped(templates), CodePointOrder(templates.c.name) > bindparam("after"))
+        .order_by(CodePointOrder(templates.c.name))
         .limit(bindparam("limit"))
     )
 )
