@@ -230,12 +230,14 @@ class Inputs:
                 matching = st.from_regex(pattern, fullmatch=True)
             except Exception:  # a construct hypothesis cannot generate from: search plain text instead
                 matching = st.text(max_size=_TEXT_SIZE_CAP)
-            return matching.filter(lambda value: string_fits(shape, value))
+            return matching.filter(lambda value: string_fits(shape, value) and "\x00" not in value)
         cap = low + _TEXT_SIZE_CAP if high is None else min(high, low + _TEXT_SIZE_CAP)
-        text = st.text(min_size=low, max_size=cap)
+        # [decided] W-12 refuses U+0000, which the model allows: valid input here is the model's, without it.
+        characters = st.characters(codec="utf-8", exclude_characters="\x00")
+        text = st.text(characters, min_size=low, max_size=cap)
         if high is not None and high > cap:
             # The longest value allowed, built cheaply (a long draw would exceed hypothesis' buffer).
-            return st.one_of(text, st.characters(codec="utf-8").map(lambda char: char * high))
+            return st.one_of(text, characters.map(lambda char: char * high))
         return text
 
     # invalid ---------------------------------------------------------------------------------------------

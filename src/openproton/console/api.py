@@ -7,7 +7,7 @@ a user meets in the console carries the message the API gives.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -40,8 +40,8 @@ class Caller:
     account_id: str
     region: str
     access_key_id: str | None = None
-    secret_access_key: str | None = None
-    session_token: str | None = None
+    secret_access_key: str | None = field(default=None, repr=False)
+    session_token: str | None = field(default=None, repr=False)
 
 
 class ConsoleApi:
@@ -50,13 +50,12 @@ class ConsoleApi:
         self.caller = caller
 
     def call(self, operation: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        body = orjson.dumps({key: value for key, value in (params or {}).items() if value not in (None, "", [])})
+        body = orjson.dumps({key: value for key, value in (params or {}).items() if value is not None})
         headers = {
             "content-type": "application/x-amz-json-1.0",
             "x-amz-target": TARGET_PREFIX + operation,
             "host": HOST,
             "user-agent": "openproton-console",
-            "x-amz-date": dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ"),
         }
         headers.update(self._authorization(body, headers))
         response = self.service.handle(HttpRequest("POST", "/", headers, body))
@@ -70,14 +69,15 @@ class ConsoleApi:
         caller = self.caller
         if caller.secret_access_key is None:
             # Default mode reads the account from the key id and checks no signature.
-            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
+            now = dt.datetime.now(dt.UTC)
             return {
-                "authorization": f"AWS4-HMAC-SHA256 Credential={caller.account_id}/{stamp}/{caller.region}/proton/"
-                "aws4_request, SignedHeaders=content-type;host;x-amz-target, Signature=" + "0" * 64
+                "x-amz-date": now.strftime("%Y%m%dT%H%M%SZ"),
+                "authorization": f"AWS4-HMAC-SHA256 Credential={caller.account_id}/{now:%Y%m%d}/{caller.region}/"
+                "proton/aws4_request, SignedHeaders=content-type;host;x-amz-target, Signature=" + "0" * 64,
             }
         request = AWSRequest(method="POST", url=f"http://{HOST}/", data=body, headers=dict(headers))
         credentials = Credentials(caller.access_key_id, caller.secret_access_key, caller.session_token)
-        SigV4Auth(credentials, "proton", caller.region).add_auth(request)
+        SigV4Auth(credentials, "proton", caller.region).add_auth(request)  # stamps its own X-Amz-Date
         return {key.lower(): value for key, value in request.headers.items() if key.lower() not in headers}
 
     def pages(self, operation: str, params: dict[str, Any], key: str, *, limit: int = 1000) -> list[dict[str, Any]]:

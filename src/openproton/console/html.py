@@ -62,11 +62,21 @@ def details(items: Iterable[tuple[str, str]]) -> str:
     return "<dl>" + "".join(f"<dt>{e(name)}</dt><dd>{value or '—'}</dd>" for name, value in items) + "</dl>"
 
 
-def button(action: str, label: str, csrf: str, *, style: str = "", fields: dict[str, str] | None = None) -> str:
+def button(
+    action: str,
+    label: str,
+    csrf: str,
+    *,
+    style: str = "",
+    fields: dict[str, str] | None = None,
+    describe: str = "",
+) -> str:
+    """A one-button form; `describe` names what it acts on for screen readers (rows repeat the same labels)."""
     hidden = "".join(f'<input type="hidden" name="{e(k)}" value="{e(v)}">' for k, v in (fields or {}).items())
+    name = f' aria-label="{e(label)} {e(describe)}"' if describe else ""
     return (
         f'<form method="post" action="{e(action)}"><input type="hidden" name="csrf" value="{e(csrf)}">{hidden}'
-        f'<button type="submit" class="{e(style)}">{e(label)}</button></form>'
+        f'<button type="submit" class="{e(style)}"{name}>{e(label)}</button></form>'
     )
 
 

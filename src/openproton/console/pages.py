@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -16,7 +17,17 @@ from openproton.service import OpenProton
 from . import PREFIX
 from .api import ApiError, Caller, ConsoleApi
 from .html import REGIONS, button, details, e, field, page, status, table, url, when
-from .session import ACCOUNT_COOKIE, REGION_COOKIE, SESSION_COOKIE, Sessions, cookies, is_account, set_cookie
+from .session import (
+    ACCOUNT_COOKIE,
+    DEFAULT_REGION,
+    REGION_COOKIE,
+    SESSION_COOKIE,
+    Sessions,
+    cookies,
+    is_account,
+    is_region,
+    set_cookie,
+)
 
 STYLESHEET = (Path(__file__).with_name("console.css")).read_bytes()
 PAGE_SIZE = 25
@@ -36,6 +47,26 @@ _HEADERS = [
 ]
 # Sign-in failures say the same whatever was wrong, so a guess learns nothing.
 BAD_SIGN_IN = "The access key ID or secret access key is not valid."
+# The answers that mean the key or secret is wrong (wire.md, strict mode); any other is shown as it is.
+SIGNATURE_ERRORS = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "IncompleteSignatureException",
+        "MissingAuthenticationTokenException",
+    }
+)
+# Where "Act as" may return to: a console page, by a path of plain segments.
+_CONSOLE_PATH = re.compile(r"/console(?:/(?!\.\.?(?:/|$))[A-Za-z0-9._~%-]+)*", re.ASCII)
+# The confirmations a redirect may ask a page to show: fixed wording around a checked connection id.
+DONE = {
+    "requested": "Requested",
+    "accepted": "Accepted",
+    "rejected": "Rejected",
+    "deleted": "Deleted",
+    "updated": "Updated",
+}
+_CONNECTION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII)
 
 
 @dataclass
@@ -70,6 +101,9 @@ class Console:
     # -- dispatch --------------------------------------------------------------------------------------
 
     def handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> HttpResponse:
+        if method == "HEAD":
+            answer = self.handle("GET", path, query, headers, b"")
+            return HttpResponse(answer.status, answer.headers, b"")
         parts = [part for part in path[len(PREFIX) :].split("/") if part]
         if parts == ["static", "console.css"]:
             return HttpResponse(200, [("content-type", "text/css"), ("cache-control", "max-age=3600")], STYLESHEET)
@@ -102,9 +136,8 @@ class Console:
             )
         if visit.caller is None:
             return redirect(url("login"))
-        if head == "identity" and method == "POST":
-            return self.choose_identity(visit)
         routes: dict[tuple[str, int, str], Callable[[Visit], HttpResponse]] = {
+            ("identity", 1, "POST"): self.choose_identity,
             ("connections", 1, "GET"): self.connections,
             ("connections", 1, "POST"): self.create_connection,
             ("connections", 2, "GET"): self.connection,
@@ -116,6 +149,11 @@ class Console:
             ("audit", 1, "GET"): self.audit,
         }
         handler = routes.get((head, len(visit.parts), method))
+        allowed = [m for (h, n, m) in routes if (h, n) == (head, len(visit.parts))]
+        if handler is None and allowed:
+            answer = self._plain(405, f"Use {' or '.join(allowed)} on this console page.")
+            answer.headers.append(("allow", ", ".join(allowed)))
+            return answer
         if handler is None:
             return self._plain(404, f"There is no console page at {PREFIX}/{'/'.join(visit.parts)}.")
         return handler(visit)
@@ -128,15 +166,17 @@ class Console:
 
     def _who(self, visit: Visit) -> str:
         caller = visit.caller
+        current = caller.region if caller else DEFAULT_REGION
+        # The usual regions, and the one in use if it is another (any region name works).
+        choices = REGIONS if current in REGIONS else (*REGIONS, current)
         regions = "".join(
-            f"<option{' selected' if caller and region == caller.region else ''}>{region}</option>"
-            for region in REGIONS
+            f"<option{' selected' if region == current else ''}>{e(region)}</option>" for region in choices
         )
         region_field = (
             '<label for="who-region" class="skip">Region</label>'
             f'<select id="who-region" name="region">{regions}</select>'
         )
-        here = "/".join([PREFIX, *visit.parts])
+        here = url(*visit.parts)
         token = (
             f'<input type="hidden" name="csrf" value="{e(visit.csrf)}">'
             f'<input type="hidden" name="next" value="{e(here)}">'
@@ -180,7 +220,7 @@ class Console:
             who=self._who(visit),
             notice="" if self.strict else LOCAL_MODE_NOTICE,
             error=shown,
-            done=e(visit.query.get("done", "")),
+            done=_done(visit.query),
         )
         return HttpResponse(code, list(_HEADERS), body)
 
@@ -193,17 +233,16 @@ class Console:
     def choose_identity(self, visit: Visit) -> HttpResponse:
         chosen = []
         region = visit.form.get("region", "")
-        if region in REGIONS:
+        if is_region(region):
             chosen.append(set_cookie(REGION_COOKIE, region))
         account = visit.form.get("account", "").strip()
         if not self.strict and account:
             if not is_account(account):
                 return self._plain(400, f"An account ID is 12 digits; {account!r} is not one.")
             chosen.append(set_cookie(ACCOUNT_COOKIE, account))
-        # Back to the page the form was on (a console path only: never a redirect elsewhere).
+        # Back to the page the form was on: a console path only, never a redirect elsewhere.
         back = visit.form.get("next", "")
-        target = back if back.startswith(f"{PREFIX}/") and "//" not in back and "\\" not in back else url("connections")
-        return redirect(target, chosen)
+        return redirect(back if _CONSOLE_PATH.fullmatch(back) else url("connections"), chosen)
 
     def login(self, visit: Visit) -> HttpResponse:
         if not self.strict:
@@ -225,15 +264,18 @@ class Console:
         if account is None or not secret:
             return self._page(visit, "Sign in", form, section="", error=BAD_SIGN_IN, code=401)
         credential = self.sessions.credentials[access_key]
-        trial = Caller(
-            account, visit.jar.get(REGION_COOKIE) or "us-east-1", access_key, secret, credential.session_token
-        )
+        region = visit.jar.get(REGION_COOKIE, "")
+        region = region if is_region(region) else DEFAULT_REGION
+        trial = Caller(account, region, access_key, secret, credential.session_token)
         try:
             # The secret is proven the way every client proves it: a signed call the pipeline verifies.
             ConsoleApi(self.service, trial).call("ListEnvironmentTemplates", {"maxResults": 1})
-        except ApiError:
-            return self._page(visit, "Sign in", form, section="", error=BAD_SIGN_IN, code=401)
-        return redirect(url("connections"), [set_cookie(SESSION_COOKIE, self.sessions.new_session(access_key))])
+        except ApiError as failure:
+            if failure.code in SIGNATURE_ERRORS:
+                return self._page(visit, "Sign in", form, section="", error=BAD_SIGN_IN, code=401)
+            return self._page(visit, "Sign in", form, section="", error=failure)  # not the key: say what it was
+        session = set_cookie(SESSION_COOKIE, self.sessions.new_session(access_key))
+        return redirect(url("connections"), [session, self.sessions.new_browser_id()])
 
     # -- connections -----------------------------------------------------------------------------------
 
@@ -331,29 +373,31 @@ class Console:
         ident, state = item["id"], item["status"]
         act = lambda verb: url("connections", ident, verb)  # noqa: E731
         fields = {"back": back}
+        about = f"connection for {item['environmentName']}"
         buttons = []
         if side == "management":
             if state != "CONNECTED":
-                buttons.append(button(act("accept"), "Accept", visit.csrf, fields=fields))
+                buttons.append(button(act("accept"), "Accept", visit.csrf, fields=fields, describe=about))
             if state != "REJECTED":
-                buttons.append(button(act("reject"), "Reject", visit.csrf, style="danger", fields=fields))
+                buttons.append(
+                    button(act("reject"), "Reject", visit.csrf, style="danger", fields=fields, describe=about)
+                )
         else:
-            buttons.append(button(act("delete"), "Delete", visit.csrf, style="danger", fields=fields))
+            buttons.append(button(act("delete"), "Delete", visit.csrf, style="danger", fields=fields, describe=about))
         return f'<div class="actions">{"".join(buttons)}</div>'
 
     def create_connection(self, visit: Visit) -> HttpResponse:
         form = visit.form
-        params = {
-            name: form.get(name, "").strip()
-            for name in ("managementAccountId", "environmentName", "roleArn", "codebuildRoleArn", "componentRoleArn")
-        }
+        names = ("managementAccountId", "environmentName", "roleArn", "codebuildRoleArn", "componentRoleArn")
+        # An empty optional field is a member left out, as a CLI user would leave it out.
+        params = {name: form.get(name, "").strip() or None for name in names}
         try:
             created = self._api(visit).call("CreateEnvironmentAccountConnection", params)
         except ApiError as failure:
             visit.query = {"side": "environment"}
             return self.connections(visit, error=failure)
         ident = created["environmentAccountConnection"]["id"]
-        return redirect(url("connections", ident, done=f"Requested connection {ident}."))
+        return redirect(url("connections", ident, done="requested", id=ident))
 
     def connection(self, visit: Visit, error: ApiError | None = None) -> HttpResponse:
         ident = visit.parts[1]
@@ -402,6 +446,10 @@ class Console:
             update = (
                 f'<h2>Update roles</h2><form method="post" action="{url("connections", item["id"], "update")}" '
                 f'class="card"><input type="hidden" name="csrf" value="{e(visit.csrf)}">'
+                + "".join(
+                    f'<input type="hidden" name="was_{name}" value="{e(item.get(name) or "")}">'
+                    for name in ("roleArn", "codebuildRoleArn", "componentRoleArn")
+                )
                 + field("roleArn", "Role ARN", value=item.get("roleArn") or "")
                 + field("codebuildRoleArn", "CodeBuild role ARN", value=item.get("codebuildRoleArn") or "")
                 + field("componentRoleArn", "Component role ARN", value=item.get("componentRoleArn") or "")
@@ -428,9 +476,11 @@ class Console:
             return self._plain(404, f"There is no connection action {verb!r}.")
         params: dict[str, Any] = {"id": ident}
         if verb == "update":
-            params.update(
-                {name: visit.form.get(name, "").strip() for name in ("roleArn", "codebuildRoleArn", "componentRoleArn")}
-            )
+            # The roles the user changed; a cleared one is sent empty, and the API says what it makes of that.
+            for name in ("roleArn", "codebuildRoleArn", "componentRoleArn"):
+                value = visit.form.get(name, "").strip()
+                if value != visit.form.get(f"was_{name}", ""):
+                    params[name] = value
         try:
             self._api(visit).call(operation, params)
         except ApiError as failure:
@@ -440,12 +490,12 @@ class Console:
                 return self.connections(visit, error=failure)
             visit.parts = ["connections", ident]
             return self.connection(visit, error=failure)
-        past = {"accept": "Accepted", "reject": "Rejected", "delete": "Deleted", "update": "Updated"}[verb]
+        done = {"accept": "accepted", "reject": "rejected", "delete": "deleted", "update": "updated"}[verb]
         if verb == "delete":
-            return redirect(url("connections", done=f"{past} connection {ident}."))
+            return redirect(url("connections", done=done, id=ident))
         if visit.form.get("back") in ("environment", "management"):
-            return redirect(url("connections", side=visit.form["back"], done=f"{past} connection {ident}."))
-        return redirect(url("connections", ident, done=f"{past} connection {ident}."))
+            return redirect(url("connections", side=visit.form["back"], done=done, id=ident))
+        return redirect(url("connections", ident, done=done, id=ident))
 
     # -- environments and templates --------------------------------------------------------------------
 
@@ -618,3 +668,11 @@ class Console:
             caption="Audit log",
         )
         return self._page(visit, "Audit log", content, section="audit")
+
+
+def _done(query: Mapping[str, str]) -> str:
+    """The confirmation a redirect asked for, in fixed wording: a link cannot put its own text on the page."""
+    verb, ident = DONE.get(query.get("done", "")), query.get("id", "")
+    if verb is None or not _CONNECTION_ID.fullmatch(ident):
+        return ""
+    return f"{verb} connection {ident}."
