@@ -121,6 +121,10 @@ def test_accepting_a_rejected_request_shows_the_api_error(page: Page, server: Se
     act_as(page, MGMT_ACCOUNT)
     page.goto(f"/console/connections/{created['id']}")
     page.get_by_role("button", name="Reject").click()
+    # Rejecting cannot be undone: the console asks first, and Cancel would leave it PENDING.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reject connection?")
+    expect(page.get_by_role("link", name="Cancel")).to_be_visible()
+    page.get_by_role("button", name="Reject connection").click()
     expect(page.get_by_role("status")).to_have_text(f"Rejected connection {created['id']}.")
     expect(page.locator("dd").filter(has_text="REJECTED")).to_be_visible()
 
@@ -152,6 +156,8 @@ def test_the_environment_account_updates_and_deletes_its_request(page: Page, ser
     )
 
     page.get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Delete connection?")
+    page.get_by_role("button", name="Delete connection").click()
     expect(page.get_by_role("status")).to_have_text(f"Deleted connection {connection_id}.")
     expect(page.get_by_role("row").filter(has_text=name)).to_have_count(0)
     with pytest.raises(ClientError) as excinfo:
@@ -277,7 +283,9 @@ def test_strict_mode_signs_in_with_a_key_and_acts_only_as_its_account(browser: B
         page.goto(f"/console/connections/{mine['id']}")
         expect(page.get_by_role("button", name="Delete")).to_have_count(0)
         token = page.locator("input[name=csrf]").first.get_attribute("value")
-        refused = page.request.post(f"/console/connections/{mine['id']}/delete", form={"csrf": token or ""})
+        refused = page.request.post(
+            f"/console/connections/{mine['id']}/delete", form={"csrf": token or "", "confirm": "yes"}
+        )
         assert refused.status == 400  # the status the API gives AccessDeniedException (wire.md)
         assert (
             f"AccessDeniedException</strong>: Only the environment account {ENV_ACCOUNT} can delete environment "

@@ -229,3 +229,27 @@ def test_sign_in_says_what_went_wrong_when_it_is_not_the_key(strict_console: tup
     assert (signed_in.status, location(signed_in)) == (303, "/console/connections")
     # A new browser id at sign-in: a token from before it no longer works.
     assert visitor.post("/console/identity", {"region": "eu-west-1"}).status == 403
+
+
+def test_reject_asks_first_and_acts_only_when_confirmed(browser: Browser, service: OpenProton) -> None:
+    ident = ConsoleApi(service, Caller(ENV_ACCOUNT, "us-east-1")).call(
+        "CreateEnvironmentAccountConnection", request_form("dev")
+    )["environmentAccountConnection"]["id"]
+    browser.jar.update(op_account=MGMT_ACCOUNT)
+    browser.request("GET", f"/console/connections/{ident}")
+    asked = browser.post(f"/console/connections/{ident}/reject", {})
+    assert asked.status == 200
+    assert b"<h1>Reject connection?</h1>" in asked.body
+    assert connections_of(service, ENV_ACCOUNT)[0]["status"] == "PENDING"
+    confirmed = browser.post(f"/console/connections/{ident}/reject", {"confirm": "yes"})
+    assert confirmed.status == 303
+    assert connections_of(service, ENV_ACCOUNT)[0]["status"] == "REJECTED"
+
+
+def test_cookies_are_secure_behind_a_tls_proxy(service: OpenProton) -> None:
+    console = Console(service)
+    plain = console.handle("GET", "/console/connections", "", {"host": HOST}, b"")
+    behind_tls = console.handle("GET", "/console/connections", "", {"host": HOST, "x-forwarded-proto": "https"}, b"")
+    assert [v for k, v in plain.headers if k == "set-cookie" and v.endswith("; Secure")] == []
+    cookies = [v for k, v in behind_tls.headers if k == "set-cookie"]
+    assert cookies and all(v.endswith("; Secure") for v in cookies)

@@ -124,6 +124,11 @@ class Console:
         visit.set_cookies.extend(new_cookie)
         response = self._route(visit)
         response.headers.extend(visit.set_cookies)
+        if headers.get("x-forwarded-proto", "").split(",")[0].strip() == "https":
+            # Behind a TLS-terminating proxy: the browser must send these cookies over HTTPS only.
+            response.headers = [
+                (name, f"{value}; Secure" if name == "set-cookie" else value) for name, value in response.headers
+            ]
         return response
 
     def _route(self, visit: Visit) -> HttpResponse:
@@ -474,6 +479,8 @@ class Console:
         operation = operations.get(verb)
         if operation is None:
             return self._plain(404, f"There is no connection action {verb!r}.")
+        if verb in ("reject", "delete") and visit.form.get("confirm") != "yes":
+            return self._confirm(visit, ident, verb)
         params: dict[str, Any] = {"id": ident}
         if verb == "update":
             # The roles the user changed; a cleared one is sent empty, and the API says what it makes of that.
@@ -496,6 +503,30 @@ class Console:
         if visit.form.get("back") in ("environment", "management"):
             return redirect(url("connections", side=visit.form["back"], done=done, id=ident))
         return redirect(url("connections", ident, done=done, id=ident))
+
+    def _confirm(self, visit: Visit, ident: str, verb: str) -> HttpResponse:
+        """Rejecting and deleting cannot be undone: a page asks first (no JavaScript dialog)."""
+        consequence = {
+            "reject": "A rejected connection can never be accepted; the environment account must request a new one.",
+            "delete": "The connection is deleted for both accounts; environments that use it cannot be deployed "
+            "until they move to another connection.",
+        }[verb]
+        back = visit.form.get("back", "")
+        cancel = url("connections", side=back) if back in ("environment", "management") else url("connections", ident)
+        label = f"{verb.capitalize()} connection"
+        content = (
+            f'<div class="card"><p>{e(label)} <span class="mono">{e(ident)}</span>?</p><p>{e(consequence)}</p>'
+            '<div class="actions">'
+            + button(
+                url("connections", ident, verb),
+                label,
+                visit.csrf,
+                style="danger",
+                fields={"confirm": "yes", "back": back},
+            )
+            + f'<a class="button secondary" href="{e(cancel)}">Cancel</a></div></div>'
+        )
+        return self._page(visit, f"{label}?", content, section="connections")
 
     # -- environments and templates --------------------------------------------------------------------
 
