@@ -64,6 +64,11 @@ def all_at_once(tasks: list[Callable[[], RawResponse]]) -> list[RawResponse]:
     return results  # type: ignore[return-value]
 
 
+def server_logs(replicas: list[ServerProcess]) -> str:
+    """What the servers logged (a 500's traceback among it), for the message of a failed assertion."""
+    return "\n".join(f"--- replica {n} ---\n{server.output()[-4000:]}" for n, server in enumerate(replicas))
+
+
 def error_name(response: RawResponse) -> str | None:
     return response.headers.get("x-amzn-errortype")
 
@@ -88,7 +93,7 @@ def test_twenty_simultaneous_creates_against_a_quota_of_five_make_exactly_five(r
     ]
     responses = all_at_once(tasks)
     outcomes = Counter(error_name(response) or response.status for response in responses)
-    assert outcomes == {200: 5, "ServiceQuotaExceededException": 15}
+    assert outcomes == {200: 5, "ServiceQuotaExceededException": 15}, server_logs(replicas)
     assert len(live_connections(replicas[1])) == 5
     assert len(events(replicas[0])) == 5
 
