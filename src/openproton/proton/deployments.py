@@ -26,6 +26,7 @@ from openproton.store.sql import Tx
 
 from . import arns, paging
 from .call import Call
+from .clock import Clock
 from .errors import ResourceNotFoundException, ValidationException
 from .tagging import Tags
 
@@ -186,11 +187,22 @@ def not_found(deployment_id: str) -> ResourceNotFoundException:
 class Deployments:
     """The deployment records (Get, List, Delete) and the policy that ends them."""
 
-    def __init__(self, started_with: SettlePolicy, tags: Tags) -> None:
+    def __init__(self, started_with: SettlePolicy, tags: Tags, clock: Clock) -> None:
         self.started_with = started_with
         self.tags = tags
+        self.clock = clock
         # The environment as it reads now, or None: set by the provider (environments are their own family).
         self.find_environment: Callable[[Call, str], dict[str, Any] | None] = lambda call, name: None
+
+    def lock_scope(self, call: Call) -> None:
+        """Take the scope's environments lock, then read the time again.
+
+        The call's time was read before the lock. On PostgreSQL a writer may wait here while another starts
+        and commits a deployment; acting on the older moment would let it see that deployment as not yet ended
+        when reads already show it ended. (SQLite reads the time after its write lock, so nothing changes there.)
+        """
+        call.database.lock(call.tx, environments_lock_key(call.scope))
+        call.now_ms = max(call.now_ms, self.clock.now_ms())
 
     # -- the settle policy ---------------------------------------------------------------------------
 
@@ -258,6 +270,7 @@ class Deployments:
                 raise LookupError(f"No deployment {deployment_id}.")
             # As the API's writers do, then read again: a cancel or a notify may have ended it meanwhile.
             database.lock(tx, environments_lock_key(Scope(row["account_id"], row["region"])))
+            now_ms = max(now_ms, self.clock.now_ms())  # as lock_scope does
             row = store.find_deployment(tx, deployment_id) or row
             current = as_of(row, now_ms)
             if current["status"] not in (IN_PROGRESS, DELETE_IN_PROGRESS):
@@ -318,7 +331,7 @@ class Deployments:
         return result
 
     def delete(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        call.database.lock(call.tx, environments_lock_key(call.scope))
+        self.lock_scope(call)
         row = self.load(call, params["id"])
         if row["status"] in UNDER_WAY:
             # [decided] D-10 (the model gives DeleteDeployment no ConflictException)
@@ -343,7 +356,7 @@ class Deployments:
         if arn.account_id != call.account_id:
             raise ResourceNotFoundException(f"The requested resource does not exist: {resource_id}")
         if call.write:  # so that a tag cannot land on a deployment being deleted
-            call.database.lock(call.tx, environments_lock_key(call.scope))
+            self.lock_scope(call)
         self.load(call, resource_id)
 
 

@@ -95,7 +95,7 @@ class Environments:
         """A writer locks the scope's environments before it reads them, so that two writers cannot both start a
         deployment, or store an ending over a newer deployment (PostgreSQL; SQLite's writers already take turns)."""
         if call.write:
-            call.database.lock(call.tx, deployments.environments_lock_key(call.scope))
+            self.deployments.lock_scope(call)
 
     def find(self, call: Call, name: str) -> dict[str, Any] | None:
         self._lock(call)

@@ -71,7 +71,7 @@ class ProtonProvider:
         self.templates = EnvironmentTemplates(self.connections.tokens, self.tags)
         self.tags.register(templates.RESOURCE_TYPE, self.templates.check_tagging)
         self.deployments = Deployments(
-            SettlePolicy(settings.settle_policy, round(settings.settle_delay_seconds * 1000)), self.tags
+            SettlePolicy(settings.settle_policy, round(settings.settle_delay_seconds * 1000)), self.tags, clock
         )
         self.environments = Environments(settings.environment_quota, self.templates, self.deployments, self.tags)
         self.tags.register(environments.RESOURCE_TYPE, self.environments.check_tagging)
