@@ -1544,3 +1544,30 @@ def test_names_are_listed_in_code_point_order_on_every_backend(world: World) -> 
         proton(world).create_environment_template(name=f"t{name}")
     templates = [item["name"] for item in proton(world).list_environment_templates()["templates"]]
     assert templates == sorted(["web", *(f"t{name}" for name in names)])
+
+
+def test_a_version_still_registering_cannot_be_deployed() -> None:
+    # Registration ends at once here ([decided] T-2); a registration delay on an injected clock shows the rule
+    # that a version must have registered (DRAFT or PUBLISHED) to be deployed.
+    clock = ManualClock()
+    with mock_proton(clock=clock) as mock:
+        world = InProcessWorld(mock)
+        mock.service.provider.templates.registration_delay_ms = 60_000
+        proton(world).create_environment_template(name="web")
+        add_version(world, "web", publish=False)
+        assert refused(
+            proton(world).create_environment,
+            name="dev",
+            templateName="web",
+            templateMajorVersion="1",
+            templateMinorVersion="0",
+            spec=SPEC,
+            protonServiceRoleArn=SERVICE_ROLE,
+        ) == (
+            "ValidationException",
+            "Environment template version web:1.0 is REGISTRATION_IN_PROGRESS; only a PUBLISHED or DRAFT version "
+            "can be deployed.",
+            400,
+        )
+        clock.advance(seconds=60)
+        assert create_env(world, templateMinorVersion="0")["templateMinorVersion"] == "0"

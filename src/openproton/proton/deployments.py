@@ -124,8 +124,12 @@ def deployment_arn(row: dict[str, Any]) -> str:
     return arns.build(row["region"], row["account_id"], RESOURCE_TYPE, row["id"])
 
 
-def environment_arn(region: str, account_id: str, name: str) -> str:
-    return arns.build(region, account_id, "environment", name)
+# The resource a deployment targets (environment_view.py shows the environment itself).
+ENVIRONMENT_TYPE = "environment"
+
+
+def environment_arn(scope: Scope, name: str) -> str:
+    return arns.build(scope.region, scope.account_id, ENVIRONMENT_TYPE, name)
 
 
 def _state(row: dict[str, Any], prefix: str) -> dict[str, Any] | None:
@@ -153,7 +157,7 @@ def to_wire(row: dict[str, Any], *, summary: bool = False) -> dict[str, Any]:
         "lastAttemptedDeploymentId": row["previous_attempted_id"],
         "lastModifiedAt": Millis(row["last_modified_at"]),
         "lastSucceededDeploymentId": row["previous_succeeded_id"],
-        "targetArn": environment_arn(row["region"], row["account_id"], row["environment_name"]),
+        "targetArn": environment_arn(Scope(row["account_id"], row["region"]), row["environment_name"]),
         "targetResourceCreatedAt": Millis(row["target_resource_created_at"]),
         "targetResourceType": "ENVIRONMENT",
     }

@@ -8,14 +8,12 @@ from openproton.protocol.serializer import Millis
 from openproton.store import Scope
 
 from . import arns
-from .deployments import DELETE_COMPLETE, SUCCEEDED
+from .deployments import DELETE_COMPLETE, ENVIRONMENT_TYPE, SUCCEEDED, environment_arn
 from .errors import ResourceNotFoundException
 
-RESOURCE_TYPE = "environment"
+RESOURCE_TYPE = ENVIRONMENT_TYPE
 
-
-def environment_arn(scope: Scope, name: str) -> str:
-    return arns.build(scope.region, scope.account_id, RESOURCE_TYPE, name)
+__all__ = ["RESOURCE_TYPE", "after_deployment", "environment_arn", "not_found", "to_wire"]
 
 
 def not_found(name: str) -> ResourceNotFoundException:

@@ -174,9 +174,8 @@ class Environments:
         name = params["name"]
         check_provisioning(params)
         new_tags = self.tags.check_new(params.get("tags") or [])
-        # The quota and the name's uniqueness read before they write.
-        self._lock(call)
         fingerprint = digest(params)
+        # The quota and the name's uniqueness read before they write: find() takes the scope's lock first.
         existing = self.find(call, name)
         if existing is not None:
             # [doc] Idempotent without a token: the same parameters return the environment, others conflict.
@@ -240,7 +239,7 @@ class Environments:
         deployment_id: str,
         kind: str,
         target: tuple[int, int, str | None],
-    ) -> dict[str, Any]:
+    ) -> None:
         """Start a deployment of `environment` (changed in place to show it) and record it."""
         status = DELETE_IN_PROGRESS if kind == DELETE else IN_PROGRESS
         plan = self.deployments.plan(call.tx, call.now_ms, self_managed=environment["repository_name"] is not None)
@@ -273,7 +272,6 @@ class Environments:
             last_attempted_deployment_id=deployment_id,
         )
         store.insert_deployment(call.tx, row)
-        return row
 
     # -- update ----------------------------------------------------------------------------------------
 
@@ -339,9 +337,10 @@ class Environments:
 
     # -- what deployments produced ---------------------------------------------------------------------
 
-    def _produced_by(self, call: Call, params: dict[str, Any]) -> dict[str, Any] | None:
-        environment, _ = self._load(call, params["environmentName"])
-        deployment_id = params.get("deploymentId") or environment["last_succeeded_deployment_id"]
+    def _produced_by(self, call: Call, name: str, deployment_id: str | None) -> dict[str, Any] | None:
+        """The deployment whose products are listed: the one named, else the environment's last successful one."""
+        environment, _ = self._load(call, name)
+        deployment_id = deployment_id or environment["last_succeeded_deployment_id"]
         if deployment_id is None:
             return None
         row = store.get_deployment(call.tx, call.scope, deployment_id)
@@ -350,10 +349,11 @@ class Environments:
         return row
 
     def list_outputs(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        return {"outputs": deployments.outputs_of(self._produced_by(call, params))}
+        produced = self._produced_by(call, params["environmentName"], params.get("deploymentId"))
+        return {"outputs": deployments.outputs_of(produced)}
 
     def list_provisioned_resources(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        produced = self._produced_by(call, {**params, "deploymentId": None})
+        produced = self._produced_by(call, params["environmentName"], None)  # the model takes no deploymentId
         return {"provisionedResources": deployments.provisioned_resources_of(produced)}
 
     def notify(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select, tuple_
 
 from .database import Scope
-from .sql import Statement, Tx
+from .sql import Statement, Tx, update_row
 from .tables import environment_account_connection_events as events
 from .tables import environment_account_connections as eac
 
@@ -81,7 +81,6 @@ _EVENTS_OF = Statement(
     lambda: select(events).where(events.c.connection_id == bindparam("connection_id")).order_by(events.c.seq)
 )
 
-_updates: dict[tuple[str, ...], Statement] = {}
 _pages: dict[tuple[str, bool, bool, bool], Statement] = {}
 
 
@@ -136,15 +135,7 @@ def insert(tx: Tx, values: Mapping[str, Any]) -> None:
 
 
 def update(tx: Tx, connection_id: str, values: Mapping[str, Any]) -> None:
-    columns = tuple(sorted(values))
-    statement = _updates.get(columns)
-    if statement is None:
-        statement = _updates[columns] = Statement(
-            lambda: (
-                eac.update().where(eac.c.id == bindparam("key_id")).values({name: bindparam(name) for name in columns})
-            )
-        )
-    tx.run(statement, {**values, "key_id": connection_id})
+    update_row(tx, eac, {"id": connection_id}, values)
 
 
 def _page_statement(side: str, named: bool, filtered: bool, after: bool) -> Statement:

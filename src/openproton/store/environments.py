@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, or_, select, tuple_
 
 from .database import Scope
-from .sql import CodePointOrder, Statement, Tx
+from .sql import CodePointOrder, Statement, Tx, update_row
 from .tables import deployments, environments, settle_policy
 
 Row = dict[str, Any]
@@ -27,28 +27,6 @@ def _scope(scope: Scope) -> dict[str, str]:
 
 def _insert(table: Table) -> Statement:
     return Statement(lambda: table.insert().values({c.name: bindparam(c.name) for c in table.c}))
-
-
-_updates: dict[tuple[str, tuple[str, ...]], Statement] = {}
-
-
-def _update(tx: Tx, table: Table, key: list[str], key_values: Mapping[str, Any], values: Mapping[str, Any]) -> None:
-    if not values:
-        return  # nothing changed: no statement (an UPDATE without SET is not SQL)
-    columns = tuple(sorted(values))
-    statement = _updates.get((table.name, columns))
-    if statement is None:
-        statement = _updates[table.name, columns] = Statement(
-            lambda: (
-                table.update()
-                .where(*[table.c[name] == bindparam(f"key_{name}") for name in key])
-                .values({name: bindparam(f"new_{name}") for name in columns})
-            )
-        )
-    tx.run(
-        statement,
-        {**{f"key_{k}": v for k, v in key_values.items()}, **{f"new_{k}": v for k, v in values.items()}},
-    )
 
 
 # -- environments ------------------------------------------------------------------------------------
@@ -88,7 +66,7 @@ def insert_environment(tx: Tx, values: Mapping[str, Any]) -> None:
 
 
 def update_environment(tx: Tx, scope: Scope, name: str, values: Mapping[str, Any]) -> None:
-    _update(tx, environments, ["account_id", "region", "name"], {**_scope(scope), "name": name}, values)
+    update_row(tx, environments, {**_scope(scope), "name": name}, values)
 
 
 def delete_environment(tx: Tx, scope: Scope, name: str) -> None:
@@ -167,7 +145,7 @@ def insert_deployment(tx: Tx, values: Mapping[str, Any]) -> None:
 
 
 def update_deployment(tx: Tx, deployment_id: str, values: Mapping[str, Any]) -> None:
-    _update(tx, deployments, ["id"], {"id": deployment_id}, values)
+    update_row(tx, deployments, {"id": deployment_id}, values)
 
 
 def delete_deployment(tx: Tx, deployment_id: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from sqlalchemy import Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
@@ -128,3 +129,27 @@ def _code_point_order(element: CodePointOrder, compiler: Any, **kw: Any) -> str:
 @compiles(CodePointOrder, "postgresql")
 def _code_point_order_postgresql(element: CodePointOrder, compiler: Any, **kw: Any) -> str:
     return f'{compiler.process(element.column, **kw)} COLLATE "C"'
+
+
+_UPDATES: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Statement] = {}
+
+
+def update_row(tx: Tx, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """UPDATE `table` SET `values` WHERE each `key` column equals its value.
+
+    Callers change different sets of columns; each set gets a statement of its own, built and compiled once.
+    Nothing to change is no statement at all (an UPDATE without SET is not SQL).
+    """
+    if not values:
+        return
+    key_columns, columns = tuple(key), tuple(sorted(values))
+    statement = _UPDATES.get((table.name, key_columns, columns))
+    if statement is None:
+        statement = _UPDATES[table.name, key_columns, columns] = Statement(
+            lambda: (
+                table.update()
+                .where(*[table.c[name] == bindparam(f"key_{name}") for name in key_columns])
+                .values({name: bindparam(f"new_{name}") for name in columns})
+            )
+        )
+    tx.run(statement, {**{f"key_{k}": v for k, v in key.items()}, **{f"new_{k}": v for k, v in values.items()}})

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 
 from .database import Scope
-from .sql import CodePointOrder, Statement, Tx
+from .sql import CodePointOrder, Statement, Tx, update_row
 from .tables import environment_template_versions as versions
 from .tables import environment_templates as templates
 
@@ -70,7 +70,6 @@ _ALL_VERSIONS = Statement(
         .order_by(versions.c.major_version, versions.c.minor_version)
     )
 )
-_updates: dict[tuple[str, ...], Statement] = {}
 
 
 def get_template(tx: Tx, scope: Scope, name: str) -> Row | None:
@@ -124,26 +123,8 @@ def insert_version(tx: Tx, values: Mapping[str, Any]) -> None:
 
 
 def update_version(tx: Tx, scope: Scope, template_name: str, major: int, minor: int, values: Mapping[str, Any]) -> None:
-    columns = tuple(sorted(values))
-    statement = _updates.get(columns)
-    if statement is None:
-        statement = _updates[columns] = Statement(
-            lambda: (
-                versions.update()
-                .where(*_scoped(versions), *_VERSION_KEY)
-                .values({name: bindparam(f"new_{name}") for name in columns})
-            )
-        )
-    tx.run(
-        statement,
-        {
-            **_scope(scope),
-            "template_name": template_name,
-            "major_version": major,
-            "minor_version": minor,
-            **{f"new_{k}": v for k, v in values.items()},
-        },
-    )
+    key = {**_scope(scope), "template_name": template_name, "major_version": major, "minor_version": minor}
+    update_row(tx, versions, key, values)
 
 
 def delete_version(tx: Tx, scope: Scope, template_name: str, major: int, minor: int) -> None:

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from openproton.console import PREFIX as CONSOLE
-from openproton.console.pages import Console
 from openproton.protocol.errors import AwsError, SerializationException
 from openproton.protocol.pipeline import HttpRequest, HttpResponse
 from openproton.service import OpenProton
@@ -41,7 +40,7 @@ class AsgiApp:
     def __init__(self, service: OpenProton) -> None:
         self.service = service
         self.max_body = service.settings.max_body_bytes
-        self.console = Console(service)
+        self._console_pages: Any = None  # built on the first /console request: API-only servers start without it
         # SQLite answers in microseconds from a local file: calling the pipeline on the event loop is fastest.
         # A database across a network would stall the loop on every round trip, so those requests run on
         # threads (one per pooled connection) while the loop goes on serving others.
@@ -112,7 +111,11 @@ class AsgiApp:
             await self._send(send, HttpResponse(413, [("content-type", "text/plain")], b"The form is too large."))
             return
         query = scope.get("query_string", b"").decode("latin-1")
-        call = functools.partial(self.console.handle, scope["method"], scope["path"], query, headers, body)
+        if self._console_pages is None:
+            from openproton.console.pages import Console
+
+            self._console_pages = Console(self.service)
+        call = functools.partial(self._console_pages.handle, scope["method"], scope["path"], query, headers, body)
         if self._executor is None:
             response = call()
         else:
