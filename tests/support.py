@@ -263,6 +263,13 @@ def create_connection(
     return response["environmentAccountConnection"]
 
 
+def audit_entries(world: World) -> list[dict[str, Any]]:
+    """The audit log, oldest first: the mock handle in-process, the admin interface against a server."""
+    if isinstance(world, InProcessWorld):
+        return world.mock.audit()
+    return world.raw("GET", "/_openproton/audit").json()["entries"]
+
+
 def error_of(excinfo: Any) -> tuple[str, str, int]:
     """(code, message, HTTP status) of a botocore ClientError."""
     response = excinfo.value.response

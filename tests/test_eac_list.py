@@ -176,8 +176,8 @@ def test_an_unknown_status_filter_is_a_validation_error(world: World) -> None:
         )
     assert error_of(excinfo) == (
         "ValidationException",
-        "1 validation error detected: Value 'ACTIVE' at 'statuses.2.member' failed to satisfy constraint: Member "
-        "must satisfy enum value set: [PENDING, CONNECTED, REJECTED]",
+        "1 validation error detected: Value '[PENDING, ACTIVE]' at 'statuses' failed to satisfy constraint: "
+        "Member must satisfy constraint: [Member must satisfy enum value set: [PENDING, CONNECTED, REJECTED]]",
         400,
     )
 
@@ -197,3 +197,17 @@ def test_a_token_from_another_query_is_a_validation_error(world: World) -> None:
             requestedBy="ENVIRONMENT_ACCOUNT", nextToken=token
         )
     assert error_of(excinfo)[0] == "ValidationException"
+
+
+def test_several_bad_status_filters_are_one_item_at_the_list(world: World) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        world.client(ENV_ACCOUNT, validate=False).list_environment_account_connections(
+            requestedBy="ENVIRONMENT_ACCOUNT", statuses=["BOGUS", "PENDING", "ACTIVE", ""]
+        )
+    assert error_of(excinfo) == (
+        "ValidationException",
+        "1 validation error detected: Value '[BOGUS, PENDING, ACTIVE, ]' at 'statuses' failed to satisfy "
+        "constraint: Member must satisfy constraint: [Member must satisfy enum value set: "
+        "[PENDING, CONNECTED, REJECTED]]",
+        400,
+    )

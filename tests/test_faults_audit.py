@@ -21,6 +21,7 @@ from support import (
     InProcessWorld,
     ServerProcess,
     World,
+    audit_entries,
     create_connection,
     error_of,
     openproton_command,
@@ -46,10 +47,7 @@ def clear_faults(world: World) -> None:
         assert world.raw("DELETE", "/_openproton/faults").status == 200
 
 
-def audit(world: World) -> list[dict[str, Any]]:
-    if isinstance(world, InProcessWorld):
-        return world.mock.audit()
-    return world.raw("GET", "/_openproton/audit").json()["entries"]
+audit = audit_entries
 
 
 @pytest.fixture

@@ -354,7 +354,11 @@ class Inputs:
                 good, bad, index = parts
                 index = min(index, len(good))
                 value = [*good[:index], bad.value, *good[index:]]
+                if scalars and bad.error == "ValidationException":
+                    return Invalid(value, bad.error, "")  # wire.md: a list of scalars is one value
                 return Invalid(value, bad.error, _under(f"{index + 1}.member", bad.path))
+
+            scalars = member.type_name not in ("structure", "list", "map")
 
             high = max(0, min(meta.get("max", _LIST_SIZE_CAP), _LIST_SIZE_CAP) - 1)
             options.append(st.tuples(st.lists(items, max_size=high), broken, st.integers(0, high)).map(place))

@@ -452,14 +452,14 @@ def test_enum_violation_lists_the_values_in_model_order(world: World) -> None:
     )
 
 
-def test_enum_violation_inside_a_list_uses_a_one_based_member_path(world: World) -> None:
+def test_enum_violation_inside_a_list_of_scalars_is_one_item_at_the_list(world: World) -> None:
     response = world.call(LIST, list_params(statuses=["PENDING", "GONE"]))
     assert_error(
         response,
         "ValidationException",
         400,
-        "1 validation error detected: Value 'GONE' at 'statuses.2.member' failed to satisfy constraint: "
-        "Member must satisfy enum value set: [PENDING, CONNECTED, REJECTED]",
+        "1 validation error detected: Value '[PENDING, GONE]' at 'statuses' failed to satisfy constraint: "
+        "Member must satisfy constraint: [Member must satisfy enum value set: [PENDING, CONNECTED, REJECTED]]",
     )
 
 

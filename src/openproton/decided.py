@@ -65,6 +65,36 @@ DECISIONS: tuple[Decision, ...] = (
         "A string member containing U+0000 fails validation with `Member must not contain the character U+0000`, "
         "on every backend, because PostgreSQL cannot store it (ours).",
     ),
+    Decision(
+        "W-13",
+        "A request body nested more than 64 levels deep (objects and arrays) is a `SerializationException`: "
+        "`The request body is nested more than 64 levels deep.` No operation of the model needs more than a few "
+        "(ours).",
+    ),
+    Decision(
+        "W-14",
+        "An access key ID longer than 128 characters (IAM's longest) is refused in every mode, before anything "
+        "is written, with `UnrecognizedClientException` (400): `The security token included in the request is "
+        "invalid.` (ours).",
+    ),
+    Decision(
+        "W-15",
+        "A request head (request line and headers) larger than 64 KiB (a setting) is refused with HTTP 431 "
+        "`SerializationException`, and the connection is closed (ours).",
+    ),
+    Decision(
+        "W-16",
+        "A client has 10 s (a setting) to send a whole request, head and body; an idle keep-alive connection is "
+        "closed after 5 s (a setting); past 1000 open connections (a setting) a new request gets HTTP 503 "
+        "`ServiceUnavailableException` and its connection is closed (ours).",
+    ),
+    Decision(
+        "W-17",
+        "In the default mode the admin endpoints refuse, with 403, requests a browser sends for another site (an "
+        "`Origin` that is not the server's own, `Sec-Fetch-Site: cross-site` or `same-site`) and bodies that are "
+        "not JSON; a server listening on loopback refuses, with 421, any request whose `Host` is not a loopback "
+        "name or address (or one of `--allowed-hosts`) (ours).",
+    ),
     # environment-account-connections.md
     Decision("E-1", "Both parties may get a connection: the environment account and the management account."),
     Decision("E-2", "Update and Delete by the management account give AccessDeniedException."),
@@ -184,6 +214,20 @@ DEFAULT_MAX_RESULTS = 100
 
 # W-4: the largest request body read, in bytes.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+# W-13: the deepest nesting of objects and arrays a request body may have.
+MAX_BODY_DEPTH = 64
+
+# W-14: the longest access key ID (IAM's AccessKeyId is 16 to 128 characters).
+MAX_ACCESS_KEY_LENGTH = 128
+
+# W-15: the largest request head, in bytes.
+DEFAULT_MAX_HEAD_BYTES = 64 * 1024
+
+# W-16: seconds to send a whole request; seconds an idle keep-alive connection stays open; open connections.
+DEFAULT_REQUEST_TIMEOUT_SECONDS = 10.0
+DEFAULT_KEEP_ALIVE_SECONDS = 5.0
+DEFAULT_MAX_CONNECTIONS = 1000
 
 # E-5: a connection needs one of these roles to provision anything.
 CONNECTION_ROLE_MEMBERS = ("roleArn", "codebuildRoleArn")

@@ -67,10 +67,10 @@ class OpenProton:
         self.database = database
         self.clock = clock or SystemClock()
         self.index, validator, serializer = protocol_parts()
-        self.provider = ProtonProvider(database, settings, self.clock)
+        self.audit = AuditLog(database, self.clock)
+        self.provider = ProtonProvider(database, settings, self.clock, self.audit)
         identity = make_identity(settings)
         self.faults = Faults(load_fault_rules(settings.faults_file))
-        self.audit = AuditLog(database, self.clock)
         limiter = RateLimiter(settings.rate_limit, settings.rate_burst) if settings.rate_limit else None
         self.pipeline = Pipeline(
             self.index,
@@ -81,7 +81,7 @@ class OpenProton:
             serializer=serializer,
             faults=self.faults,
             rate_limiter=limiter,
-            observer=self.audit.record,
+            on_failure=self.audit.record_failure,
         )
 
     def handle(self, request: HttpRequest) -> HttpResponse:

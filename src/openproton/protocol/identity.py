@@ -28,15 +28,19 @@ class CredentialScope:
     service: str
 
 
-def credential_scope(authorization: str | None) -> CredentialScope | None:
-    """Read `Credential=AKID/DATE/REGION/SERVICE/aws4_request` out of an Authorization header."""
+def credential_value(authorization: str | None) -> str | None:
+    """The text of `Credential=...` in an Authorization header, wherever it stands among the parts."""
     if not authorization:
         return None
     start = authorization.find("Credential=")
     if start < 0:
         return None
-    value = authorization[start + len("Credential=") :]
-    value = value.split(",", 1)[0].strip()
+    return authorization[start + len("Credential=") :].split(",", 1)[0].strip()
+
+
+def scope_of(value: str | None) -> CredentialScope | None:
+    if value is None:
+        return None
     parts = value.split("/")
     if len(parts) != 5 or not parts[0]:
         return None
@@ -49,24 +53,23 @@ class DefaultIdentity:
     def __init__(self, default_account: str, key_accounts: Mapping[str, str] | None = None) -> None:
         self.default_account = default_account
         self.key_accounts = dict(key_accounts or {})
-        self._callers: dict[str, Caller] = {}
+        self._callers: dict[str | None, Caller] = {}
 
     def identify(self, request: Any) -> Caller:
         """`request` is anything with lower-case `headers` (an HttpRequest)."""
-        authorization = request.headers.get("authorization")
-        # The credential part (key, date, region) repeats across a client's requests; only the signature
-        # changes. Remember the last few callers by it rather than parsing every header.
-        credential = authorization.split(",", 1)[0] if authorization else ""
+        # The Credential value (key, date, region) repeats across a client's requests; only the signature
+        # changes. Remember the last few callers by that value, which alone decides who calls: any other part
+        # of the header (or its order) says nothing of identity.
+        credential = credential_value(request.headers.get("authorization"))
         caller = self._callers.get(credential)
         if caller is None:
-            caller = self._identify(authorization)
+            caller = self._identify(scope_of(credential))
             if len(self._callers) >= 1024:
                 self._callers.clear()
             self._callers[credential] = caller
         return caller
 
-    def _identify(self, authorization: str | None) -> Caller:
-        scope = credential_scope(authorization)
+    def _identify(self, scope: CredentialScope | None) -> Caller:
         if scope is None:
             return Caller(self.default_account, DEFAULT_REGION, None)
         key = scope.access_key

@@ -15,7 +15,7 @@ from email.utils import formatdate
 from random import getrandbits
 from typing import Any, Protocol
 
-import orjson
+from openproton.decided import MAX_ACCESS_KEY_LENGTH
 
 from .errors import (
     AccessDeniedException,
@@ -28,9 +28,11 @@ from .errors import (
 )
 from .faults import Faults, attempt_number
 from .identity import Caller
+from .json_body import parse_request_body
 from .model import ServiceIndex
 from .ratelimit import RateLimiter
 from .serializer import OutputSerializer, error_body
+from .sigv4 import UNRECOGNIZED, UnrecognizedClientException
 from .validator import InputValidator
 
 # [decided] W-11: what a region name in a credential scope may be (stored rows have 32 characters for it).
@@ -76,8 +78,9 @@ class Identity(Protocol):
 
 
 Dispatch = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | None]
-# Told of every call that got as far as an identified caller: (context, outcome code or "OK", params, result).
-Observer = Callable[[RequestContext, str, dict[str, Any] | None, dict[str, Any] | None], None]
+# Told of every call that failed once its caller was identified: (context, error code, params or None). A call
+# that succeeds is the dispatcher's to record, inside the transaction that made its change.
+FailureObserver = Callable[[RequestContext, str, dict[str, Any] | None], None]
 
 
 def new_request_id() -> str:
@@ -114,7 +117,7 @@ class Pipeline:
         serializer: OutputSerializer | None = None,
         faults: Faults | None = None,
         rate_limiter: RateLimiter | None = None,
-        observer: Observer | None = None,
+        on_failure: FailureObserver | None = None,
     ) -> None:
         self.index = index
         self.dispatch = dispatch
@@ -125,7 +128,7 @@ class Pipeline:
         self.serializer = serializer or OutputSerializer()
         self.faults = faults or Faults()
         self.rate_limiter = rate_limiter
-        self.observer = observer
+        self.on_failure = on_failure
         self._date = _HttpDate()
 
     def _check_region(self, region: str) -> None:
@@ -155,7 +158,7 @@ class Pipeline:
         self.check_envelope(request.method, request.headers)
         if len(request.body) > self.max_body_bytes:  # [decided] W-4
             raise SerializationException(f"The request body is larger than {self.max_body_bytes} bytes.", status=413)
-        body = self._parse_body(request.body)
+        body = parse_request_body(request.body)
         target = request.headers.get("x-amz-target")
         operation = self.index.operation_for_target(target)
         if operation is None:
@@ -163,6 +166,9 @@ class Pipeline:
                 raise UnknownOperationException("Missing X-Amz-Target header.")
             raise UnknownOperationException(f"Unknown operation {target}.")
         caller = self.identity.identify(request)
+        if caller.access_key is not None and len(caller.access_key) > MAX_ACCESS_KEY_LENGTH:
+            # [decided] W-14: no such key exists, and refusing it here keeps it out of every stored row.
+            raise UnrecognizedClientException(UNRECOGNIZED)
         if caller.region not in self._regions_seen:
             self._check_region(caller.region)
         context = RequestContext(
@@ -173,22 +179,20 @@ class Pipeline:
             request_id=request_id,
             headers=request.headers,
         )
-        observer = self.observer
+        on_failure = self.on_failure
         params: dict[str, Any] | None = None
         try:
             delay = self._deliberate(context)
             params = self.validator.check(operation.input_shape, body)
             result = self.dispatch(context, params)
         except AwsError as error:
-            if observer is not None:
-                observer(context, error.code, params, None)
+            if on_failure is not None:
+                on_failure(context, error.code, params)
             raise
         except Exception:
-            if observer is not None:
-                observer(context, InternalServerException.code, params, None)
+            if on_failure is not None:
+                on_failure(context, InternalServerException.code, params)
             raise
-        if observer is not None:
-            observer(context, "OK", params, result)
         payload = self.serializer.to_json(operation.output_shape, result)
         return HttpResponse(200, self._headers(request_id), payload, delay)
 
@@ -233,18 +237,6 @@ class Pipeline:
                     f"Content type {media_type or '(empty)'} is not supported; send {JSON_CONTENT_TYPE}.",
                     status=404,
                 )
-
-    @staticmethod
-    def _parse_body(raw: bytes) -> dict[str, Any]:
-        if not raw.strip():
-            return {}  # an empty body means {}
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise SerializationException("The request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise SerializationException("The request body must be a JSON object.")
-        return body
 
     def _headers(self, request_id: str) -> list[tuple[str, str]]:
         return [

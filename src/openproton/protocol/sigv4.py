@@ -17,6 +17,8 @@ from email.utils import parsedate_to_datetime
 from typing import Protocol
 from urllib.parse import parse_qsl, quote
 
+from openproton.decided import MAX_ACCESS_KEY_LENGTH
+
 from .errors import AwsError
 from .identity import DEFAULT_REGION, Caller
 
@@ -206,6 +208,11 @@ def load_credentials(text: str, *, source: str) -> dict[str, Credential]:
             raise ValueError(f"{source}: credentials entry {number} needs a 12-digit accountId")
         if token is not None and not isinstance(token, str):
             raise ValueError(f"{source}: credentials entry {number} has a sessionToken that is not a string")
+        if len(key) > MAX_ACCESS_KEY_LENGTH:  # [decided] W-14: no request could name it
+            raise ValueError(
+                f"{source}: credentials entry {number} has an accessKeyId longer than {MAX_ACCESS_KEY_LENGTH} "
+                "characters"
+            )
         if key in found:
             raise ValueError(f"{source}: access key {key} appears twice")
         found[key] = Credential(secret, account, token)

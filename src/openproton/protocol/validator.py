@@ -13,14 +13,14 @@ import binascii
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from .errors import SerializationException, ValidationException
 
 # A checker takes the JSON value and its path, appends violations, and returns the value to hand on.
-Checker = Callable[[Any, str, list[str]], Any]
+Checker = Callable[[Any, str, list["Violation"]], Any]
 
 _JSON_TYPE_NAMES = {
     dict: "an object",
@@ -57,34 +57,47 @@ def render_value(value: Any) -> str:
     return str(value)
 
 
-def violation(path: str, value: Any, rule: str, *, sensitive: bool = False) -> str:
-    if value is None:
-        shown = "Value null"
-    elif sensitive:
-        shown = "Value"  # wire.md: sensitive members are never echoed
-    else:
-        shown = f"Value '{render_value(value)}'"
-    return f"{shown} at '{path}' failed to satisfy constraint: {rule}"
+class Violation(NamedTuple):
+    """One constraint a value failed: kept apart until the message is written, so a list of scalars can fold
+    its elements' violations into one item at the list (wire.md)."""
+
+    path: str
+    value: Any
+    rule: str
+    sensitive: bool = False
+
+    def __str__(self) -> str:
+        if self.value is None:
+            shown = "Value null"
+        elif self.sensitive:
+            shown = "Value"  # wire.md: sensitive members are never echoed
+        else:
+            shown = f"Value '{render_value(self.value)}'"
+        return f"{shown} at '{self.path}' failed to satisfy constraint: {self.rule}"
 
 
-def validation_error(violations: list[str]) -> ValidationException:
+def violation(path: str, value: Any, rule: str, *, sensitive: bool = False) -> Violation:
+    return Violation(path, value, rule, sensitive)
+
+
+def validation_error(violations: list[Violation]) -> ValidationException:
     count = len(violations)
     noun = "error" if count == 1 else "errors"
-    return ValidationException(f"{count} validation {noun} detected: " + "; ".join(violations))
+    return ValidationException(f"{count} validation {noun} detected: " + "; ".join(map(str, violations)))
 
 
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def _length_rules(shape: Shape) -> Callable[[Any, int, str, list[str]], None] | None:
+def _length_rules(shape: Shape) -> Callable[[Any, int, str, list[Violation]], None] | None:
     low = shape.metadata.get("min")
     high = shape.metadata.get("max")
     sensitive = bool(shape.metadata.get("sensitive"))
     if low is None and high is None:
         return None
 
-    def check(value: Any, size: int, path: str, errors: list[str]) -> None:
+    def check(value: Any, size: int, path: str, errors: list[Violation]) -> None:
         if low is not None and size < low:
             errors.append(
                 violation(path, value, f"Member must have length greater than or equal to {low}", sensitive=sensitive)
@@ -107,7 +120,7 @@ class InputValidator:
         """Return the input with unknown and null members dropped; raise on a type or constraint error."""
         if shape is None:
             return {}
-        errors: list[str] = []
+        errors: list[Violation] = []
         params = self._checker(shape)(body, "", errors)
         if errors:
             raise validation_error(errors)
@@ -153,7 +166,7 @@ class InputValidator:
         is_union = bool(shape.metadata.get("union"))
         member_names = list(shape.members)
 
-        def check(value: Any, path: str, errors: list[str]) -> dict[str, Any]:
+        def check(value: Any, path: str, errors: list[Violation]) -> dict[str, Any]:
             if not isinstance(value, dict):
                 raise _type_error(path, "an object", value)
             out: dict[str, Any] = {}
@@ -173,23 +186,41 @@ class InputValidator:
     def _list(self, shape: ListShape) -> Checker:
         member_check = self._checker(shape.member)
         length = _length_rules(shape)
+        if shape.member.type_name in ("structure", "list", "map"):
 
-        def check(value: Any, path: str, errors: list[str]) -> list[Any]:
+            def check(value: Any, path: str, errors: list[Violation]) -> list[Any]:
+                if not isinstance(value, list):
+                    raise _type_error(path, "an array", value)
+                out = [member_check(item, f"{path}.{i}.member", errors) for i, item in enumerate(value, 1)]
+                if length is not None:
+                    length(value, len(value), path, errors)
+                return out
+
+            return check
+
+        sensitive = bool(shape.member.metadata.get("sensitive"))
+
+        def check_scalars(value: Any, path: str, errors: list[Violation]) -> list[Any]:
             if not isinstance(value, list):
                 raise _type_error(path, "an array", value)
-            out = [member_check(item, f"{path}.{i}.member", errors) for i, item in enumerate(value, 1)]
+            found: list[Violation] = []
+            out = [member_check(item, f"{path}.{i}.member", found) for i, item in enumerate(value, 1)]
+            if found:
+                # wire.md: a list of scalars is checked as one value; each distinct element rule appears once.
+                rules = ", ".join(dict.fromkeys(item.rule for item in found))
+                errors.append(violation(path, value, f"Member must satisfy constraint: [{rules}]", sensitive=sensitive))
             if length is not None:
                 length(value, len(value), path, errors)
             return out
 
-        return check
+        return check_scalars
 
     def _map(self, shape: MapShape) -> Checker:
         key_check = self._checker(shape.key)
         value_check = self._checker(shape.value)
         length = _length_rules(shape)
 
-        def check(value: Any, path: str, errors: list[str]) -> dict[str, Any]:
+        def check(value: Any, path: str, errors: list[Violation]) -> dict[str, Any]:
             if not isinstance(value, dict):
                 raise _type_error(path, "an object", value)
             out = {}
@@ -210,7 +241,7 @@ class InputValidator:
         enum_set = frozenset(enum) if enum else None
         sensitive = bool(shape.metadata.get("sensitive"))
 
-        def check(value: Any, path: str, errors: list[str]) -> str:
+        def check(value: Any, path: str, errors: list[Violation]) -> str:
             if not isinstance(value, str):
                 raise _type_error(path, "a string", value)
             if length is not None:
@@ -245,7 +276,7 @@ class InputValidator:
         high = shape.metadata.get("max")
         expected = "an integer" if integral else "a number"
 
-        def check(value: Any, path: str, errors: list[str]) -> Any:
+        def check(value: Any, path: str, errors: list[Violation]) -> Any:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise _type_error(path, expected, value)
             if integral and not isinstance(value, int):
@@ -262,7 +293,7 @@ class InputValidator:
 
     @staticmethod
     def _boolean() -> Checker:
-        def check(value: Any, path: str, errors: list[str]) -> bool:
+        def check(value: Any, path: str, errors: list[Violation]) -> bool:
             if not isinstance(value, bool):
                 raise _type_error(path, "a boolean", value)
             return value
@@ -271,7 +302,7 @@ class InputValidator:
 
     @staticmethod
     def _timestamp() -> Checker:
-        def check(value: Any, path: str, errors: list[str]) -> datetime:
+        def check(value: Any, path: str, errors: list[Violation]) -> datetime:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 return datetime.fromtimestamp(value, UTC)
             if isinstance(value, str):
@@ -288,7 +319,7 @@ class InputValidator:
     def _blob(self, shape: Shape) -> Checker:
         length = _length_rules(shape)
 
-        def check(value: Any, path: str, errors: list[str]) -> bytes:
+        def check(value: Any, path: str, errors: list[Violation]) -> bytes:
             if not isinstance(value, str):
                 raise _type_error(path, "a base64 string", value)
             try:

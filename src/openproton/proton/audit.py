@@ -1,7 +1,8 @@
 """The audit log: every mutating call, recorded durably and in order, whatever its outcome.
 
-A call that fails is rolled back, so its record is written in a transaction of its own once the outcome is
-known; it is committed before the answer leaves.
+A call that succeeds is recorded inside its own transaction, so the change and its record commit together or not
+at all. A call that fails is rolled back, so its record is written in a transaction of its own once the outcome
+is known; it is committed before the answer leaves.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from openproton.protocol.pipeline import RequestContext
 from openproton.protocol.serializer import epoch_seconds
 from openproton.store import Database
 from openproton.store import audit as store
+from openproton.store.sql import Tx
 
 from .clock import Clock, to_datetime
 
@@ -39,25 +41,33 @@ class AuditLog:
         self.database = database
         self.clock = clock
 
-    def record(
-        self, context: RequestContext, outcome: str, params: dict[str, Any] | None, result: dict[str, Any] | None
+    def record_success(
+        self, tx: Tx, context: RequestContext, params: dict[str, Any] | None, result: dict[str, Any] | None
     ) -> None:
+        """Record a call that succeeded, in the transaction of its change (before that commits)."""
+        if is_mutating(context.operation):
+            store.record(tx, self._entry(context, "OK", params, result))
+
+    def record_failure(self, context: RequestContext, outcome: str, params: dict[str, Any] | None) -> None:
+        """Record a call that failed (its own transaction was rolled back, if it had one)."""
         if not is_mutating(context.operation):
             return
         with self.database.transaction(write=True) as tx:
-            store.record(
-                tx,
-                {
-                    "occurred_at": self.clock.now_ms(),
-                    "account_id": context.account_id,
-                    "access_key": context.access_key,
-                    "region": context.region,
-                    "operation": context.operation,
-                    "resource": _resource(params, result),
-                    "outcome": outcome,
-                    "request_id": context.request_id,
-                },
-            )
+            store.record(tx, self._entry(context, outcome, params, None))
+
+    def _entry(
+        self, context: RequestContext, outcome: str, params: dict[str, Any] | None, result: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        return {
+            "occurred_at": self.clock.now_ms(),
+            "account_id": context.account_id,
+            "access_key": context.access_key,
+            "region": context.region,
+            "operation": context.operation,
+            "resource": _resource(params, result),
+            "outcome": outcome,
+            "request_id": context.request_id,
+        }
 
     def entries(self, *, after_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         with self.database.transaction(write=False) as tx:

@@ -12,6 +12,7 @@ from openproton.store import Database, Scope
 
 from . import account_connections, deployments, environments, templates
 from .account_connections import AccountConnections
+from .audit import AuditLog
 from .call import Call
 from .clock import Clock
 from .deployments import Deployments, SettlePolicy
@@ -62,9 +63,10 @@ ROUTES: dict[str, tuple[str, str, bool]] = {
 
 
 class ProtonProvider:
-    def __init__(self, database: Database, settings: Settings, clock: Clock) -> None:
+    def __init__(self, database: Database, settings: Settings, clock: Clock, audit: AuditLog) -> None:
         self.database = database
         self.clock = clock
+        self.audit = audit
         self.tags = Tags()
         self.connections = AccountConnections(settings, ClientTokens(settings.client_token_ttl_seconds), self.tags)
         self.tags.register(account_connections.RESOURCE_TYPE, self.connections.check_tagging)
@@ -99,4 +101,7 @@ class ProtonProvider:
         scope = Scope(context.account_id, context.region)
         with self.database.transaction(write=write) as tx:
             call = Call(context, self.database, tx, scope, self.clock.now_ms(), write)
-            return handler(call, params)
+            result = handler(call, params)
+            # The record commits with the change it describes, or neither does.
+            self.audit.record_success(tx, context, params, result)
+            return result
