@@ -95,6 +95,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "lifespan": "on",
         # Client addresses from X-Forwarded-For are never used; skip the middleware that would read them.
         "proxy_headers": False,
+        # [decided] W-15 and W-16: bounded request heads, slow clients closed, connections capped (503 past it).
+        "http": "openproton.transports.http_protocol:GuardedHttpToolsProtocol",
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "limit_concurrency": settings.max_connections,
     }
     if workers == 1:
         app = create_app(settings)  # migrates before the port opens, so the first health check finds it ready

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .decided import DEFAULT_MAX_BODY_BYTES
+from .decided import (
+    DEFAULT_KEEP_ALIVE_SECONDS,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_HEAD_BYTES,
+    DEFAULT_REQUEST_TIMEOUT_SECONDS,
+)
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_PORT = 4575
@@ -39,6 +45,13 @@ def _int(name: str, text: str, *, minimum: int = 0) -> int:
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def _float(name: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {text!r}") from None
 
 
 def _bool(name: str, text: str) -> bool:
@@ -93,6 +106,17 @@ class Settings:
     # Requests per second per account and operation (a token bucket with `rate_burst`); None turns limits off.
     rate_limit: float | None = None
     rate_burst: int = 10
+    # [decided] W-15: the largest request head (request line and headers), in bytes.
+    max_head_bytes: int = DEFAULT_MAX_HEAD_BYTES
+    # [decided] W-16: seconds a client has to send a whole request; seconds an idle keep-alive connection stays
+    # open; connections open at once before new requests get 503.
+    request_timeout_seconds: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
+    keep_alive_seconds: float = DEFAULT_KEEP_ALIVE_SECONDS
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    # [decided] W-17: Host names a loopback server also answers to (behind a proxy, say), besides loopback ones.
+    allowed_hosts: tuple[str, ...] = ()
+    # Log one line per call: operation, account, status.
+    access_log: bool = False
 
     def check(self) -> Settings:
         """Settings that cannot work together are refused at start, by name."""
@@ -137,6 +161,12 @@ class Settings:
             "OPENPROTON_FAULTS": self.faults_file or "",
             "OPENPROTON_RATE_LIMIT": "" if self.rate_limit is None else str(self.rate_limit),
             "OPENPROTON_RATE_BURST": str(self.rate_burst),
+            "OPENPROTON_MAX_HEAD_BYTES": str(self.max_head_bytes),
+            "OPENPROTON_REQUEST_TIMEOUT": str(self.request_timeout_seconds),
+            "OPENPROTON_KEEP_ALIVE_TIMEOUT": str(self.keep_alive_seconds),
+            "OPENPROTON_MAX_CONNECTIONS": str(self.max_connections),
+            "OPENPROTON_ALLOWED_HOSTS": ",".join(self.allowed_hosts),
+            "OPENPROTON_ACCESS_LOG": "true" if self.access_log else "false",
         }
 
     def resolved_database_url(self) -> str:
@@ -202,4 +232,18 @@ class Settings:
                 raise SettingsError("OPENPROTON_RATE_LIMIT must be above 0")
         if "OPENPROTON_RATE_BURST" in env:
             values["rate_burst"] = _int("OPENPROTON_RATE_BURST", env["OPENPROTON_RATE_BURST"], minimum=1)
+        if "OPENPROTON_MAX_HEAD_BYTES" in env:
+            values["max_head_bytes"] = _int("OPENPROTON_MAX_HEAD_BYTES", env["OPENPROTON_MAX_HEAD_BYTES"], minimum=1)
+        if env.get("OPENPROTON_REQUEST_TIMEOUT"):
+            values["request_timeout_seconds"] = _float("OPENPROTON_REQUEST_TIMEOUT", env["OPENPROTON_REQUEST_TIMEOUT"])
+        if env.get("OPENPROTON_KEEP_ALIVE_TIMEOUT"):
+            values["keep_alive_seconds"] = _float("OPENPROTON_KEEP_ALIVE_TIMEOUT", env["OPENPROTON_KEEP_ALIVE_TIMEOUT"])
+        if "OPENPROTON_MAX_CONNECTIONS" in env:
+            values["max_connections"] = _int("OPENPROTON_MAX_CONNECTIONS", env["OPENPROTON_MAX_CONNECTIONS"], minimum=1)
+        if env.get("OPENPROTON_ALLOWED_HOSTS"):
+            values["allowed_hosts"] = tuple(
+                filter(None, (name.strip().lower() for name in env["OPENPROTON_ALLOWED_HOSTS"].split(",")))
+            )
+        if "OPENPROTON_ACCESS_LOG" in env:
+            values["access_log"] = _bool("OPENPROTON_ACCESS_LOG", env["OPENPROTON_ACCESS_LOG"])
         return cls(**values)
