@@ -57,6 +57,9 @@ class Tags:
         arn = params["resourceArn"]
         self._authorize(call, arn)
         new = self.check_new(params["tags"])
+        # One tagger of a resource at a time (PostgreSQL; SQLite's writers take turns anyway), so the merged
+        # count below is the count that is stored.
+        call.database.lock(call.tx, f"tags:{arn}")
         merged = {**store.get(call.tx, call.scope, arn), **new}
         if len(merged) > decided.MAX_TAGS_PER_RESOURCE:
             # [decided] E-14

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 
 from .database import Scope
 from .sql import Statement, Tx
@@ -22,7 +22,15 @@ def _owned() -> list:  # type: ignore[type-arg]
 _GET = Statement(lambda: select(tags.c.key, tags.c.value).where(*_owned()).order_by(tags.c.key))
 _REMOVE_KEY = Statement(lambda: tags.delete().where(*_owned(), tags.c.key == bindparam("key")))
 _REMOVE_ALL = Statement(lambda: tags.delete().where(*_owned()))
-_INSERT = Statement(lambda: tags.insert().values({column.name: bindparam(column.name) for column in tags.c}))
+# An upsert, the same SQL on SQLite and PostgreSQL: concurrent writers of one key cannot conflict on the primary
+# key (a delete then an insert could: both delete nothing, both insert, one fails).
+_UPSERT = Statement(
+    lambda: text(
+        "INSERT INTO resource_tags (resource_arn, key, value, account_id, region) "
+        "VALUES (:resource_arn, :key, :value, :account_id, :region) "
+        "ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value"
+    )
+)
 
 
 def _scope(scope: Scope, resource_arn: str) -> dict[str, str]:
@@ -37,18 +45,19 @@ def put(tx: Tx, scope: Scope, resource_arn: str, new: Mapping[str, str]) -> None
     """Set these keys, replacing the values of keys already present."""
     if not new:
         return
-    remove(tx, scope, resource_arn, list(new))
+    # Keys in one order for every writer, so two writers of overlapping keys lock rows in the same order and
+    # cannot deadlock.
     tx.run_many(
-        _INSERT,
+        _UPSERT,
         [
             {
                 "resource_arn": resource_arn,
                 "key": key,
-                "value": value,
+                "value": new[key],
                 "account_id": scope.account_id,
                 "region": scope.region,
             }
-            for key, value in new.items()
+            for key in sorted(new)
         ],
     )
 

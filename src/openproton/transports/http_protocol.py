@@ -1,0 +1,179 @@
+"""uvicorn's httptools protocol with the limits a public server needs ([decided] W-15, W-16).
+
+uvicorn leaves three gaps that a hostile or careless client can use, and this subclass closes each where the
+bytes arrive, before the application sees anything:
+- request heads of any size are buffered (a 64 MiB header took seconds and memory): heads past a limit are
+  refused with 431;
+- a connection that never completes its request is kept forever (idle sockets exhaust the open-file limit):
+  every request must arrive in full within a timeout, counted from the connection's start or the previous
+  response;
+- garbage after a complete request closed the connection at once, dropping the answer to the request that had
+  already been read (and committed): complete requests are now answered first.
+The connection cap is uvicorn's own `limit_concurrency` (503 past it); see cli.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httptools
+import orjson
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from openproton.decided import DEFAULT_MAX_HEAD_BYTES, DEFAULT_REQUEST_TIMEOUT_SECONDS
+
+ERROR_NAMESPACE = "com.amazonaws.proton.v20200720"
+
+
+def error_response(status: int, name: str, message: str) -> bytes:
+    """A whole HTTP/1.1 response in AWS JSON 1.0's error shape, closing the connection."""
+    body = orjson.dumps({"__type": f"{ERROR_NAMESPACE}#{name}", "message": message})
+    return b"".join(
+        [
+            STATUS_LINE[status],
+            b"content-type: application/x-amz-json-1.0\r\n",
+            b"x-amzn-errortype: " + name.encode() + b"\r\n",
+            b"content-length: " + str(len(body)).encode() + b"\r\n",
+            b"connection: close\r\n\r\n",
+            body,
+        ]
+    )
+
+
+def _limits(app: Any) -> tuple[int, float]:
+    """The head limit and request timeout of the application's settings (workers build their own app)."""
+    seen = 0
+    while app is not None and seen < 8:  # uvicorn may wrap the app in middleware
+        settings = getattr(getattr(app, "service", None), "settings", None)
+        if settings is not None:
+            return settings.max_head_bytes, settings.request_timeout_seconds
+        app, seen = getattr(app, "app", None), seen + 1
+    return DEFAULT_MAX_HEAD_BYTES, DEFAULT_REQUEST_TIMEOUT_SECONDS
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_head_bytes, self.request_timeout = _limits(self.app)
+        self._head_bytes = 0
+        self._in_head = True  # until the current request's headers are complete
+        self._completed = 0  # requests read in full on this connection
+        self._receiving = False  # a request's head or body is still arriving
+        self._request_timer: asyncio.TimerHandle | None = None
+        self._refused: bytes | None = None  # an answer to send once the requests already read are answered
+
+    # -- the request timer ---------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_request_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_request_timer()
+        super().connection_lost(exc)
+
+    def _arm_request_timer(self) -> None:
+        self._disarm_request_timer()
+        self._request_timer = self.loop.call_later(self.request_timeout, self._request_timed_out)
+
+    def _disarm_request_timer(self) -> None:
+        if self._request_timer is not None:
+            self._request_timer.cancel()
+            self._request_timer = None
+
+    def _request_timed_out(self) -> None:
+        self._request_timer = None
+        if self.transport.is_closing():
+            return
+        if self._receiving or self._head_bytes:
+            # Part of a request arrived and the rest never did.
+            self.transport.write(error_response(408, "RequestTimeoutException", "The request did not arrive in time."))
+        self.transport.close()
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused is not None:
+            return  # the connection is closing once the requests before the bad bytes are answered
+        if self._in_head:
+            room = self.max_head_bytes - self._head_bytes
+            if len(data) > room:
+                # Feed only what fits: a head that completes within the limit goes on; one that does not is
+                # refused before the rest of its bytes are buffered.
+                completed = self._completed
+                self._feed(data[:room])
+                if self._in_head and self._completed == completed:
+                    message = f"The request head is larger than {self.max_head_bytes} bytes."
+                    self._refuse(error_response(431, "SerializationException", message))
+                    return
+                data = data[room:]
+            else:
+                # Counted before the parser sees it; a request that completes within `data` starts the next
+                # head's count at zero (so a head may pass the limit by at most one read, 256 KiB).
+                self._head_bytes += len(data)
+        self._feed(data)
+
+    def _feed(self, data: bytes) -> None:
+        if self._refused is not None or not data:
+            return
+        self._unset_keepalive_if_required()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            self.logger.warning("Invalid HTTP request received.")
+            message = "Invalid HTTP request received."
+            self._refuse(
+                STATUS_LINE[400]
+                + b"content-type: text/plain; charset=utf-8\r\ncontent-length: "
+                + str(len(message)).encode()
+                + b"\r\nconnection: close\r\n\r\n"
+                + message.encode()
+            )
+        except httptools.HttpParserUpgrade:
+            self._unsupported_upgrade_warning()
+
+    def _refuse(self, response: bytes) -> None:
+        """Answer `response` and close, after every request already read has been answered."""
+        self._refused = response
+        self.flow.pause_reading()
+        if self._answering():
+            return  # on_response_complete sends it
+        self._send_refusal()
+
+    def _answering(self) -> bool:
+        return bool(self.pipeline) or (self.cycle is not None and not self.cycle.response_complete)
+
+    def _send_refusal(self) -> None:
+        if not self.transport.is_closing() and self._refused is not None:
+            self.transport.write(self._refused)
+            self.transport.close()
+
+    # -- parser callbacks ----------------------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._receiving = True
+        super().on_message_begin()
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._receiving = False
+        self._in_head = True
+        self._head_bytes = 0
+        self._completed += 1
+        self._disarm_request_timer()
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._refused is not None:
+            if not self._answering():
+                self._send_refusal()
+            return
+        if not self.transport.is_closing() and not self.pipeline and not self._receiving:
+            # The keep-alive timer (uvicorn's) closes an idle connection; this one bounds a request begun
+            # within it and never finished.
+            self._arm_request_timer()
