@@ -8,7 +8,7 @@ from collections import Counter
 import orjson
 import pytest
 
-from support import TARGET_PREFIX, ServerProcess, create_connection_raw, signed_headers
+from support import TARGET_PREFIX, ServerProcess, ServerWorld, create_connection_raw, signed_headers
 
 ACCOUNT = "111111111111"
 WRITERS = 8
@@ -28,10 +28,18 @@ def tag(server: ServerProcess, arn: str, tags: list[dict[str, str]]) -> int:
     return response.status
 
 
-def test_concurrent_tagging_of_one_key_always_succeeds(tagged_server: ServerProcess) -> None:
-    from support import ServerWorld
+def create(server: ServerProcess, kind: str) -> str:
+    """A resource to tag: a connection (whose row the tagger locks) or a template (whose row it does not)."""
+    if kind == "connection":
+        return str(create_connection_raw(ServerWorld(server), account=ACCOUNT)["arn"])
+    headers = signed_headers(TARGET_PREFIX + "CreateEnvironmentTemplate", ACCOUNT)
+    response = server.request("POST", "/", headers, orjson.dumps({"name": "web"}))
+    return str(response.json()["environmentTemplate"]["arn"])
 
-    arn = create_connection_raw(ServerWorld(tagged_server), account=ACCOUNT)["arn"]
+
+@pytest.mark.parametrize("kind", ["connection", "environment-template"])
+def test_concurrent_tagging_of_one_key_always_succeeds(tagged_server: ServerProcess, kind: str) -> None:
+    arn = create(tagged_server, kind)
     statuses: Counter[int] = Counter()
     lock = threading.Lock()
     barrier = threading.Barrier(WRITERS)
