@@ -98,7 +98,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # [decided] W-15 and W-16: bounded request heads, slow clients closed, connections capped (503 past it).
         "http": "openproton.transports.http_protocol:GuardedHttpToolsProtocol",
         "timeout_keep_alive": settings.keep_alive_seconds,
-        "limit_concurrency": settings.max_connections,
+        # The cap is the protocol's own (its 503 is JSON, and it fits the cap to the open-file limit).
+        "limit_concurrency": None,
     }
     if workers == 1:
         app = create_app(settings)  # migrates before the port opens, so the first health check finds it ready

@@ -82,6 +82,7 @@ class OpenProton:
             faults=self.faults,
             rate_limiter=limiter,
             on_failure=self.audit.record_failure,
+            access_log=settings.access_log,
         )
 
     def handle(self, request: HttpRequest) -> HttpResponse:

@@ -39,6 +39,7 @@ from .validator import InputValidator
 REGION_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?", re.ASCII)
 
 log = logging.getLogger("openproton.pipeline")
+access_log = logging.getLogger("openproton.access")
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
 _JSON_MEDIA_TYPES = frozenset({"application/x-amz-json-1.0", "application/x-amz-json-1.1", "application/json"})
@@ -118,6 +119,7 @@ class Pipeline:
         faults: Faults | None = None,
         rate_limiter: RateLimiter | None = None,
         on_failure: FailureObserver | None = None,
+        access_log: bool = False,
     ) -> None:
         self.index = index
         self.dispatch = dispatch
@@ -129,6 +131,7 @@ class Pipeline:
         self.faults = faults or Faults()
         self.rate_limiter = rate_limiter
         self.on_failure = on_failure
+        self.access_log = access_log
         self._date = _HttpDate()
 
     def _check_region(self, region: str) -> None:
@@ -143,8 +146,13 @@ class Pipeline:
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = new_request_id()
+        if self.access_log:
+            return self._handle_logged(request, request_id)
+        return self._answer(request, request_id, None)
+
+    def _answer(self, request: HttpRequest, request_id: str, seen: list[str] | None) -> HttpResponse:
         try:
-            return self._handle(request, request_id)
+            return self._handle(request, request_id, seen)
         except AwsError as error:
             return self.error_response(error, request_id)
         except Exception:
@@ -152,7 +160,24 @@ class Pipeline:
             error = InternalServerException(f"An internal error occurred. Request ID: {request_id}")
             return self.error_response(error, request_id)
 
-    def _handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
+    def _handle_logged(self, request: HttpRequest, request_id: str) -> HttpResponse:
+        """One access-log line per call: operation, account, region, status, time taken and request id."""
+        seen: list[str] = []
+        started = time.perf_counter()
+        response = self._answer(request, request_id, seen)
+        operation, account, region = seen or ("-", "-", "-")
+        access_log.info(
+            "%s account=%s region=%s status=%d %.1fms %s",
+            operation,
+            account,
+            region,
+            response.status,
+            (time.perf_counter() - started) * 1000,
+            request_id,
+        )
+        return response
+
+    def _handle(self, request: HttpRequest, request_id: str, seen: list[str] | None) -> HttpResponse:
         # wire.md's order: method and content type, JSON parse, target, authentication, types,
         # constraints, business rules.
         self.check_envelope(request.method, request.headers)
@@ -165,7 +190,11 @@ class Pipeline:
             if not target:
                 raise UnknownOperationException("Missing X-Amz-Target header.")
             raise UnknownOperationException(f"Unknown operation {target}.")
+        if seen is not None:
+            seen[:] = [operation.name, "-", "-"]
         caller = self.identity.identify(request)
+        if seen is not None:
+            seen[1:] = [caller.account_id, caller.region]
         if caller.access_key is not None and len(caller.access_key) > MAX_ACCESS_KEY_LENGTH:
             # [decided] W-14: no such key exists, and refusing it here keeps it out of every stored row.
             raise UnrecognizedClientException(UNRECOGNIZED)

@@ -18,6 +18,8 @@ from openproton.proton.deployments import SettlePolicy, SettlePolicyError
 from openproton.proton.events import read_events
 from openproton.service import OpenProton
 
+from .browser_guard import cross_site_reason
+
 PREFIX = "/_openproton/"
 
 
@@ -53,6 +55,12 @@ def handle(
     route = path[len(PREFIX) :].rstrip("/")
     if route == "health" and method in ("GET", "HEAD"):
         return _json(200, {"status": "ok", "service": "openproton", "version": __version__})
+    refused = cross_site_reason(method, headers, body)
+    if refused is not None:
+        # [decided] W-17: a web page must not reset the server or install fault rules through the browser.
+        return _json(
+            403, {"message": f"Admin endpoints refuse requests sent by a browser for another site ({refused})."}
+        )
     if not _authorized(service, headers):
         return _json(403, {"message": "The admin endpoints need the admin token (X-OpenProton-Admin-Token)."})
     if route == "reset":

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import orjson
 
 from openproton.console import PREFIX as CONSOLE
 from openproton.protocol.errors import AwsError, SerializationException
@@ -14,6 +17,7 @@ from openproton.protocol.pipeline import HttpRequest, HttpResponse
 from openproton.service import OpenProton
 
 from . import admin
+from .browser_guard import HostGuard
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -36,10 +40,42 @@ def _encoded_name(name: str) -> bytes:
     return encoded
 
 
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _log_access_to_stderr() -> None:
+    """Server mode prints the pipeline's access-log lines (uvicorn configures only its own loggers)."""
+    logger = logging.getLogger("openproton.access")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s access %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def _misdirected() -> HttpResponse:
+    body = orjson.dumps(
+        {
+            "__type": "com.amazonaws.proton.v20200720#MisdirectedRequestException",
+            "message": "This server answers only requests addressed to a loopback name or address "
+            "(see --allowed-hosts).",
+        }
+    )
+    return HttpResponse(421, [("content-type", "application/x-amz-json-1.0")], body)
+
+
 class AsgiApp:
     def __init__(self, service: OpenProton) -> None:
         self.service = service
         self.max_body = service.settings.max_body_bytes
+        if service.settings.access_log:
+            _log_access_to_stderr()
+        self._hosts = HostGuard(service.settings.host, service.settings.allowed_hosts)
         self._console_pages: Any = None  # built on the first /console request: API-only servers start without it
         # SQLite answers in microseconds from a local file: calling the pipeline on the event loop is fastest.
         # A database across a network would stall the loop on every round trip, so those requests run on
@@ -57,6 +93,10 @@ class AsgiApp:
         if scope["type"] != "http":
             return
         path: str = scope["path"]
+        if self._hosts.active and not self._hosts.allows(_header(scope, b"host")):
+            # [decided] W-17: a rebinding DNS name must not reach a loopback server.
+            await self._send(send, _misdirected())
+            return
         if path == CONSOLE or path.startswith(CONSOLE + "/"):
             await self._console(scope, receive, send)
             return

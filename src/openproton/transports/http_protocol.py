@@ -9,19 +9,23 @@ bytes arrive, before the application sees anything:
   response;
 - garbage after a complete request closed the connection at once, dropping the answer to the request that had
   already been read (and committed): complete requests are now answered first.
-The connection cap is uvicorn's own `limit_concurrency` (503 past it); see cli.py.
+Past a cap on open connections, requests get a JSON 503 (uvicorn's own cap answers plain text).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
+import resource
+from dataclasses import dataclass
 from typing import Any
 
 import httptools
 import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from openproton.decided import DEFAULT_MAX_HEAD_BYTES, DEFAULT_REQUEST_TIMEOUT_SECONDS
+from openproton.decided import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HEAD_BYTES, DEFAULT_REQUEST_TIMEOUT_SECONDS
 
 ERROR_NAMESPACE = "com.amazonaws.proton.v20200720"
 
@@ -41,21 +45,86 @@ def error_response(status: int, name: str, message: str) -> bytes:
     )
 
 
-def _limits(app: Any) -> tuple[int, float]:
-    """The head limit and request timeout of the application's settings (workers build their own app)."""
+# Seconds an over-the-cap connection stays open after its 503, for the client to read it and close: it holds
+# a file descriptor meanwhile, so it gets far less time than a served one.
+OVER_CAP_TIMEOUT_SECONDS = 1.0
+# File descriptors kept free beside the connections: the database, log files, the listening socket.
+SPARE_FILES = 64
+
+
+@functools.cache
+def fitted_cap(max_connections: int) -> int:
+    """The connection cap this process can hold open: the open-file limit is raised towards its hard limit as
+    far as the cap needs, and a cap the limit still cannot hold is lowered to fit (with a warning), so that past
+    the cap clients get 503 instead of failing to connect."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = max_connections * 2 + SPARE_FILES  # over-cap connections wait briefly for their 503
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+    except (ValueError, OSError):
+        return max_connections
+    if soft == resource.RLIM_INFINITY:
+        return max_connections
+    fits = max(1, (soft - SPARE_FILES) // 2)
+    if fits < max_connections:
+        logging.getLogger("openproton.server").warning(
+            "the open-file limit (%d) holds %d connections, not the %d of --max-connections",
+            soft,
+            fits,
+            max_connections,
+        )
+        return fits
+    return max_connections
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_head_bytes: int = DEFAULT_MAX_HEAD_BYTES
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+
+
+def _limits(app: Any) -> Limits:
+    """The limits of the application's settings (each worker process builds its own application)."""
     seen = 0
     while app is not None and seen < 8:  # uvicorn may wrap the app in middleware
         settings = getattr(getattr(app, "service", None), "settings", None)
         if settings is not None:
-            return settings.max_head_bytes, settings.request_timeout_seconds
+            return Limits(
+                settings.max_head_bytes, settings.request_timeout_seconds, fitted_cap(settings.max_connections)
+            )
         app, seen = getattr(app, "app", None), seen + 1
-    return DEFAULT_MAX_HEAD_BYTES, DEFAULT_REQUEST_TIMEOUT_SECONDS
+    return Limits(max_connections=fitted_cap(DEFAULT_MAX_CONNECTIONS))
+
+
+async def _unavailable(scope: Any, receive: Any, send: Any) -> None:
+    """The answer past the connection cap: 503, which every SDK retries."""
+    body = orjson.dumps(
+        {
+            "__type": f"{ERROR_NAMESPACE}#ServiceUnavailableException",
+            "message": "The server has too many open connections; retry later.",
+        }
+    )
+    headers = [
+        (b"content-type", b"application/x-amz-json-1.0"),
+        (b"x-amzn-errortype", b"ServiceUnavailableException"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.max_head_bytes, self.request_timeout = _limits(self.app)
+        limits = _limits(self.app)
+        self.max_head_bytes, self.request_timeout = limits.max_head_bytes, limits.request_timeout
+        self.max_connections = limits.max_connections
+        self._over_cap = False
         self._head_bytes = 0
         self._in_head = True  # until the current request's headers are complete
         self._completed = 0  # requests read in full on this connection
@@ -67,15 +136,35 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        if len(self.connections) > self.max_connections:
+            self._turn_away()
+            return
         self._arm_request_timer()
+
+    def _turn_away(self) -> None:
+        """[decided] W-16: past the cap, answer 503 at once and close the sending side, then read and drop
+        what the client sends until it closes or a second passes. Closing with its request unread would reset
+        the connection before the client read the answer; holding the socket longer would spend the file
+        descriptors the cap protects."""
+        self._over_cap = True
+        self.transport.write(
+            error_response(503, "ServiceUnavailableException", "The server has too many open connections; retry later.")
+        )
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self._arm_request_timer(OVER_CAP_TIMEOUT_SECONDS)
+
+    def eof_received(self) -> None:
+        if self._over_cap:
+            self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_request_timer()
         super().connection_lost(exc)
 
-    def _arm_request_timer(self) -> None:
+    def _arm_request_timer(self, seconds: float | None = None) -> None:
         self._disarm_request_timer()
-        self._request_timer = self.loop.call_later(self.request_timeout, self._request_timed_out)
+        self._request_timer = self.loop.call_later(seconds or self.request_timeout, self._request_timed_out)
 
     def _disarm_request_timer(self) -> None:
         if self._request_timer is not None:
@@ -86,6 +175,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._request_timer = None
         if self.transport.is_closing():
             return
+        if self._over_cap:
+            self.transport.close()
+            return
         if self._receiving or self._head_bytes:
             # Part of a request arrived and the rest never did.
             self.transport.write(error_response(408, "RequestTimeoutException", "The request did not arrive in time."))
@@ -94,6 +186,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     # -- reading ---------------------------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        if self._over_cap:
+            return  # already answered 503
         if self._refused is not None:
             return  # the connection is closing once the requests before the bad bytes are answered
         if self._in_head:
@@ -157,6 +251,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        if len(self.tasks) >= self.max_connections:
+            # As many requests are being answered as connections may be open (pipelining): 503 this one.
+            app, self.app = self.app, _unavailable
+            try:
+                super().on_headers_complete()
+            finally:
+                self.app = app
+            return
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
