@@ -72,8 +72,12 @@ class Fuzzer:
 
     def headers(self, operation: str) -> dict[str, str]:
         r = self.random
-        account = r.choice(ACCOUNTS) if r.random() < 0.2 else r.choice(ACCOUNTS[:3])
-        region = r.choice(REGIONS) if r.random() < 0.1 else "us-east-1"
+        roll = r.random()
+        if roll < 0.1:  # a new caller: whatever is kept per caller must stay bounded
+            account = f"{r.randrange(10**12):012d}"
+        else:
+            account = r.choice(ACCOUNTS) if roll < 0.3 else r.choice(ACCOUNTS[:3])
+        region = r.choice(REGIONS) if r.random() < 0.1 else r.choice(["us-east-1", f"xx-test-{r.randrange(5000)}"])
         credential = f"Credential={account}/20261201/{region}/proton/aws4_request"
         parts = [credential, "SignedHeaders=content-type;host;x-amz-date;x-amz-target", "Signature=" + "0" * 64]
         if r.random() < 0.2:
@@ -156,7 +160,7 @@ def seed_state(port: int) -> None:
         connection.close()
 
 
-def run(backend: str, cases: int, seed: int, directory: Path) -> dict[str, Any]:
+def run(backend: str, cases: int, seed: int, directory: Path, serve_args: list[str]) -> dict[str, Any]:
     database = None
     if backend == "sqlite":
         url = f"sqlite:///{directory}/fuzz.sqlite3"
@@ -168,7 +172,7 @@ def run(backend: str, cases: int, seed: int, directory: Path) -> dict[str, Any]:
     port = free_port()
     port_server = Server(
         f"openproton {backend}",
-        [*openproton_command(), "serve", "--port", str(port), "--database", url, *extra],
+        [*openproton_command(), "serve", "--port", str(port), "--database", url, *extra, *serve_args],
         port,
         "/_openproton/health",
         directory / "server.log",
@@ -220,11 +224,12 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--serve-arg", action="append", default=[], help="an extra argument for openproton serve")
     args = parser.parse_args()
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="openproton-fuzz-") as directory:
-        result = run(args.backend, args.cases, args.seed, Path(directory))
+        result = run(args.backend, args.cases, args.seed, Path(directory), args.serve_arg)
     if args.json:
         print(json.dumps(result))
     else:

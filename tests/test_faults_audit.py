@@ -306,3 +306,18 @@ def test_the_javascript_sdk_retries_a_throttled_first_attempt(server: ServerProc
         "status": 200,
         "withoutRetries": {"name": "ThrottlingException", "status": 400, "attempts": 1},
     }
+
+
+def test_rate_limit_buckets_stay_bounded_however_many_callers_come() -> None:
+    from openproton.protocol.ratelimit import MAX_BUCKETS, RateLimiter
+
+    clock = [0.0]
+    limiter = RateLimiter(10.0, 2, now=lambda: clock[0])
+    for number in range(3 * MAX_BUCKETS):
+        clock[0] += 0.01  # each caller's bucket refills within a second
+        assert limiter.allow(f"{number:012d}", "ListEnvironments")
+    assert len(limiter._buckets) <= MAX_BUCKETS + 1
+    # A caller still draining its bucket is remembered, so its limit holds.
+    assert limiter.allow("999999999999", "ListEnvironments")
+    assert limiter.allow("999999999999", "ListEnvironments")
+    assert not limiter.allow("999999999999", "ListEnvironments")

@@ -6,6 +6,9 @@ import threading
 import time
 from collections.abc import Callable
 
+# Past this many buckets the refilled ones are forgotten (each costs about 200 bytes).
+MAX_BUCKETS = 10_000
+
 
 class RateLimiter:
     """Buckets per (account, operation), in this process ([decided] W-10)."""
@@ -28,4 +31,16 @@ class RateLimiter:
                 self._buckets[key] = (tokens, now)
                 return False
             self._buckets[key] = (tokens - 1.0, now)
+            if len(self._buckets) > MAX_BUCKETS:
+                self._forget_full(now)
             return True
+
+    def _forget_full(self, now: float) -> None:
+        """Drop the buckets that have refilled: a full bucket and no bucket allow the same. Callers are as many
+        as distinct access keys and operations, which a client chooses, so the map must not grow with them."""
+        full = float(self.burst)
+        self._buckets = {
+            key: (tokens, stamp)
+            for key, (tokens, stamp) in self._buckets.items()
+            if tokens + (now - stamp) * self.rate < full
+        }
