@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from openproton._version import __version__
-from openproton.settings import DEFAULT_PORT, Settings, SettingsError
+from openproton.decided import (
+    DEFAULT_KEEP_ALIVE_SECONDS,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_HEAD_BYTES,
+    DEFAULT_REQUEST_TIMEOUT_SECONDS,
+)
+from openproton.settings import DEFAULT_PORT, Settings, SettingsError, parse_host_names
+
+if TYPE_CHECKING:
+    from openproton.store import Database
+
+# --workers: each worker is a process with its own pool of database connections.
+MAX_WORKERS = 64
+
+
+class CommandError(Exception):
+    """A user mistake the command reports as one line (`openproton: ...`) and exit code 2."""
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -26,9 +45,71 @@ def _settings(args: argparse.Namespace) -> Settings:
             rate_limit=getattr(args, "rate_limit", None),
             settle_policy=getattr(args, "settle_policy", None),
             settle_delay_seconds=getattr(args, "settle_delay", None),
+            access_log=getattr(args, "access_log", None),
+            max_head_bytes=getattr(args, "max_head_bytes", None),
+            request_timeout_seconds=getattr(args, "request_timeout", None),
+            keep_alive_seconds=getattr(args, "keep_alive_timeout", None),
+            max_connections=getattr(args, "max_connections", None),
+            allowed_hosts=getattr(args, "allowed_hosts", None),
         )
         .check()
     )
+
+
+def _open_for_reading(settings: Settings) -> Database:
+    """The database of a reading command (export, audit): it must exist and be migrated; nothing is created."""
+    from openproton.server import masked_url, open_database
+    from openproton.store.database import SCHEMA_HEAD
+
+    database = open_database(settings, existing=True)
+    version = database.schema_version()
+    where = masked_url(settings.resolved_database_url())
+    if version is None:
+        raise CommandError(f"{where} has no OpenProton tables: run `openproton migrate` first")
+    if version != SCHEMA_HEAD:
+        raise CommandError(
+            f"{where} is at schema revision {version}, this openproton reads {SCHEMA_HEAD}: "
+            "run `openproton migrate` first"
+        )
+    return database
+
+
+def _os_reason(error: OSError) -> str:
+    from openproton.server import lower_first
+
+    return lower_first(error.strerror or str(error))
+
+
+def _check_workers(workers: int, settings: Settings) -> None:
+    if not 1 <= workers <= MAX_WORKERS:
+        raise SettingsError(f"--workers must be between 1 and {MAX_WORKERS}, not {workers}")
+    if workers > 1 and settings.resolved_database_url() == "sqlite://":
+        raise SettingsError("--workers needs a shared database: an in-memory SQLite database lives in one process")
+
+
+def _address(settings: Settings) -> str:
+    return f"[{settings.host}]:{settings.port}" if ":" in settings.host else f"{settings.host}:{settings.port}"
+
+
+def _bind(settings: Settings) -> socket.socket:
+    """The listening socket, bound before anything is announced (as uvicorn binds it: SO_REUSEADDR, IPv6 by ':')."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((settings.host, settings.port))
+    except OSError as error:  # also socket.gaierror, for a host name that does not resolve
+        sock.close()
+        raise CommandError(f"cannot listen on {_address(settings)}: {_os_reason(error)}") from None
+    return sock
+
+
+def _listen(sock: socket.socket, settings: Settings) -> None:
+    try:
+        sock.listen(2048)  # uvicorn's default backlog
+    except OSError as error:  # another SO_REUSEADDR socket bound the port and listened first
+        raise CommandError(f"cannot listen on {_address(settings)}: {_os_reason(error)}") from None
+    sock.set_inheritable(True)  # worker processes serve on it too
 
 
 def _describe_database(url: str) -> str:
@@ -43,7 +124,7 @@ def _describe_database(url: str) -> str:
 
 
 def _banner(settings: Settings) -> str:
-    endpoint = f"http://{settings.host}:{settings.port}"
+    endpoint = f"http://{_address(settings)}"
     return f"""\
 OpenProton {__version__}
   database: {_describe_database(settings.resolved_database_url())}
@@ -74,21 +155,17 @@ def _describe_settle(settings: Settings) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
-    import uvicorn
-
     from openproton.server import create_app, open_database
 
     settings = _settings(args)
     workers = args.workers
-    if workers < 1:
-        raise SettingsError(f"--workers must be at least 1, not {workers}")
-    if workers > 1 and settings.resolved_database_url() == "sqlite://":
-        raise SettingsError("--workers needs a shared database: an in-memory SQLite database lives in one process")
+    _check_workers(workers, settings)
     options = {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
-        "access_log": args.access_log,
+        # OpenProton writes the access log itself (operation, account, status), when settings.access_log says so.
+        "access_log": False,
         # The pipeline writes its own Date header (in-process mode needs one too).
         "date_header": False,
         "server_header": False,
@@ -101,16 +178,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # The cap is the protocol's own (its 503 is JSON, and it fits the cap to the open-file limit).
         "limit_concurrency": None,
     }
-    if workers == 1:
-        app = create_app(settings)  # migrates before the port opens, so the first health check finds it ready
-        print(_banner(settings), flush=True)
-        uvicorn.run(app, **options)
-        return 0
-    # Worker processes rebuild the settings from the environment; the schema is migrated once, here, first.
-    open_database(settings).migrate()
-    os.environ.update(settings.to_env())
-    print(_banner(settings) + f"  workers: {workers}\n", flush=True)
-    uvicorn.run("openproton.server:app_from_environment", factory=True, workers=workers, **options)
+    # Bind first, then announce: a port in use is an error before the banner, not after it. The port is bound
+    # before the migration and listens after it, so the first connection finds the server ready.
+    with _bind(settings) as sock:
+        if workers == 1:
+            app = create_app(settings)
+            _listen(sock, settings)
+            print(_banner(settings), flush=True)
+            return _run_one(app, options, sock)
+        # Worker processes rebuild the settings from the environment; the schema is migrated once, here, first.
+        open_database(settings).migrate()
+        os.environ.update(settings.to_env())
+        _listen(sock, settings)
+        print(_banner(settings) + f"  workers: {workers}\n", flush=True)
+        return _run_workers(workers, options, sock)
+
+
+def _run_one(app: Any, options: dict[str, Any], sock: socket.socket) -> int:
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled, once it has shut down
+        server.run(sockets=[sock])
+    return 0 if server.started else 1  # a failed start (lifespan) has logged why
+
+
+def _run_workers(workers: int, options: dict[str, Any], sock: socket.socket) -> int:
+    import inspect
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("openproton.server:app_from_environment", factory=True, workers=workers, **options)
+    # What uvicorn.run does for workers, on our socket; older uvicorns also want the function each worker runs.
+    extra = {"target": uvicorn.Server(config).run} if "target" in inspect.signature(Multiprocess).parameters else {}
+    with contextlib.suppress(KeyboardInterrupt):
+        Multiprocess(config, sockets=[sock], **extra).run()
     return 0
 
 
@@ -127,16 +230,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import orjson
 
-    from openproton.server import open_database
     from openproton.store.transfer import export_state
 
     settings = _settings(args)
-    state = export_state(open_database(settings))
+    state = export_state(_open_for_reading(settings))
     payload = orjson.dumps(state, option=orjson.OPT_INDENT_2) + b"\n"
     if args.output in (None, "-"):
         sys.stdout.buffer.write(payload)
     else:
-        Path(args.output).write_bytes(payload)
+        try:
+            Path(args.output).write_bytes(payload)
+        except OSError as error:
+            raise CommandError(f"cannot write {args.output}: {_os_reason(error)}") from None
     counts = ", ".join(f"{len(rows)} {name}" for name, rows in state["tables"].items())
     print(f"Exported {counts} from {_describe_database(settings.resolved_database_url())}.", file=sys.stderr)
     return 0
@@ -171,9 +276,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     from openproton.proton.audit import AuditLog
     from openproton.proton.clock import SystemClock
-    from openproton.server import open_database
 
-    database = open_database(_settings(args))
+    database = _open_for_reading(_settings(args))
     entries = AuditLog(database, SystemClock()).entries(after_seq=args.after, limit=args.limit)
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(entries, option=orjson.OPT_INDENT_2) + b"\n")
@@ -219,8 +323,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="sqlite:///PATH, sqlite:// (in memory) or postgresql://... "
         "(default: a SQLite file in the per-user data directory)",
     )
-    serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
-    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--log-level",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="the least severe messages logged (default info; OPENPROTON_LOG_LEVEL)",
+    )
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        default=None,  # absent: OPENPROTON_ACCESS_LOG decides
+        help="log one line per call: operation, account and status (default off; OPENPROTON_ACCESS_LOG)",
+    )
     serve.add_argument(
         "--auth",
         choices=["default", "strict"],
@@ -246,7 +359,47 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="seconds a deployment runs before it ends under succeed or fail (default 0; OPENPROTON_SETTLE_DELAY)",
     )
-    serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the database (default 1)")
+    serve.add_argument(
+        "--max-head-bytes",
+        type=int,
+        metavar="N",
+        help="the largest request head (request line and headers) in bytes, at least 1024 "
+        f"(default {DEFAULT_MAX_HEAD_BYTES}; OPENPROTON_MAX_HEAD_BYTES)",
+    )
+    serve.add_argument(
+        "--request-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="seconds a client has to send a whole request, at most 3600 "
+        f"(default {DEFAULT_REQUEST_TIMEOUT_SECONDS:g}; OPENPROTON_REQUEST_TIMEOUT)",
+    )
+    serve.add_argument(
+        "--keep-alive-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="seconds an idle keep-alive connection stays open, at most 3600 "
+        f"(default {DEFAULT_KEEP_ALIVE_SECONDS:g}; OPENPROTON_KEEP_ALIVE_TIMEOUT)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        metavar="N",
+        help="connections open at once before new requests get 503 "
+        f"(default {DEFAULT_MAX_CONNECTIONS}; OPENPROTON_MAX_CONNECTIONS)",
+    )
+    serve.add_argument(
+        "--allowed-hosts",
+        type=parse_host_names,
+        metavar="NAME[,NAME]",
+        help="Host names a loopback server also answers to, besides loopback ones, e.g. behind a proxy "
+        "(default none; OPENPROTON_ALLOWED_HOSTS)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help=f"worker processes sharing the database, at most {MAX_WORKERS} (default 1)",
+    )
     serve.set_defaults(run=cmd_serve)
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema, then exit")
@@ -277,10 +430,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from openproton.server import DatabaseUnavailable
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except SettingsError as error:
+    except (SettingsError, DatabaseUnavailable, CommandError) as error:
         print(f"openproton: {error}", file=sys.stderr)
         return 2
 

@@ -5,6 +5,7 @@ Nothing else in OpenProton reads the environment for configuration.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,12 @@ DEFAULT_PORT = 4575
 # [decided] D-12: the longest settle delay, a year. A deployment's end time is stored as epoch milliseconds in a
 # 64-bit column, so an unbounded delay would overflow it (ours: the bound; `manual` is the way to never end).
 MAX_SETTLE_DELAY_SECONDS = 365 * 24 * 3600
+# Ours: the longest request and keep-alive timeouts, an hour; longer ones only hold connections open for nothing.
+MAX_TIMEOUT_SECONDS = 3600
+# Ours: below this a request head cannot hold a SigV4 Authorization header and the usual headers.
+MIN_HEAD_BYTES = 1024
+# Ours: past this the cap is no cap (each connection is a file descriptor and a buffer).
+MAX_CONNECTIONS_CAP = 1_000_000
 
 
 class SettingsError(ValueError):
@@ -37,14 +44,12 @@ def default_database_url() -> str:
     return f"sqlite:///{Path(base) / 'openproton' / 'openproton.sqlite3'}"
 
 
-def _int(name: str, text: str, *, minimum: int = 0) -> int:
+def _int(name: str, text: str) -> int:
+    """A whole number; its range is Settings.check's, so flags and variables get the same checks."""
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {text!r}") from None
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
-    return value
 
 
 def _float(name: str, text: str) -> float:
@@ -52,6 +57,23 @@ def _float(name: str, text: str) -> float:
         return float(text)
     except ValueError:
         raise SettingsError(f"{name} must be a number of seconds, not {text!r}") from None
+
+
+def parse_host_names(text: str) -> tuple[str, ...]:
+    """`NAME,NAME` into lower-case host names, skipping empty items (OPENPROTON_ALLOWED_HOSTS, --allowed-hosts)."""
+    return tuple(filter(None, (name.strip().lower() for name in text.split(","))))
+
+
+def _check_whole(label: str, value: int, minimum: int, maximum: int | None = None) -> None:
+    if maximum is None and value < minimum:
+        raise SettingsError(f"{label} must be at least {minimum}, not {value}")
+    if maximum is not None and not minimum <= value <= maximum:
+        raise SettingsError(f"{label} must be between {minimum} and {maximum}, not {value}")
+
+
+def _check_seconds(label: str, value: float, maximum: float) -> None:
+    if not (math.isfinite(value) and 0 < value <= maximum):  # NaN fails every comparison, so test it first
+        raise SettingsError(f"{label} must be a number of seconds above 0 and at most {maximum:g}, not {value}")
 
 
 def _bool(name: str, text: str) -> bool:
@@ -138,7 +160,29 @@ class Settings:
             )
         if self.auth == "strict" and not self.credentials_file:
             raise SettingsError("--auth strict needs --credentials FILE (OPENPROTON_CREDENTIALS)")
+        self._check_ranges()
         return self
+
+    def _check_ranges(self) -> None:
+        """Every numeric setting's range, named by its flag (if it has one) and its variable."""
+        _check_whole("--port / OPENPROTON_PORT", self.port, 1, 65535)
+        _check_whole("OPENPROTON_CONNECTION_QUOTA", self.connection_quota, 1)
+        _check_whole("OPENPROTON_ENVIRONMENT_QUOTA", self.environment_quota, 1)
+        _check_whole("OPENPROTON_MAX_BODY_BYTES", self.max_body_bytes, 1)
+        # No variable: set in-process only (mock_proton(settings=...)).
+        _check_whole("client_token_ttl_seconds", self.client_token_ttl_seconds, 1)
+        if self.rate_limit is not None and not (math.isfinite(self.rate_limit) and self.rate_limit > 0):
+            # None turns limits off; 0, a negative, NaN or infinity would be a limit that cannot work.
+            raise SettingsError(f"--rate-limit / OPENPROTON_RATE_LIMIT must be a number above 0, not {self.rate_limit}")
+        _check_whole("OPENPROTON_RATE_BURST", self.rate_burst, 1)
+        _check_whole("--max-head-bytes / OPENPROTON_MAX_HEAD_BYTES", self.max_head_bytes, MIN_HEAD_BYTES)
+        _check_seconds(
+            "--request-timeout / OPENPROTON_REQUEST_TIMEOUT", self.request_timeout_seconds, MAX_TIMEOUT_SECONDS
+        )
+        _check_seconds(
+            "--keep-alive-timeout / OPENPROTON_KEEP_ALIVE_TIMEOUT", self.keep_alive_seconds, MAX_TIMEOUT_SECONDS
+        )
+        _check_whole("--max-connections / OPENPROTON_MAX_CONNECTIONS", self.max_connections, 1, MAX_CONNECTIONS_CAP)
 
     def to_env(self) -> dict[str, str]:
         """The OPENPROTON_* variables that make `from_env` rebuild these settings (for worker processes)."""
@@ -208,7 +252,7 @@ class Settings:
                     f"OPENPROTON_SETTLE_DELAY must be a number of seconds, not {env['OPENPROTON_SETTLE_DELAY']!r}"
                 ) from None
         if "OPENPROTON_MAX_BODY_BYTES" in env:
-            values["max_body_bytes"] = _int("OPENPROTON_MAX_BODY_BYTES", env["OPENPROTON_MAX_BODY_BYTES"], minimum=1)
+            values["max_body_bytes"] = _int("OPENPROTON_MAX_BODY_BYTES", env["OPENPROTON_MAX_BODY_BYTES"])
         if "OPENPROTON_RESET_ENABLED" in env:
             values["reset_enabled"] = _bool("OPENPROTON_RESET_ENABLED", env["OPENPROTON_RESET_ENABLED"])
         if "OPENPROTON_LOG_LEVEL" in env:
@@ -228,22 +272,18 @@ class Settings:
                 raise SettingsError(
                     f"OPENPROTON_RATE_LIMIT must be a number, not {env['OPENPROTON_RATE_LIMIT']!r}"
                 ) from None
-            if values["rate_limit"] <= 0:
-                raise SettingsError("OPENPROTON_RATE_LIMIT must be above 0")
         if "OPENPROTON_RATE_BURST" in env:
-            values["rate_burst"] = _int("OPENPROTON_RATE_BURST", env["OPENPROTON_RATE_BURST"], minimum=1)
+            values["rate_burst"] = _int("OPENPROTON_RATE_BURST", env["OPENPROTON_RATE_BURST"])
         if "OPENPROTON_MAX_HEAD_BYTES" in env:
-            values["max_head_bytes"] = _int("OPENPROTON_MAX_HEAD_BYTES", env["OPENPROTON_MAX_HEAD_BYTES"], minimum=1)
+            values["max_head_bytes"] = _int("OPENPROTON_MAX_HEAD_BYTES", env["OPENPROTON_MAX_HEAD_BYTES"])
         if env.get("OPENPROTON_REQUEST_TIMEOUT"):
             values["request_timeout_seconds"] = _float("OPENPROTON_REQUEST_TIMEOUT", env["OPENPROTON_REQUEST_TIMEOUT"])
         if env.get("OPENPROTON_KEEP_ALIVE_TIMEOUT"):
             values["keep_alive_seconds"] = _float("OPENPROTON_KEEP_ALIVE_TIMEOUT", env["OPENPROTON_KEEP_ALIVE_TIMEOUT"])
         if "OPENPROTON_MAX_CONNECTIONS" in env:
-            values["max_connections"] = _int("OPENPROTON_MAX_CONNECTIONS", env["OPENPROTON_MAX_CONNECTIONS"], minimum=1)
+            values["max_connections"] = _int("OPENPROTON_MAX_CONNECTIONS", env["OPENPROTON_MAX_CONNECTIONS"])
         if env.get("OPENPROTON_ALLOWED_HOSTS"):
-            values["allowed_hosts"] = tuple(
-                filter(None, (name.strip().lower() for name in env["OPENPROTON_ALLOWED_HOSTS"].split(",")))
-            )
+            values["allowed_hosts"] = parse_host_names(env["OPENPROTON_ALLOWED_HOSTS"])
         if "OPENPROTON_ACCESS_LOG" in env:
             values["access_log"] = _bool("OPENPROTON_ACCESS_LOG", env["OPENPROTON_ACCESS_LOG"])
         return cls(**values)

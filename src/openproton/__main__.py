@@ -1,0 +1,5 @@
+"""`python -m openproton`: the `openproton` command."""
+
+from openproton.cli import main
+
+raise SystemExit(main())
