@@ -84,16 +84,17 @@ DECISIONS: tuple[Decision, ...] = (
     ),
     Decision(
         "W-16",
-        "A client has 10 s (a setting) to send a whole request, head and body; an idle keep-alive connection is "
-        "closed after 5 s (a setting); past 1000 open connections (a setting) a new request gets HTTP 503 "
-        "`ServiceUnavailableException` and its connection is closed (ours).",
+        "A client has 10 s (a setting) to send a whole request, head and body, else 408 and the connection "
+        "closes; an idle keep-alive connection is closed after 5 s (a setting); past 1000 open connections (a "
+        "setting, lowered to what the open-file limit holds) a new connection is answered at once with HTTP "
+        "503 `ServiceUnavailableException` and closed (ours).",
     ),
     Decision(
         "W-17",
-        "In the default mode the admin endpoints refuse, with 403, requests a browser sends for another site (an "
-        "`Origin` that is not the server's own, `Sec-Fetch-Site: cross-site` or `same-site`) and bodies that are "
-        "not JSON; a server listening on loopback refuses, with 421, any request whose `Host` is not a loopback "
-        "name or address (or one of `--allowed-hosts`) (ours).",
+        "The admin endpoints refuse, with 403, requests a browser sends for another site (an `Origin` that is "
+        "not the server's own, `Sec-Fetch-Site: cross-site` or `same-site`) and bodies labelled with a "
+        "`Content-Type` other than JSON; a server listening on loopback refuses, with 421, any request whose "
+        "`Host` is not a loopback name or address (or one of `--allowed-hosts`) (ours).",
     ),
     # environment-account-connections.md
     Decision("E-1", "Both parties may get a connection: the environment account and the management account."),
