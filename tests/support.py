@@ -6,6 +6,7 @@ HTTP. The in-process world wraps `mock_proton()`; the server world talks to a su
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import shutil
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -297,22 +299,53 @@ def create_connection_raw(
 POSTGRES_ADMIN_URL = os.environ.get("OPENPROTON_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def postgres_database(name: str) -> str:
-    """A fresh, empty PostgreSQL database for this test worker; returns its URL.
+# The databases this process created and has not dropped yet (support code, never the tests, adds to it).
+_CREATED_DATABASES: set[str] = set()
 
-    The tests need the machine's real PostgreSQL (wire.md's shared deployments run on it); .ci/run starts it.
-    """
+
+def _postgres_admin(statement: str) -> list[tuple[Any, ...]]:
     import psycopg
 
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    database = f"openproton_{worker}_{name}"
     try:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{database}"')
+            cursor = admin.execute(statement)
+            return cursor.fetchall() if cursor.description else []
     except psycopg.OperationalError as error:
         raise RuntimeError(
             f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({error}); start it (see .ci/run) or set "
             "OPENPROTON_TEST_POSTGRES to an admin URL"
         ) from error
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+
+
+@contextlib.contextmanager
+def postgres_database(name: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test worker while the `with` block runs; yields its URL.
+
+    Dropped when the block ends, however it ends: stop the servers that use it inside the block. (A context
+    manager, not a plain call, so the drop cannot be forgotten; conftest.py fails a run that leaves one behind.)
+    The tests need the machine's real PostgreSQL (wire.md's shared deployments run on it); .ci/run starts it.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # The run's own token too: two runs at once on one machine (both with a gw0) never drop each other's.
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8] or str(os.getpid())
+    database = f"openproton_{worker}_{run}_{name}"
+    _postgres_admin(f'CREATE DATABASE "{database}"')
+    _CREATED_DATABASES.add(database)
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+    finally:
+        drop_postgres_database(database)
+
+
+def drop_postgres_database(database: str) -> None:
+    """Drop a database postgres_database() made (by name); stop the servers using it first."""
+    _postgres_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    _CREATED_DATABASES.discard(database)
+
+
+def leftover_postgres_databases() -> list[str]:
+    """The databases this process created that still exist: none, once every test has finished."""
+    if not _CREATED_DATABASES:
+        return []
+    existing = {row[0] for row in _postgres_admin("SELECT datname FROM pg_database")}
+    return sorted(_CREATED_DATABASES & existing)

@@ -25,10 +25,12 @@ ENV, MGMT = "111111111111", "222222222222"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/shared.sqlite3"
-    return postgres_database("shared")
+        yield f"sqlite:///{tmp_path}/shared.sqlite3"
+        return
+    with postgres_database("shared") as database:  # dropped after `replicas` has stopped its servers
+        yield database
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ kept in artifacts/console/ (uploaded as CI artifacts; ignored by git).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -35,9 +36,13 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def server(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
     """The console of a server on SQLite, and of one on PostgreSQL (whose requests run on threads)."""
-    process = ServerProcess(database=postgres_database("console") if request.param == "postgres" else None)
-    yield process
-    process.stop()
+    with contextlib.ExitStack() as stack:
+        database = stack.enter_context(postgres_database("console")) if request.param == "postgres" else None
+        process = ServerProcess(database=database)
+        try:
+            yield process
+        finally:
+            process.stop()
 
 
 @pytest.fixture
@@ -296,5 +301,54 @@ def test_strict_mode_signs_in_with_a_key_and_acts_only_as_its_account(browser: B
         expect(page).to_have_url(re.compile(r"/console/login$"))
         page.goto("/console/connections")
         expect(page).to_have_url(re.compile(r"/console/login$"))
+    finally:
+        context.close()
+
+
+# For each text of the matching elements: the characters just before each line break (none: one line).
+LINE_BREAKS = """cells => cells.map(cell => {
+    const before = [];
+    let top = null, previous = "";
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let i = 0; i < node.length; i++) {
+            const range = document.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const rect = range.getBoundingClientRect();
+            if (top !== null && rect.top > top + 2) before.push(previous);
+            top = rect.top;
+            previous = node.data[i];
+        }
+    }
+    return before;
+})"""
+
+
+@pytest.mark.parametrize("width", [1280, 800, 390])
+def test_the_audit_table_keeps_regions_on_one_line_and_breaks_arns_between_parts(
+    browser: Browser, server: ServerProcess, width: int
+) -> None:
+    for region in ("us-east-1", "ap-southeast-2"):
+        make_client(server.endpoint, ENV_ACCOUNT, region).create_environment_account_connection(
+            managementAccountId=MGMT_ACCOUNT, environmentName=f"au-{uuid.uuid4().hex[:8]}", roleArn=ROLE
+        )
+    context = browser.new_context(base_url=server.endpoint, viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto("/console")
+        act_as(page, ENV_ACCOUNT)
+        page.goto("/console/audit")
+        audit = page.get_by_role("table", name="Audit log")
+        expect(audit.get_by_role("row").filter(has_text="ap-southeast-2").first).to_be_visible()
+        shot(page, f"09-audit-{width}")
+        regions = audit.locator("td[data-label=Region]").evaluate_all(LINE_BREAKS)
+        assert regions and all(breaks == [] for breaks in regions), regions  # each region on one line
+        arns = audit.locator("td[data-label=Resource]").evaluate_all(LINE_BREAKS)
+        # An ARN breaks after its ':' or '/', or a hyphen; never between two letters or digits.
+        assert arns and all(set(breaks) <= {":", "/", "-"} for breaks in arns), arns
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        # Nor is the table wider than its box: nothing in it is cut off or scrolled out of sight.
+        assert audit.evaluate("table => table.offsetWidth <= table.parentElement.clientWidth")
     finally:
         context.close()

@@ -4,12 +4,14 @@ Console.handle on a real service and in-memory database (the browser tests are i
 from __future__ import annotations
 
 import re
+from html import escape
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from openproton.console.api import Caller, ConsoleApi
+from openproton.console.api import ApiError, Caller, ConsoleApi
 from openproton.console.pages import Console
 from openproton.protocol.pipeline import HttpResponse
 from openproton.service import OpenProton
@@ -253,3 +255,64 @@ def test_cookies_are_secure_behind_a_tls_proxy(service: OpenProton) -> None:
     assert [v for k, v in plain.headers if k == "set-cookie" and v.endswith("; Secure")] == []
     cookies = [v for k, v in behind_tls.headers if k == "set-cookie"]
     assert cookies and all(v.endswith("; Secure") for v in cookies)
+
+
+class Labels(HTMLParser):
+    """The <label for=...> elements of a page (their text and classes) and the ids of its form controls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels: dict[str, tuple[str, str]] = {}
+        self.controls: set[str] = set()
+        self._open: tuple[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "label" and found.get("for"):
+            self._open = (found["for"] or "", found.get("class") or "")
+            self.labels[self._open[0]] = ("", self._open[1])
+        elif tag in ("input", "select") and found.get("id"):
+            self.controls.add(found["id"] or "")
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            ident, classes = self._open
+            self.labels[ident] = (self.labels[ident][0] + data, classes)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self._open = None
+
+
+def test_the_account_and_region_fields_have_visible_labels(browser: Browser) -> None:
+    parsed = Labels()
+    parsed.feed(browser.request("GET", "/console/connections").body.decode())
+    assert {ident: parsed.labels[ident] for ident in ("who-account", "who-region")} == {
+        "who-account": ("Account", ""),  # no class="skip": on the page, not only for screen readers
+        "who-region": ("Region", ""),
+    }
+    assert {"who-account", "who-region"} <= parsed.controls
+
+
+@pytest.mark.parametrize(
+    ("path", "operation", "params"),
+    [
+        ("/console/environments/no-such-env", "GetEnvironment", {"name": "no-such-env"}),
+        ("/console/templates/no-such-template", "GetEnvironmentTemplate", {"name": "no-such-template"}),
+        (
+            "/console/connections/3909db49-5c46-46e0-a9e9-55d6416b742b",
+            "GetEnvironmentAccountConnection",
+            {"id": "3909db49-5c46-46e0-a9e9-55d6416b742b"},
+        ),
+    ],
+)
+def test_the_page_of_a_missing_resource_is_404_with_the_apis_message(
+    browser: Browser, service: OpenProton, path: str, operation: str, params: dict[str, str]
+) -> None:
+    browser.jar.update(op_account=MGMT_ACCOUNT)
+    with pytest.raises(ApiError) as refused:
+        ConsoleApi(service, Caller(MGMT_ACCOUNT, "us-east-1")).call(operation, params)
+    assert (refused.value.code, refused.value.status) == ("ResourceNotFoundException", 400)  # the API's answer
+    answer = browser.request("GET", path)
+    assert answer.status == 404
+    assert f"ResourceNotFoundException</strong>: {escape(refused.value.message)}" in answer.body.decode()

@@ -64,9 +64,12 @@ def scenario_sqlite() -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="module")
 def scenario_postgres() -> Iterator[ServerProcess]:
-    process = ServerProcess(database=postgres_database("scenario"))
-    yield process
-    process.stop()
+    with postgres_database("scenario") as database:
+        process = ServerProcess(database=database)
+        try:
+            yield process
+        finally:
+            process.stop()
 
 
 def test_the_walkthrough_runs_in_process_under_mock_proton(

@@ -111,8 +111,9 @@ def fresh_client(endpoint: str | None) -> Any:
 
 
 @pytest.fixture(scope="module")
-def replicas_database() -> str:
-    return postgres_database("settle_replicas")
+def replicas_database() -> Iterator[str]:
+    with postgres_database("settle_replicas") as database:  # dropped after the servers using it stopped
+        yield database
 
 
 @pytest.fixture(scope="module")

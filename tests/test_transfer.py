@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from support import ServerProcess, ServerWorld, create_connection, openproton_command, postgres_database
+from support import ServerProcess, ServerWorld, create_connection, openproton_command
 
 ENV, MGMT = "111111111111", "222222222222"
 
@@ -61,9 +62,11 @@ def make_state(database: str) -> None:
         server.stop()
 
 
-def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(tmp_path: Path) -> None:
+def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(
+    tmp_path: Path, postgres_databases: Callable[[str], str]
+) -> None:
     sqlite_a = f"sqlite:///{tmp_path}/a.sqlite3"
-    postgres = postgres_database("transfer")
+    postgres = postgres_databases("transfer")
     sqlite_b = f"sqlite:///{tmp_path}/b.sqlite3"
     make_state(sqlite_a)
     original = export(sqlite_a, tmp_path / "a.json")
@@ -92,9 +95,11 @@ def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(tmp_p
     assert export(sqlite_b, tmp_path / "b.json") == original
 
 
-def test_an_imported_postgresql_database_serves_and_keeps_counting_events(tmp_path: Path) -> None:
+def test_an_imported_postgresql_database_serves_and_keeps_counting_events(
+    tmp_path: Path, postgres_databases: Callable[[str], str]
+) -> None:
     source = f"sqlite:///{tmp_path}/a.sqlite3"
-    target = postgres_database("transfer_serve")
+    target = postgres_databases("transfer_serve")
     make_state(source)
     export(source, tmp_path / "a.json")
     assert openproton("import", str(tmp_path / "a.json"), "--database", target).returncode == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
@@ -35,6 +36,28 @@ def when(value: Any) -> str:
         return ""
     moment = dt.datetime.fromtimestamp(float(value), dt.UTC)
     return f'<time datetime="{moment.isoformat()}">{moment:%Y-%m-%d %H:%M:%S} UTC</time>'
+
+
+# After each ':' and '/' of an ARN: the places it may break across lines (its hyphens are the others).
+_ARN_PARTS = re.compile(r"(?<=[:/])")
+
+
+def arn(value: Any) -> str:
+    """An ARN in monospace that wraps between its parts, never inside a word (console.css, .arn)."""
+    if not value:
+        return ""
+    parts = (e(part) for part in _ARN_PARTS.split(str(value)) if part)
+    return f'<span class="mono arn">{"<wbr>".join(parts)}</span>'
+
+
+def words(value: Any) -> str:
+    """A CamelCase name (an operation) that may break between its words on a narrow screen."""
+    return "<wbr>".join(e(word) for word in re.findall(r"[A-Z]?[^A-Z]+|[A-Z]+(?![^A-Z])", str(value or "")))
+
+
+def nowrap(value: Any) -> str:
+    """A short value that reads wrongly broken across lines, such as a region name."""
+    return f'<span class="nowrap">{e(value)}</span>' if value else ""
 
 
 def status(value: Any) -> str:

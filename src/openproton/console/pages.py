@@ -16,7 +16,7 @@ from openproton.service import OpenProton
 
 from . import PREFIX
 from .api import ApiError, Caller, ConsoleApi
-from .html import REGIONS, button, details, e, field, page, status, table, url, when
+from .html import REGIONS, arn, button, details, e, field, nowrap, page, status, table, url, when, words
 from .session import (
     ACCOUNT_COOKIE,
     DEFAULT_REGION,
@@ -178,8 +178,8 @@ class Console:
             f"<option{' selected' if region == current else ''}>{e(region)}</option>" for region in choices
         )
         region_field = (
-            '<label for="who-region" class="skip">Region</label>'
-            f'<select id="who-region" name="region">{regions}</select>'
+            '<span class="who-field"><label for="who-region">Region</label>'
+            f'<select id="who-region" name="region">{regions}</select></span>'
         )
         here = url(*visit.parts)
         token = (
@@ -191,9 +191,9 @@ class Console:
         if not self.strict:
             return (
                 f'<form method="post" action="{url("identity")}">{token}'
-                f'<label for="who-account" class="skip">Account</label>'
+                '<span class="who-field"><label for="who-account">Account</label>'
                 f'<input id="who-account" name="account" value="{e(caller.account_id)}" inputmode="numeric" '
-                f'pattern="[0-9]{{12}}" title="12 digits" aria-label="Account">{region_field}'
+                f'pattern="[0-9]{{12}}" title="12 digits"></span>{region_field}'
                 '<button type="submit" class="secondary">Act as</button></form>'
             )
         return (
@@ -228,6 +228,14 @@ class Console:
             done=_done(visit.query),
         )
         return HttpResponse(code, list(_HEADERS), body)
+
+    def _unreadable(self, visit: Visit, title: str, content: str, *, section: str, error: ApiError) -> HttpResponse:
+        """A resource's page when the API would not give the resource: with the API's message, and 404 when it
+        does not exist (the API answers that 400, as Proton does, but for a page it is Not Found)."""
+        answer = self._page(visit, title, content, section=section, error=error)
+        if error.code == "ResourceNotFoundException":
+            answer.status = 404
+        return answer
 
     def _plain(self, code: int, message: str) -> HttpResponse:
         body = page("Console", "", section="", who="", error=e(message))
@@ -411,7 +419,7 @@ class Console:
                 "environmentAccountConnection"
             ]
         except ApiError as failure:
-            return self._page(
+            return self._unreadable(
                 visit,
                 "Connection",
                 f'<p><a href="{url("connections")}">All connections</a></p>',
@@ -433,7 +441,7 @@ class Console:
                 ("Component role ARN", e(item.get("componentRoleArn"))),
                 ("Requested", when(item.get("requestedAt"))),
                 ("Last modified", when(item.get("lastModifiedAt"))),
-                ("ARN", f'<span class="mono">{e(item["arn"])}</span>'),
+                ("ARN", arn(item["arn"])),
             ]
         )
         history = table(
@@ -562,7 +570,7 @@ class Console:
             history = api.pages("ListDeployments", {"environmentName": name}, "deployments", limit=100)
             outputs = api.call("ListEnvironmentOutputs", {"environmentName": name})["outputs"]
         except ApiError as failure:
-            return self._page(
+            return self._unreadable(
                 visit,
                 "Environment",
                 f'<p><a href="{url("environments")}">All environments</a></p>',
@@ -581,7 +589,7 @@ class Console:
                 ("Environment account", e(item.get("environmentAccountId"))),
                 ("Created", when(item.get("createdAt"))),
                 ("Last attempted", when(item.get("lastDeploymentAttemptedAt"))),
-                ("ARN", f'<span class="mono">{e(item["arn"])}</span>'),
+                ("ARN", arn(item["arn"])),
             ]
         )
         deployments = table(
@@ -641,7 +649,7 @@ class Console:
             item = api.call("GetEnvironmentTemplate", {"name": name})["environmentTemplate"]
             versions = api.pages("ListEnvironmentTemplateVersions", {"templateName": name}, "templateVersions")
         except ApiError as failure:
-            return self._page(
+            return self._unreadable(
                 visit,
                 "Template",
                 f'<p><a href="{url("templates")}">All templates</a></p>',
@@ -653,7 +661,7 @@ class Console:
                 ("Display name", e(item.get("displayName"))),
                 ("Description", e(item.get("description"))),
                 ("Recommended version", e(item.get("recommendedVersion"))),
-                ("ARN", f'<span class="mono">{e(item["arn"])}</span>'),
+                ("ARN", arn(item["arn"])),
             ]
         )
         rows = table(
@@ -685,10 +693,10 @@ class Console:
         rows = (
             [
                 when(entry["time"]),
-                e(entry["operation"]),
-                f'<span class="mono">{e(entry["resource"])}</span>',
+                words(entry["operation"]),
+                arn(entry["resource"]),
                 status(entry["outcome"]),
-                e(entry["region"]),
+                nowrap(entry["region"]),
             ]
             for entry in entries
         )
