@@ -15,6 +15,7 @@ from support import (
     World,
     leftover_postgres_databases,
     postgres_database,
+    serving,
 )
 
 # The databases the xdist workers reported left behind, gathered on the controller as each worker finishes.
@@ -32,12 +33,8 @@ def server() -> Iterator[ServerProcess]:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[ServerProcess]:
     """`openproton serve` on the machine's PostgreSQL."""
-    with postgres_database("behaviour") as database:
-        process = ServerProcess(database=database)
-        try:
-            yield process
-        finally:
-            process.stop()
+    with serving("behaviour") as process:
+        yield process
 
 
 @pytest.fixture

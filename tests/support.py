@@ -349,3 +349,16 @@ def leftover_postgres_databases() -> list[str]:
         return []
     existing = {row[0] for row in _postgres_admin("SELECT datname FROM pg_database")}
     return sorted(_CREATED_DATABASES & existing)
+
+
+@contextlib.contextmanager
+def serving(
+    postgres_name: str | None = None, *extra: str, env: dict[str, str] | None = None
+) -> Iterator[ServerProcess]:
+    """`openproton serve` for the `with` block: on a fresh PostgreSQL database named `postgres_name`, or on its
+    own SQLite file when that is None. The server stops, and then its database is dropped, however the block ends."""
+    with contextlib.ExitStack() as stack:
+        database = stack.enter_context(postgres_database(postgres_name)) if postgres_name is not None else None
+        process = ServerProcess(*extra, database=database, env=env)
+        stack.callback(process.stop)
+        yield process

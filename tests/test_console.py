@@ -6,7 +6,6 @@ kept in artifacts/console/ (uploaded as CI artifacts; ignored by git).
 
 from __future__ import annotations
 
-import contextlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from botocore.exceptions import ClientError
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from strict_support import ENV_KEY, KEYS, MGMT_KEY, strict_client, strict_server
-from support import ENV_ACCOUNT, MGMT_ACCOUNT, ROLE, ServerProcess, make_client, postgres_database
+from support import ENV_ACCOUNT, MGMT_ACCOUNT, ROLE, ServerProcess, make_client, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "console"
@@ -36,13 +35,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def server(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
     """The console of a server on SQLite, and of one on PostgreSQL (whose requests run on threads)."""
-    with contextlib.ExitStack() as stack:
-        database = stack.enter_context(postgres_database("console")) if request.param == "postgres" else None
-        process = ServerProcess(database=database)
-        try:
-            yield process
-        finally:
-            process.stop()
+    with serving("console" if request.param == "postgres" else None) as process:
+        yield process
 
 
 @pytest.fixture
@@ -329,15 +323,19 @@ LINE_BREAKS = """cells => cells.map(cell => {
 def test_the_audit_table_keeps_regions_on_one_line_and_breaks_arns_between_parts(
     browser: Browser, server: ServerProcess, width: int
 ) -> None:
+    # An account of its own per width: each run adds connections, and an account may have only five a region.
+    account = f"4444444{width:05d}"
     for region in ("us-east-1", "ap-southeast-2"):
-        make_client(server.endpoint, ENV_ACCOUNT, region).create_environment_account_connection(
-            managementAccountId=MGMT_ACCOUNT, environmentName=f"au-{uuid.uuid4().hex[:8]}", roleArn=ROLE
+        make_client(server.endpoint, account, region).create_environment_account_connection(
+            managementAccountId=MGMT_ACCOUNT,
+            environmentName=f"au-{uuid.uuid4().hex[:8]}",
+            roleArn=f"arn:aws:iam::{account}:role/proton-environment",
         )
     context = browser.new_context(base_url=server.endpoint, viewport={"width": width, "height": 900})
     try:
         page = context.new_page()
         page.goto("/console")
-        act_as(page, ENV_ACCOUNT)
+        act_as(page, account)
         page.goto("/console/audit")
         audit = page.get_by_role("table", name="Audit log")
         expect(audit.get_by_role("row").filter(has_text="ap-southeast-2").first).to_be_visible()

@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 
 from openproton import mock_proton
-from support import ServerProcess, postgres_database
+from support import ServerProcess, serving
 
 SCRIPT = Path(__file__).resolve().parent.parent / "examples" / "environment_walkthrough.py"
 
@@ -64,12 +64,8 @@ def scenario_sqlite() -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="module")
 def scenario_postgres() -> Iterator[ServerProcess]:
-    with postgres_database("scenario") as database:
-        process = ServerProcess(database=database)
-        try:
-            yield process
-        finally:
-            process.stop()
+    with serving("scenario") as process:
+        yield process
 
 
 def test_the_walkthrough_runs_in_process_under_mock_proton(

@@ -60,6 +60,14 @@ def statuses(raw: bytes) -> list[int]:
     return [int(code) for code in re.findall(rb"HTTP/1\.1 (\d{3}) ", raw)]
 
 
+def list_templates(server: ServerProcess) -> list[int]:
+    """The statuses answered to one ListEnvironmentTemplates on a new connection that sends nothing more."""
+    with connect(server) as sock:
+        sock.sendall(request_bytes("ListEnvironmentTemplates", {}))
+        sock.shutdown(socket.SHUT_WR)
+        return statuses(read_all(sock))
+
+
 def environment_names(server: ServerProcess) -> list[str]:
     headers = signed_headers(TARGET_PREFIX + "ListEnvironmentAccountConnections", ACCOUNT)
     body = orjson.dumps({"requestedBy": "ENVIRONMENT_ACCOUNT"})
@@ -208,10 +216,7 @@ def test_past_the_connection_cap_new_requests_get_503_and_the_server_recovers(fr
         for sock in idle:
             sock.close()
     time.sleep(0.3)
-    with connect(fresh) as sock:
-        sock.sendall(request_bytes("ListEnvironmentTemplates", {}))
-        sock.shutdown(socket.SHUT_WR)
-        assert statuses(read_all(sock)) == [200]
+    assert list_templates(fresh) == [200]
 
 
 def test_under_a_1024_open_file_limit_1100_idle_sockets_leave_new_clients_answered(
@@ -229,19 +234,12 @@ def test_under_a_1024_open_file_limit_1100_idle_sockets_leave_new_clients_answer
         for _ in range(1100):
             idle.append(connect(server))
         time.sleep(2.5)  # the sockets past what the limit holds wait for a second in the listen queue
-        answers = []
-        for _ in range(3):
-            with connect(server) as sock:
-                sock.sendall(request_bytes("ListEnvironmentTemplates", {}))
-                answers.append(statuses(read_all(sock)))
+        answers = [list_templates(server) for _ in range(3)]
         assert answers == [[503]] * 3, answers
         for sock in idle:
             sock.close()
         time.sleep(0.5)
-        with connect(server) as sock:
-            sock.sendall(request_bytes("ListEnvironmentTemplates", {}))
-            sock.shutdown(socket.SHUT_WR)
-            assert statuses(read_all(sock)) == [200]
+        assert list_templates(server) == [200]
         assert "Too many open files" not in server.output()
         assert "holds 480 connections, not the 1000 of --max-connections" in server.output()
     finally:
