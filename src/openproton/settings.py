@@ -52,11 +52,11 @@ def _int(name: str, text: str) -> int:
         raise SettingsError(f"{name} must be a whole number, not {text!r}") from None
 
 
-def _float(name: str, text: str) -> float:
+def _float(name: str, text: str, what: str = "a number of seconds") -> float:
     try:
         return float(text)
     except ValueError:
-        raise SettingsError(f"{name} must be a number of seconds, not {text!r}") from None
+        raise SettingsError(f"{name} must be {what}, not {text!r}") from None
 
 
 def parse_host_names(text: str) -> tuple[str, ...]:
@@ -245,12 +245,7 @@ class Settings:
         if "OPENPROTON_SETTLE_POLICY" in env:
             values["settle_policy"] = env["OPENPROTON_SETTLE_POLICY"].strip().lower()
         if env.get("OPENPROTON_SETTLE_DELAY"):
-            try:
-                values["settle_delay_seconds"] = float(env["OPENPROTON_SETTLE_DELAY"])
-            except ValueError:
-                raise SettingsError(
-                    f"OPENPROTON_SETTLE_DELAY must be a number of seconds, not {env['OPENPROTON_SETTLE_DELAY']!r}"
-                ) from None
+            values["settle_delay_seconds"] = _float("OPENPROTON_SETTLE_DELAY", env["OPENPROTON_SETTLE_DELAY"])
         if "OPENPROTON_MAX_BODY_BYTES" in env:
             values["max_body_bytes"] = _int("OPENPROTON_MAX_BODY_BYTES", env["OPENPROTON_MAX_BODY_BYTES"])
         if "OPENPROTON_RESET_ENABLED" in env:
@@ -266,12 +261,7 @@ class Settings:
         if env.get("OPENPROTON_FAULTS"):
             values["faults_file"] = env["OPENPROTON_FAULTS"]
         if env.get("OPENPROTON_RATE_LIMIT"):
-            try:
-                values["rate_limit"] = float(env["OPENPROTON_RATE_LIMIT"])
-            except ValueError:
-                raise SettingsError(
-                    f"OPENPROTON_RATE_LIMIT must be a number, not {env['OPENPROTON_RATE_LIMIT']!r}"
-                ) from None
+            values["rate_limit"] = _float("OPENPROTON_RATE_LIMIT", env["OPENPROTON_RATE_LIMIT"], "a number")
         if "OPENPROTON_RATE_BURST" in env:
             values["rate_burst"] = _int("OPENPROTON_RATE_BURST", env["OPENPROTON_RATE_BURST"])
         if "OPENPROTON_MAX_HEAD_BYTES" in env:

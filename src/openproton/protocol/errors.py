@@ -25,6 +25,10 @@ WIRE_STATUS: dict[str, int] = {
     "IncompleteSignatureException": 400,
     "UnrecognizedClientException": 400,
     "InvalidSignatureException": 400,
+    # Answered by the server below the pipeline (transports/): the connection, not the call, is at fault.
+    "RequestTimeoutException": 408,
+    "MisdirectedRequestException": 421,
+    "ServiceUnavailableException": 503,
 }
 
 
@@ -80,4 +84,17 @@ class SerializationException(AwsError):
 
 
 class NotImplementedException(AwsError):
+    pass
+
+
+# Failures of the connection rather than the call, answered by the HTTP server (transports/).
+class RequestTimeoutException(AwsError):
+    pass
+
+
+class MisdirectedRequestException(AwsError):
+    pass
+
+
+class ServiceUnavailableException(AwsError):
     pass

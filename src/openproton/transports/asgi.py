@@ -9,10 +9,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import orjson
-
 from openproton.console import PREFIX as CONSOLE
-from openproton.protocol.errors import AwsError, SerializationException
+from openproton.protocol.errors import AwsError, MisdirectedRequestException, SerializationException
 from openproton.protocol.pipeline import HttpRequest, HttpResponse
 from openproton.service import OpenProton
 
@@ -40,13 +38,6 @@ def _encoded_name(name: str) -> bytes:
     return encoded
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
 def _log_access_to_stderr() -> None:
     """Server mode prints the pipeline's access-log lines (uvicorn configures only its own loggers)."""
     logger = logging.getLogger("openproton.access")
@@ -56,17 +47,6 @@ def _log_access_to_stderr() -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
-
-
-def _misdirected() -> HttpResponse:
-    body = orjson.dumps(
-        {
-            "__type": "com.amazonaws.proton.v20200720#MisdirectedRequestException",
-            "message": "This server answers only requests addressed to a loopback name or address "
-            "(see --allowed-hosts).",
-        }
-    )
-    return HttpResponse(421, [("content-type", "application/x-amz-json-1.0")], body)
 
 
 class AsgiApp:
@@ -93,17 +73,21 @@ class AsgiApp:
         if scope["type"] != "http":
             return
         path: str = scope["path"]
-        if self._hosts.active and not self._hosts.allows(_header(scope, b"host")):
+        # One decoding of the headers for every road below. ASGI servers hand over names in lower case already.
+        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
+        if self._hosts.active and not self._hosts.allows(headers.get("host")):
             # [decided] W-17: a rebinding DNS name must not reach a loopback server.
-            await self._send(send, _misdirected())
+            misdirected = MisdirectedRequestException(
+                "This server answers only requests addressed to a loopback name or address (see --allowed-hosts)."
+            )
+            await self._send(send, self.service.pipeline.error_response(misdirected))
             return
         if path == CONSOLE or path.startswith(CONSOLE + "/"):
-            await self._console(scope, receive, send)
+            await self._console(scope, receive, send, headers)
             return
         if path.startswith(admin.PREFIX):
-            admin_headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
             try:
-                request_body = await self._read_body(receive, admin_headers)
+                request_body = await self._read_body(receive, headers)
             except _TooLarge:
                 request_body = b""
             status, body = admin.handle(
@@ -111,13 +95,11 @@ class AsgiApp:
                 scope["method"],
                 path,
                 scope.get("query_string", b"").decode("latin-1"),
-                admin_headers,
+                headers,
                 request_body,
             )
             await self._send(send, HttpResponse(status, [("content-type", "application/json")], body))
             return
-        # ASGI servers hand over header names in lower case already.
-        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
         try:
             body = await self._read_body(receive, headers)
         except _TooLarge:
@@ -142,9 +124,8 @@ class AsgiApp:
             await asyncio.sleep(response.delay)  # a latency fault: other requests go on meanwhile
         await self._send(send, response)
 
-    async def _console(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _console(self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]) -> None:
         """The web console: HTML pages whose reads and actions are API calls through the same pipeline."""
-        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
         try:
             body = await self._read_body(receive, headers)
         except _TooLarge:

@@ -22,26 +22,36 @@ from dataclasses import dataclass
 from typing import Any
 
 import httptools
-import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from openproton.decided import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HEAD_BYTES, DEFAULT_REQUEST_TIMEOUT_SECONDS
+from openproton.protocol.errors import (
+    AwsError,
+    RequestTimeoutException,
+    SerializationException,
+    ServiceUnavailableException,
+)
+from openproton.protocol.serializer import error_body
 
-ERROR_NAMESPACE = "com.amazonaws.proton.v20200720"
+
+def error_parts(namespace: str, error: AwsError) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """Headers and body of an error answered below the pipeline, in the pipeline's own shape, closing the
+    connection."""
+    body = error_body(namespace, error)
+    headers = [
+        (b"content-type", b"application/x-amz-json-1.0"),
+        (b"x-amzn-errortype", error.code.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    return headers, body
 
 
-def error_response(status: int, name: str, message: str) -> bytes:
-    """A whole HTTP/1.1 response in AWS JSON 1.0's error shape, closing the connection."""
-    body = orjson.dumps({"__type": f"{ERROR_NAMESPACE}#{name}", "message": message})
-    return b"".join(
-        [
-            STATUS_LINE[status],
-            b"content-type: application/x-amz-json-1.0\r\n",
-            b"x-amzn-errortype: " + name.encode() + b"\r\n",
-            b"content-length: " + str(len(body)).encode() + b"\r\n",
-            b"connection: close\r\n\r\n",
-            body,
-        ]
+def error_response(namespace: str, error: AwsError) -> bytes:
+    """The whole HTTP/1.1 response for `error`, written straight to the transport."""
+    headers, body = error_parts(namespace, error)
+    return (
+        STATUS_LINE[error.status] + b"".join(name + b": " + value + b"\r\n" for name, value in headers) + b"\r\n" + body
     )
 
 
@@ -85,37 +95,27 @@ class Limits:
     max_head_bytes: int = DEFAULT_MAX_HEAD_BYTES
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT_SECONDS
     max_connections: int = DEFAULT_MAX_CONNECTIONS
+    error_namespace: str = "com.amazonaws.proton.v20200720"  # the model's, until the service says
 
 
 def _limits(app: Any) -> Limits:
     """The limits of the application's settings (each worker process builds its own application)."""
     seen = 0
     while app is not None and seen < 8:  # uvicorn may wrap the app in middleware
-        settings = getattr(getattr(app, "service", None), "settings", None)
-        if settings is not None:
+        service = getattr(app, "service", None)
+        if service is not None:
+            settings = service.settings
             return Limits(
-                settings.max_head_bytes, settings.request_timeout_seconds, fitted_cap(settings.max_connections)
+                settings.max_head_bytes,
+                settings.request_timeout_seconds,
+                fitted_cap(settings.max_connections),
+                service.index.error_namespace,
             )
         app, seen = getattr(app, "app", None), seen + 1
     return Limits(max_connections=fitted_cap(DEFAULT_MAX_CONNECTIONS))
 
 
-async def _unavailable(scope: Any, receive: Any, send: Any) -> None:
-    """The answer past the connection cap: 503, which every SDK retries."""
-    body = orjson.dumps(
-        {
-            "__type": f"{ERROR_NAMESPACE}#ServiceUnavailableException",
-            "message": "The server has too many open connections; retry later.",
-        }
-    )
-    headers = [
-        (b"content-type", b"application/x-amz-json-1.0"),
-        (b"x-amzn-errortype", b"ServiceUnavailableException"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-    ]
-    await send({"type": "http.response.start", "status": 503, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+TOO_MANY_CONNECTIONS = "The server has too many open connections; retry later."
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -124,6 +124,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         limits = _limits(self.app)
         self.max_head_bytes, self.request_timeout = limits.max_head_bytes, limits.request_timeout
         self.max_connections = limits.max_connections
+        self.error_namespace = limits.error_namespace
         self._over_cap = False
         self._head_bytes = 0
         self._in_head = True  # until the current request's headers are complete
@@ -147,9 +148,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         the connection before the client read the answer; holding the socket longer would spend the file
         descriptors the cap protects."""
         self._over_cap = True
-        self.transport.write(
-            error_response(503, "ServiceUnavailableException", "The server has too many open connections; retry later.")
-        )
+        self.transport.write(error_response(self.error_namespace, ServiceUnavailableException(TOO_MANY_CONNECTIONS)))
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self._arm_request_timer(OVER_CAP_TIMEOUT_SECONDS)
@@ -180,7 +179,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return
         if self._receiving or self._head_bytes:
             # Part of a request arrived and the rest never did.
-            self.transport.write(error_response(408, "RequestTimeoutException", "The request did not arrive in time."))
+            self.transport.write(
+                error_response(self.error_namespace, RequestTimeoutException("The request did not arrive in time."))
+            )
         self.transport.close()
 
     # -- reading ---------------------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self._feed(data[:room])
                 if self._in_head and self._completed == completed:
                     message = f"The request head is larger than {self.max_head_bytes} bytes."
-                    self._refuse(error_response(431, "SerializationException", message))
+                    self._refuse(error_response(self.error_namespace, SerializationException(message, status=431)))
                     return
                 data = data[room:]
             else:
@@ -216,14 +217,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.parser.feed_data(data)
         except httptools.HttpParserError:
             self.logger.warning("Invalid HTTP request received.")
-            message = "Invalid HTTP request received."
-            self._refuse(
-                STATUS_LINE[400]
-                + b"content-type: text/plain; charset=utf-8\r\ncontent-length: "
-                + str(len(message)).encode()
-                + b"\r\nconnection: close\r\n\r\n"
-                + message.encode()
-            )
+            self._refuse(error_response(self.error_namespace, SerializationException("Invalid HTTP request received.")))
         except httptools.HttpParserUpgrade:
             self._unsupported_upgrade_warning()
 
@@ -253,13 +247,19 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         if len(self.tasks) >= self.max_connections:
             # As many requests are being answered as connections may be open (pipelining): 503 this one.
-            app, self.app = self.app, _unavailable
+            app, self.app = self.app, self._unavailable
             try:
                 super().on_headers_complete()
             finally:
                 self.app = app
             return
         super().on_headers_complete()
+
+    async def _unavailable(self, scope: Any, receive: Any, send: Any) -> None:
+        """The ASGI answer when as many requests are under way as connections may be open: 503."""
+        headers, body = error_parts(self.error_namespace, ServiceUnavailableException(TOO_MANY_CONNECTIONS))
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     def on_message_complete(self) -> None:
         self._receiving = False
