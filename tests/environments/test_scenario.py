@@ -17,7 +17,7 @@ import pytest
 from openproton import mock_proton
 from support import ServerProcess, serving
 
-SCRIPT = Path(__file__).resolve().parent.parent / "examples" / "environment_walkthrough.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "environment_walkthrough.py"
 
 # What the script prints at each step, in order; the waiter lines include how many polls they took.
 CHECKPOINTS = [
