@@ -183,14 +183,14 @@ DECISIONS: tuple[Decision, ...] = (
     Decision(
         "D-10",
         "DeleteDeployment deletes only a deployment that has ended and is neither the last attempted nor the last "
-        "succeeded deployment of an existing environment; otherwise ValidationException (the model gives it no "
-        "ConflictException). Deployments outlive their environment (ours).",
+        "succeeded deployment of an existing environment, service instance or service pipeline; otherwise "
+        "ValidationException (the model gives it no ConflictException). Deployments outlive their target (ours).",
     ),
     Decision(
         "D-11",
-        "NotifyResourceDeploymentStatusChange applies only to self-managed environments (else ValidationException) "
-        "and to a deployment under way (else ConflictException); without `status` it records outputs only. Deletes "
-        "of self-managed environments also wait for it (ours).",
+        "NotifyResourceDeploymentStatusChange was limited to self-managed environments, and their deletes waited "
+        "for it; superseded by S-3, S-27 and S-29: it now takes environment, service instance and pipeline "
+        "targets of any provisioning method, and a self-managed delete ends by the first read.",
     ),
     Decision(
         "D-12",
@@ -207,6 +207,194 @@ DECISIONS: tuple[Decision, ...] = (
         "D-14",
         "A deployment whose environment's connection is deleted or no longer CONNECTED when the deployment starts "
         "fails at once with a status message naming the connection (the spec leaves the moment open).",
+    ),
+    # services.md
+    Decision(
+        "S-1",
+        "A service pipeline's ARN is `service/<service>/pipeline/<id>`, its id a lowercase UUID4 fixed when the "
+        "pipeline is created.",
+    ),
+    Decision(
+        "S-2",
+        "Service templates, their versions, services, service instances and pipelines belong to the management "
+        "account that created them, whose id their ARNs carry (also for an instance whose environment uses a "
+        "connection), and only it may call their operations: any other account, the environment account included, "
+        "gets ResourceNotFoundException for a named resource and empty lists, never AccessDeniedException. The "
+        "admin deployment view shows the account a target is provisioned in as `environmentAccountId`.",
+    ),
+    Decision(
+        "S-3",
+        "The one exception to S-2: NotifyResourceDeploymentStatusChange is also accepted from the "
+        "`environmentAccountId` of the target's environment (the environment itself, or the instance's).",
+    ),
+    Decision(
+        "S-4",
+        "Not-found messages name the ARN, as observed: `The requested service template version does not exist: "
+        "arn:aws:proton:us-east-1:222222222222:service-template/web:4.28` (a major without versions: `...:web:4`), "
+        "likewise `service template`, `service` and `service instance`; a missing pipeline is "
+        "`Service <name> has no pipeline`.",
+    ),
+    Decision(
+        "S-5",
+        "DeleteServiceTemplate while any version exists is a ValidationException `Service template has major "
+        "versions that must first be deleted.`, and DeleteEnvironmentTemplate likewise `Environment template has "
+        "major versions that must first be deleted.` (observed wording).",
+    ),
+    Decision("S-6", "Service templates and services are listed by name."),
+    Decision(
+        "S-7",
+        "Each `compatibleEnvironmentTemplates` entry must name an environment template of the account and region "
+        "with a version in that major, else ValidationException `Compatible environment template <name>:<major> "
+        "does not exist`; duplicates are kept once. Update may replace the list (DRAFT or PUBLISHED): running "
+        "instances stay, and later deployments to the version check the new list.",
+    ),
+    Decision(
+        "S-8",
+        "ListServiceTemplateVersions without `majorVersion` returns every version, as for environment templates.",
+    ),
+    Decision(
+        "S-9",
+        "Specs are stored and returned verbatim: a service's `spec` is its last CreateService or UpdateService "
+        "spec, an instance's and a pipeline's the document of their last successful deployment (the creating "
+        "one's until then), and deployment states keep their own document.",
+    ),
+    Decision(
+        "S-10",
+        "Service specs are validated structurally only: a YAML mapping with `proton: ServiceSpec`, `instances` "
+        "absent or a list of mappings, each with a `name` unique in the document, an `environment` of the "
+        "caller's account and region and an optional mapping `spec`, and `pipeline` absent or a mapping; other "
+        "keys are ignored. A failure is a ValidationException in B-13's format (e.g. `Invalid spec: 1 validation "
+        "error detected: instances[shop-dev].environment: environment dev does not exist`); input values are not "
+        "checked until a bundle source is configured, and `${Proton::CURRENT_VAL}` is kept as written.",
+    ),
+    Decision(
+        "S-11",
+        "CreateService with a pipeline requires repositoryConnectionArn, repositoryId and branchName; without a "
+        "pipeline it takes none of them (ValidationException naming the member) and ignores a `pipeline:` section.",
+    ),
+    Decision(
+        "S-12",
+        "A service may have zero instances only if it has a pipeline; a service without a pipeline keeps at least "
+        "one instance (ValidationException).",
+    ),
+    Decision(
+        "S-13",
+        "An instance's environment must have a successful deployment and not be DELETE_IN_PROGRESS or "
+        "DELETE_FAILED (ValidationException `Environment <env> is not deployed`), and its template and major must "
+        "be in the target version's `compatibleEnvironmentTemplates` (ValidationException `Environment <env> "
+        "(template <t>:<major>) is not compatible with service template version <t>:<maj>.<min>`). Both are "
+        "checked when an instance is created, compatibility also on every update to another version.",
+    ),
+    Decision(
+        "S-14",
+        "A service's status comes from the deployments of its latest operation: a create ends ACTIVE or "
+        "CREATE_FAILED, an update ACTIVE, UPDATE_FAILED or UPDATE_COMPLETE_CLEANUP_FAILED, a delete with the "
+        "service gone or DELETE_FAILED, with services.md's status messages; an instance failing while the "
+        "pipeline's deployment is under way fails it at once, nothing is rolled back and no `*_FAILED_CLEANUP_*` "
+        "status is produced. `lastModifiedAt` is `createdAt` at first and moves to each UpdateService and each "
+        "operation's end.",
+    ),
+    Decision(
+        "S-15",
+        "UpdateService with `description` alone is synchronous: no deployment, status kept, `lastModifiedAt` "
+        "moves; it is a ConflictException only while DELETE_IN_PROGRESS.",
+    ),
+    Decision(
+        "S-16",
+        "In an UpdateService spec, a kept instance's entry must name its environment, and its `spec` and the "
+        "document's `pipeline` must equal, as parsed YAML, the stored ones (absent equals `{}`, "
+        "`${Proton::CURRENT_VAL}` equals anything), else ValidationException `UpdateService can't modify existing "
+        "service instance <name>; use UpdateServiceInstance` (or `the service pipeline; use "
+        "UpdateServicePipeline`). A spec with nothing to add, remove or retry is stored and deploys nothing.",
+    ),
+    Decision(
+        "S-17",
+        "UpdateService with a spec, DeleteService and CreateServiceInstance are a ConflictException while the "
+        "service is CREATE_IN_PROGRESS or UPDATE_IN_PROGRESS or any instance or the pipeline has a deployment "
+        "under way (DeleteService during DELETE_IN_PROGRESS returns the service); UpdateServiceInstance and "
+        "UpdateServicePipeline while the service is `*_IN_PROGRESS` or their own deployment is under way.",
+    ),
+    Decision(
+        "S-18",
+        "CreateServiceInstance checks its clientToken first; its spec must hold the entry named `name` (else "
+        "`Invalid spec: 1 validation error detected: instances: no entry named <name>`), which gives the "
+        "environment, and its version is the one named, the major's recommended minor, or the template's "
+        "recommended version (also for instances UpdateService adds). The service must exist and not be busy "
+        "(S-17), a taken name is a ConflictException, S-13 applies, over quota is a ValidationException, and the "
+        "service's status and spec stay and its pipeline is not redeployed.",
+    ),
+    Decision(
+        "S-19",
+        "A spec given to UpdateServiceInstance must hold this instance's entry naming its environment "
+        "(ValidationException); without one the current spec is redeployed. A repeat with the instance's "
+        "`lastClientRequestToken` and the same parameters returns the instance as it is and starts nothing; with "
+        "other parameters it is the idempotent parameter mismatch ValidationException.",
+    ),
+    Decision(
+        "S-20",
+        "ListServiceInstances lists the account and region's instances until they are gone, restricted by "
+        "`serviceName` (unknown: ResourceNotFoundException); filters of one key are ORed and keys ANDed, names "
+        "and deploymentStatus match exactly, `deployedTemplateVersionStatus` is the status of the instance's "
+        "version, and date filters compare strictly with RFC 3339 UTC values (else ValidationException "
+        "`Invalid value '<v>' for filter <key>: expected an RFC 3339 date-time`). `sortBy` defaults to "
+        "serviceName, ties by serviceName then name, ASCENDING by default, and DESCENDING is exactly the reverse.",
+    ),
+    Decision(
+        "S-21",
+        "UpdateServicePipeline with deploymentType NONE deploys and stores nothing, but its spec must pass S-10.",
+    ),
+    Decision(
+        "S-22",
+        'GetAccountSettings answers `{"accountSettings": {...}}` with the configured members (`{}` at first), never '
+        "ResourceNotFoundException.",
+    ),
+    Decision(
+        "S-23",
+        "Every call that starts a pipeline deployment other than its deletion (CreateService, UpdateService adding "
+        "or removing instances, UpdateServicePipeline but NONE) needs pipelineServiceRoleArn, "
+        "pipelineCodebuildRoleArn or pipelineProvisioningRepository in the account settings, else "
+        "ValidationException `Operation cannot be run until pipeline roles have been configured` (observed "
+        "wording); clearing them is allowed.",
+    ),
+    Decision(
+        "S-24",
+        "Until bundles are read, a pipeline deployment is self-managed (it waits for "
+        "NotifyResourceDeploymentStatusChange) if and only if, at its start, the account settings hold the "
+        "pipeline provisioning repository and neither pipeline role.",
+    ),
+    Decision(
+        "S-25",
+        "A deployment's `environmentName` is the instance's environment; for a pipeline, the environment of the "
+        "service's first instance by name at the deployment's start, omitted when it has none.",
+    ),
+    Decision(
+        "S-26",
+        "GetDeployment: each name given must match the deployment (else ResourceNotFoundException), and "
+        "serviceInstanceName without serviceName is a ValidationException. ListDeployments: each filter matches "
+        "the deployment member of that name for the resource as it exists now, one naming no existing resource is "
+        "ResourceNotFoundException, serviceInstanceName needs serviceName, serviceName covers the service's "
+        "instances (present or removed) and its pipeline, and componentName stays ResourceNotFoundException until "
+        "components exist.",
+    ),
+    Decision(
+        "S-27",
+        "NotifyResourceDeploymentStatusChange takes environment, service instance and pipeline ARNs (others: "
+        "ResourceNotFoundException) from S-3's callers, for any provisioning method, and acts on the target's "
+        "deployment under way (`deploymentId`, else its last attempted; another target's: "
+        "ResourceNotFoundException; not under way: ConflictException), merging the outputs by key. SUCCEEDED or "
+        "FAILED ends it now (a deletion DELETE_COMPLETE or DELETE_FAILED), overriding the settle policy; "
+        "IN_PROGRESS or no status records outputs only.",
+    ),
+    Decision(
+        "S-28",
+        "Pipelines are taggable, as every ARN the server hands out; `service-template/<name>:<major>` names "
+        "nothing (ResourceNotFoundException).",
+    ),
+    Decision(
+        "S-29",
+        "A self-managed delete (an environment, service instance or pipeline with a provisioning repository) does "
+        "not wait for NotifyResourceDeploymentStatusChange: it ends DELETE_COMPLETE by the first read, whatever "
+        "the settle policy.",
     ),
 )
 
