@@ -108,6 +108,9 @@ class Settings:
     connection_quota: int = 5
     # [doc] 100 environments per account, adjustable.
     environment_quota: int = 100
+    # [doc] Proton's quotas: services per account and region, instances per service.
+    service_quota: int = 1000
+    service_instance_quota: int = 20
     # [decided] D-12: how deployments end: succeed (after settle_delay_seconds), fail or manual.
     settle_policy: str = "succeed"
     settle_delay_seconds: float = 0.0
@@ -168,6 +171,8 @@ class Settings:
         _check_whole("--port / OPENPROTON_PORT", self.port, 1, 65535)
         _check_whole("OPENPROTON_CONNECTION_QUOTA", self.connection_quota, 1)
         _check_whole("OPENPROTON_ENVIRONMENT_QUOTA", self.environment_quota, 1)
+        _check_whole("OPENPROTON_SERVICE_QUOTA", self.service_quota, 1)
+        _check_whole("OPENPROTON_SERVICE_INSTANCE_QUOTA", self.service_instance_quota, 1)
         _check_whole("OPENPROTON_MAX_BODY_BYTES", self.max_body_bytes, 1)
         # No variable: set in-process only (mock_proton(settings=...)).
         _check_whole("client_token_ttl_seconds", self.client_token_ttl_seconds, 1)
@@ -194,6 +199,8 @@ class Settings:
             "OPENPROTON_ACCESS_KEY_ACCOUNTS": ",".join(f"{k}={v}" for k, v in self.access_key_accounts.items()),
             "OPENPROTON_CONNECTION_QUOTA": str(self.connection_quota),
             "OPENPROTON_ENVIRONMENT_QUOTA": str(self.environment_quota),
+            "OPENPROTON_SERVICE_QUOTA": str(self.service_quota),
+            "OPENPROTON_SERVICE_INSTANCE_QUOTA": str(self.service_instance_quota),
             "OPENPROTON_SETTLE_POLICY": self.settle_policy,
             "OPENPROTON_SETTLE_DELAY": str(self.settle_delay_seconds),
             "OPENPROTON_MAX_BODY_BYTES": str(self.max_body_bytes),
@@ -242,6 +249,12 @@ class Settings:
             values["connection_quota"] = _int("OPENPROTON_CONNECTION_QUOTA", env["OPENPROTON_CONNECTION_QUOTA"])
         if "OPENPROTON_ENVIRONMENT_QUOTA" in env:
             values["environment_quota"] = _int("OPENPROTON_ENVIRONMENT_QUOTA", env["OPENPROTON_ENVIRONMENT_QUOTA"])
+        for name, member in (
+            ("OPENPROTON_SERVICE_QUOTA", "service_quota"),
+            ("OPENPROTON_SERVICE_INSTANCE_QUOTA", "service_instance_quota"),
+        ):
+            if name in env:
+                values[member] = _int(name, env[name])
         if "OPENPROTON_SETTLE_POLICY" in env:
             values["settle_policy"] = env["OPENPROTON_SETTLE_POLICY"].strip().lower()
         if env.get("OPENPROTON_SETTLE_DELAY"):

@@ -119,22 +119,19 @@ def test_notify_failed_ends_the_deployment_with_its_message(world: World) -> Non
     )
 
 
-def test_notify_applies_only_to_self_managed_environments(world: World) -> None:
+def test_notify_ends_a_deployment_of_any_provisioning_method(world: World) -> None:
     published_template(world)
     world.set_settle_policy("manual")
     created = create_env(world)
-    # [decided] D-11
-    assert refused(
-        proton(world).notify_resource_deployment_status_change,
+    # [decided] S-27 (replacing D-11): Notify ends the deployment under way whatever the provisioning method.
+    proton(world).notify_resource_deployment_status_change(
         resourceArn=created["arn"],
         deploymentId=created["lastAttemptedDeploymentId"],
-        status="SUCCEEDED",
-    ) == (
-        "ValidationException",
-        "Environment dev is not self-managed: OpenProton settles its deployments itself.",
-        400,
+        status="FAILED",
+        statusMessage="stack rolled back",
     )
-    assert get_env(world)["deploymentStatus"] == "IN_PROGRESS"
+    got = get_env(world)
+    assert (got["deploymentStatus"], got["deploymentStatusMessage"]) == ("FAILED", "stack rolled back")
 
 
 def test_notify_on_an_ended_deployment_conflicts(world: World) -> None:
@@ -172,13 +169,15 @@ def test_notify_of_an_unknown_deployment_or_environment_is_not_found(world: Worl
     assert get_env(world)["deploymentStatus"] == "IN_PROGRESS"
 
 
-def test_deleting_a_self_managed_environment_waits_for_notify(world: World) -> None:
+def test_deleting_a_self_managed_environment_ends_at_once(world: World) -> None:
     arn, deployment_id = self_managed(world)
     client = proton(world)
     client.notify_resource_deployment_status_change(resourceArn=arn, deploymentId=deployment_id, status="SUCCEEDED")
+    world.set_settle_policy("manual")
     deleting = client.delete_environment(name="dev")["environment"]
-    assert get_env(world)["deploymentStatus"] == "DELETE_IN_PROGRESS"
-    client.notify_resource_deployment_status_change(
-        resourceArn=arn, deploymentId=deleting["lastAttemptedDeploymentId"], status="SUCCEEDED"
-    )
+    assert deleting["deploymentStatus"] == "DELETE_IN_PROGRESS"
+    # [decided] S-29: nothing would notify a self-managed deletion, so it ends by the first read, whatever
+    # the settle policy.
     assert refused(client.get_environment, name="dev") == not_found()
+    ended = client.get_deployment(id=deleting["lastAttemptedDeploymentId"])["deployment"]
+    assert ended["deploymentStatus"] == "DELETE_COMPLETE"

@@ -99,9 +99,10 @@ def test_a_template_with_versions_cannot_be_deleted(world: World) -> None:
     make_version(world)
     with pytest.raises(ClientError) as excinfo:
         proton(world).delete_environment_template(name="web")
+    # [decided] S-5 replaces environments.md's ConflictException with the observed answer.
     assert error_of(excinfo) == (
-        "ConflictException",
-        "Environment template web has versions; delete them before the template.",
+        "ValidationException",
+        "Environment template has major versions that must first be deleted.",
         400,
     )
     proton(world).delete_environment_template_version(templateName="web", majorVersion="1", minorVersion="0")

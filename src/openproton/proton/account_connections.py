@@ -19,7 +19,7 @@ from openproton.store import connections as store
 
 from . import arns, paging
 from .call import Call
-from .deployments import environments_lock_key
+from .deployments import lock_key as environments_lock_key
 from .errors import (
     AccessDeniedException,
     ConflictException,
@@ -118,13 +118,16 @@ def not_found(connection_id: str) -> ResourceNotFoundException:
 
 
 class AccountConnections:
-    def __init__(self, settings: Settings, tokens: ClientTokens, tags: Tags) -> None:
+    def __init__(
+        self, settings: Settings, tokens: ClientTokens, tags: Tags, environments_using: Callable[[Call, str], list[str]]
+    ) -> None:
         self.quota = settings.connection_quota
         self.tokens = tokens
         self.tags = tags
         # The environments provisioned through a connection; set by the provider (environments are a family
         # of their own).
-        self.environments_using: Callable[[Call, str], list[str]] = lambda call, connection_id: []
+        # The environments provisioned through a connection (relations.py): it cannot be rejected while one exists.
+        self.environments_using = environments_using
 
     # -- reading -------------------------------------------------------------------------------------
 

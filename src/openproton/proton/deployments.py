@@ -1,254 +1,311 @@
-"""Deployments: how a change to an environment runs and ends (../shared/spec/environments.md).
+"""The one deployment mechanism, for every target type (environments.md, services.md "Deployments").
 
 No cloud is provisioned. When a deployment starts, the settle policy fixes how and when it ends: its
 `outcome` and `settles_at`. Reads past that moment see the deployment ended; the next write that touches it
-stores the ending. So a zero delay ends a deployment by the first read after it started (waiters finish on
-their first poll), nothing runs in the background, and a test's injected clock moves deployments forward.
+stores the ending, on the deployment and on the target that mirrors it. So a zero delay ends a deployment by
+the first read after it started (waiters finish on their first poll), nothing runs in the background, and a
+test's injected clock moves deployments forward.
 
 A deployment with no outcome waits: under the `manual` policy until the admin interface settles it, for
-self-managed environments until NotifyResourceDeploymentStatusChange [doc].
+self-managed targets until NotifyResourceDeploymentStatusChange [doc]. A target type (targets.py) says where
+its row lives; the families say only what starting a deployment of their resource means.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 
-from openproton import decided
-from openproton.protocol.serializer import Millis
-from openproton.settings import MAX_SETTLE_DELAY_SECONDS
 from openproton.store import Database, Scope
-from openproton.store import environments as store
+from openproton.store import deployments as store
 from openproton.store.sql import Tx
 
-from . import arns, paging
 from .call import Call
 from .clock import Clock
-from .errors import ResourceNotFoundException, ValidationException
+from .deployment_view import (
+    CANCELLED,
+    CANCELLING,
+    CREATE,
+    DELETE,
+    DELETE_IN_PROGRESS,
+    FAILED,
+    IN_PROGRESS,
+    SUCCEEDED,
+    UNDER_WAY,
+    admin_view,
+    after_deployment,
+    as_of,
+    changed_columns,
+    merge_outputs,
+    not_found,
+    outputs_of,
+    scope_of,
+)
+from .errors import ConflictException
+from .settle_policy import Plan, SettlePolicies, SettlePolicy, SettlePolicyError
 from .tagging import Tags
+from .targets import KINDS, Row, TargetKind
 
-RESOURCE_TYPE = "deployment"
+__all__ = ["Deployments", "SettlePolicy", "SettlePolicyError"]
 
-# What a deployment does to its environment when it succeeds.
-CREATE, UPDATE, DELETE = "CREATE", "UPDATE", "DELETE"
+# A rule that runs when a deployment of a target type is set to fail by a notification or by the admin
+# interface (a failed instance fails its service's pipeline deployment, services.md S-14): (tx, deployment, now).
+OnFailed = Callable[[Tx, Row, int], None]
 
-IN_PROGRESS = "IN_PROGRESS"
-SUCCEEDED = "SUCCEEDED"
-FAILED = "FAILED"
-CANCELLING = "CANCELLING"
-CANCELLED = "CANCELLED"
-DELETE_IN_PROGRESS = "DELETE_IN_PROGRESS"
-DELETE_COMPLETE = "DELETE_COMPLETE"
-DELETE_FAILED = "DELETE_FAILED"
-UNDER_WAY = store.UNDER_WAY
-
-# (status while under way, outcome) -> the status it ends in.
-_ENDINGS = {
-    (IN_PROGRESS, SUCCEEDED): SUCCEEDED,
-    (IN_PROGRESS, FAILED): FAILED,
-    (DELETE_IN_PROGRESS, SUCCEEDED): DELETE_COMPLETE,
-    (DELETE_IN_PROGRESS, FAILED): DELETE_FAILED,
-    (CANCELLING, CANCELLED): CANCELLED,
-}
-
-SUCCEED, FAIL, MANUAL = "succeed", "fail", "manual"
-POLICIES = (SUCCEED, FAIL, MANUAL)
+# [doc] The message a cancelled deployment reads.
+CANCELLED_MESSAGE = "User initiated cancellation."
 
 
-class SettlePolicyError(ValueError):
-    """A settle policy or a settlement that cannot be used; the message says why."""
+def lock_key(scope: Scope) -> str:
+    """The lock that writers of a scope's deployed resources and their deployments take (Database.lock)."""
+    return f"deployments:{scope.region}:{scope.account_id}"
 
 
-@dataclass(frozen=True, slots=True)
-class SettlePolicy:
-    """How deployments end: `succeed` or `fail` after `delay_ms`, or `manual` (they wait to be settled)."""
-
-    policy: str = SUCCEED
-    delay_ms: int = 0
-    message: str | None = None  # the status message of deployments that `fail`
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"policy": self.policy, "delaySeconds": self.delay_ms / 1000, "message": self.message}
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SettlePolicy:
-        if not isinstance(data, dict):
-            raise SettlePolicyError(
-                'A settle policy is a JSON object such as {"policy": "succeed", "delaySeconds": 0}.'
-            )
-        unknown = sorted(set(data) - {"policy", "delaySeconds", "message"})
-        if unknown:
-            raise SettlePolicyError(f"Unknown settle policy fields: {', '.join(unknown)}.")
-        policy = data.get("policy")
-        if policy not in POLICIES:
-            raise SettlePolicyError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}.")
-        delay = data.get("delaySeconds", 0)
-        if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
-            raise SettlePolicyError(f"delaySeconds must be a number of seconds, 0 or more, not {delay!r}.")
-        if not delay <= MAX_SETTLE_DELAY_SECONDS:  # also NaN, which compares false
-            raise SettlePolicyError(f"delaySeconds must be at most {MAX_SETTLE_DELAY_SECONDS} (a year), not {delay!r}.")
-        message = data.get("message")
-        if message is not None and not isinstance(message, str):
-            raise SettlePolicyError("message must be a string.")
-        return cls(policy, round(delay * 1000), message)
-
-
-def as_of(row: dict[str, Any], now_ms: int) -> dict[str, Any]:
-    """The deployment as it reads at `now_ms`: ended if its outcome is due. Returns `row` itself if unchanged."""
-    settles_at = row["settles_at"]
-    if row["status"] not in UNDER_WAY or row["outcome"] is None or settles_at is None or now_ms < settles_at:
-        return row
-    return {
-        **row,
-        "status": _ENDINGS[row["status"], row["outcome"]],
-        "status_message": row["outcome_message"],
-        "completed_at": settles_at,
-        "last_modified_at": max(settles_at, row["last_modified_at"]),
-    }
-
-
-def changed_columns(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """The columns of `after` that differ from `before`: what an update must write."""
-    return {key: value for key, value in after.items() if before[key] != value}
-
-
-def environments_lock_key(scope: Scope) -> str:
-    """The lock that writers of a scope's environments and their deployments take (Database.lock)."""
-    return f"environments:{scope.region}:{scope.account_id}"
-
-
-def deployment_arn(row: dict[str, Any]) -> str:
-    return arns.build(row["region"], row["account_id"], RESOURCE_TYPE, row["id"])
-
-
-# The resource a deployment targets (environment_view.py shows the environment itself).
-ENVIRONMENT_TYPE = "environment"
-
-
-def environment_arn(scope: Scope, name: str) -> str:
-    return arns.build(scope.region, scope.account_id, ENVIRONMENT_TYPE, name)
-
-
-def _state(row: dict[str, Any], prefix: str) -> dict[str, Any] | None:
-    if row[f"{prefix}_major_version"] is None:
-        return None
-    return {
-        "environment": {
-            "spec": row[f"{prefix}_spec"],
-            "templateMajorVersion": str(row[f"{prefix}_major_version"]),
-            "templateMinorVersion": str(row[f"{prefix}_minor_version"]),
-            "templateName": row["template_name"],
-        }
-    }
-
-
-def to_wire(row: dict[str, Any], *, summary: bool = False) -> dict[str, Any]:
-    """The model's Deployment (or DeploymentSummary)."""
-    wire: dict[str, Any] = {
-        "arn": deployment_arn(row),
-        "completedAt": Millis(row["completed_at"]) if row["completed_at"] is not None else None,
-        "createdAt": Millis(row["created_at"]),
-        "deploymentStatus": row["status"],
-        "environmentName": row["environment_name"],
-        "id": row["id"],
-        "lastAttemptedDeploymentId": row["previous_attempted_id"],
-        "lastModifiedAt": Millis(row["last_modified_at"]),
-        "lastSucceededDeploymentId": row["previous_succeeded_id"],
-        "targetArn": environment_arn(Scope(row["account_id"], row["region"]), row["environment_name"]),
-        "targetResourceCreatedAt": Millis(row["target_resource_created_at"]),
-        "targetResourceType": "ENVIRONMENT",
-    }
-    if not summary:
-        wire["deploymentStatusMessage"] = row["status_message"]
-        wire["initialState"] = _state(row, "initial")
-        wire["targetState"] = _state(row, "target")
-    return wire
-
-
-def outputs_of(row: dict[str, Any] | None) -> list[dict[str, Any]]:
-    return orjson.loads(row["outputs"]) if row is not None else []
-
-
-def provisioned_resources_of(row: dict[str, Any] | None) -> list[dict[str, Any]]:
-    return orjson.loads(row["provisioned_resources"]) if row is not None else []
-
-
-def merge_outputs(current: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Outputs by key: a later value for a key replaces the earlier one; the order of first appearance stays."""
-    merged = {item.get("key"): item for item in current}
-    for item in new:
-        merged[item.get("key")] = item
-    return list(merged.values())
-
-
-def not_found(deployment_id: str) -> ResourceNotFoundException:
-    return ResourceNotFoundException(f"The requested deployment does not exist: {deployment_id}")
+def belongs(deployment: Row, kind: TargetKind, target: Row) -> bool:
+    """Whether the deployment is of this target, not of an earlier one of the same name."""
+    return (
+        deployment["target_type"] == kind.type
+        and deployment["target_arn"] == kind.arn(target)
+        and deployment["target_resource_created_at"] == target["created_at"]
+    )
 
 
 class Deployments:
-    """The deployment records (Get, List, Delete) and the policy that ends them."""
+    """Starting, reading, ending and cancelling deployments of any target; the policy that ends them."""
 
-    def __init__(self, started_with: SettlePolicy, tags: Tags, clock: Clock) -> None:
-        self.started_with = started_with
+    def __init__(
+        self, started_with: SettlePolicy, tags: Tags, clock: Clock, *, on_failed: Mapping[str, OnFailed] | None = None
+    ) -> None:
+        self.policies = SettlePolicies(started_with)
         self.tags = tags
         self.clock = clock
-        # The environment as it reads now, or None: set by the provider (environments are their own family).
-        self.find_environment: Callable[[Call, str], dict[str, Any] | None] = lambda call, name: None
+        self.on_failed = dict(on_failed or {})
 
-    def lock_scope(self, call: Call) -> None:
-        """Take the scope's environments lock, then read the time again.
+    # -- the settle policy (kept for the admin facade) -------------------------------------------------
+
+    @property
+    def started_with(self) -> SettlePolicy:
+        return self.policies.started_with
+
+    def read_policy(self, database: Database) -> SettlePolicy:
+        return self.policies.read(database)
+
+    def set_policy(self, database: Database, policy: SettlePolicy | None) -> SettlePolicy:
+        return self.policies.set(database, policy)
+
+    # -- locking ----------------------------------------------------------------------------------------
+
+    def lock_scope(self, call: Call, scope: Scope | None = None) -> None:
+        """Take the scope's deployments lock, then read the time again.
 
         The call's time was read before the lock. On PostgreSQL a writer may wait here while another starts
         and commits a deployment; acting on the older moment would let it see that deployment as not yet ended
         when reads already show it ended. (SQLite reads the time after its write lock, so nothing changes there.)
         """
-        call.database.lock(call.tx, environments_lock_key(call.scope))
+        call.database.lock(call.tx, lock_key(scope or call.scope))
         call.now_ms = max(call.now_ms, self.clock.now_ms())
 
-    # -- the settle policy ---------------------------------------------------------------------------
+    # -- a target as it reads now -----------------------------------------------------------------------
 
-    def policy(self, tx: Tx) -> SettlePolicy:
-        """The policy set at run time (kept in the database, so every replica follows it), else the start one."""
-        row = store.get_policy(tx)
-        if row is None:
-            return self.started_with
-        return SettlePolicy(row["policy"], int(row["delay_ms"]), row["message"])
+    def current(self, call: Call, kind: TargetKind, row: Row) -> tuple[Row | None, Row | None]:
+        """The target and its deployment under way (if any) as they read now; None once a deletion ended.
 
-    def read_policy(self, database: Database) -> SettlePolicy:
-        with database.transaction(write=False) as tx:
-            return self.policy(tx)
-
-    def set_policy(self, database: Database, policy: SettlePolicy | None) -> SettlePolicy:
-        """Set the run-time policy; None returns to the one this process started with."""
-        with database.transaction(write=True) as tx:
-            database.lock(tx, "settle-policy")  # replicas may set it at once: one writer at a time
-            if policy is None:
-                store.clear_policy(tx)
+        A writing call stores an ending it sees, so the stored rows catch up with what reads have shown.
+        """
+        if row["deployment_status"] not in UNDER_WAY:
+            return row, None
+        stored = store.get(call.tx, scope_of(row), row["last_attempted_deployment_id"])
+        if stored is None:  # cannot happen: the latest deployment cannot be deleted [decided] D-10
+            return row, None
+        deployment = as_of(stored, call.now_ms)
+        if deployment is stored:
+            return row, deployment
+        target = after_deployment(row, deployment)
+        if call.write:
+            store.update(call.tx, stored["id"], changed_columns(stored, deployment))
+            if target is None:
+                store.delete_target(call.tx, kind.table, kind.key(row))
+                self.tags.drop(call, kind.arn(row))
             else:
-                store.put_policy(tx, policy=policy.policy, delay_ms=policy.delay_ms, message=policy.message)
-            return self.policy(tx)
+                store.update_target(call.tx, kind.table, kind.key(row), changed_columns(row, target))
+        return target, None
 
-    def plan(self, tx: Tx, now_ms: int, *, self_managed: bool) -> tuple[str | None, str | None, int | None]:
-        """(outcome, its status message, when) for a deployment that starts now: [decided] D-12."""
+    # -- starting ---------------------------------------------------------------------------------------
+
+    def plan(self, tx: Tx, now_ms: int, *, self_managed: bool) -> Plan:
+        """How a deployment that starts now ends: by the policy in force ([decided] D-12), or by notification."""
         if self_managed:
             return None, None, None  # [doc] it waits for NotifyResourceDeploymentStatusChange
-        policy = self.policy(tx)
-        if policy.policy == MANUAL:
-            return None, None, None
-        if policy.policy == FAIL:
-            return FAILED, policy.message or decided.SETTLE_FAIL_MESSAGE, now_ms + policy.delay_ms
-        return SUCCEEDED, None, now_ms + policy.delay_ms
+        return self.policies.current(tx).plan(now_ms)
 
-    # -- administrative: settle one deployment by hand ----------------------------------------------
+    def start(
+        self,
+        call: Call,
+        kind: TargetKind,
+        row: Row,
+        deployment_id: str,
+        action: str,
+        target: tuple[int, int, str | None],
+        *,
+        self_managed: bool,
+        environment_account_id: str | None,
+        fails_now: str | None = None,
+        plan: Plan | None = None,
+        names: Mapping[str, Any] | None = None,
+        state: Mapping[str, Any] | None = None,
+    ) -> Row:
+        """Start a deployment of `row` (changed in place to show it), record it, and return it.
+
+        `fails_now`: why it cannot run (D-14: a connection that is not CONNECTED), so it fails at once.
+        `plan`: an ending the caller fixed itself. `names`, `state`: deployment columns the target type adds.
+        """
+        status = DELETE_IN_PROGRESS if action == DELETE else IN_PROGRESS
+        if plan is None:
+            plan = self.plan(call.tx, call.now_ms, self_managed=self_managed)
+            if action == DELETE and self_managed:
+                # [decided] S-29: nothing would ever notify a self-managed deletion; it ends by the first read.
+                plan = (SUCCEEDED, None, call.now_ms)
+        if fails_now is not None:
+            plan = (FAILED, fails_now, call.now_ms)
+        outcome, outcome_message, settles_at = plan
+        initial = action != CREATE
+        deployment = {
+            "id": deployment_id,
+            "account_id": call.account_id,
+            "region": call.region,
+            "target_type": kind.type,
+            "target_arn": kind.arn(row),
+            **kind.names(row),
+            **(names or {}),
+            "environment_account_id": environment_account_id,
+            "target_resource_created_at": row["created_at"],
+            "kind": action,
+            "status": status,
+            "status_message": None,
+            "outcome": outcome,
+            "outcome_message": outcome_message,
+            "settles_at": settles_at,
+            "template_name": row["template_name"],
+            "initial_major_version": row["template_major_version"] if initial else None,
+            "initial_minor_version": row["template_minor_version"] if initial else None,
+            "initial_spec": row["spec"] if initial else None,
+            "target_major_version": target[0],
+            "target_minor_version": target[1],
+            "target_spec": target[2],
+            "previous_attempted_id": row["last_attempted_deployment_id"] if initial else None,
+            "previous_succeeded_id": row["last_succeeded_deployment_id"] if initial else None,
+            "last_successful_environment_deployment_id": None,
+            "last_successful_pipeline_deployment_id": None,
+            **(state or {}),
+            "outputs": "[]",
+            "provisioned_resources": "[]",
+            "created_at": call.now_ms,
+            "last_modified_at": call.now_ms,
+            "completed_at": None,
+        }
+        row.update(
+            deployment_status=status,
+            deployment_status_message=None,
+            last_deployment_attempted_at=call.now_ms,
+            last_attempted_deployment_id=deployment_id,
+        )
+        store.insert(call.tx, deployment)
+        return deployment
+
+    def set_ending(self, tx: Tx, deployment: Row, outcome: str, message: str | None, at: int) -> None:
+        """Fix how a deployment under way ends (a cascade from another target's failure, S-14)."""
+        store.update(
+            tx,
+            deployment["id"],
+            {
+                "outcome": outcome,
+                "outcome_message": message,
+                "settles_at": at,
+                "last_modified_at": max(at, deployment["last_modified_at"]),
+            },
+        )
+
+    # -- cancelling ---------------------------------------------------------------------------------------
+
+    def cancel(self, call: Call, kind: TargetKind, row: Row, deployment: Row | None, *, updates_only: bool) -> Row:
+        """[doc] Cancel the target's deployment IN_PROGRESS; returns the target as the call answers it.
+
+        `updates_only`: only a deployment an update started can be cancelled (instances and pipelines [doc]).
+        """
+        if (
+            row["deployment_status"] != IN_PROGRESS
+            or deployment is None
+            or (updates_only and deployment["kind"] != "UPDATE")
+        ):
+            state = row["deployment_status"]
+            raise ConflictException(
+                f"{_capital(kind.label(row))} has no deployment IN_PROGRESS started by an update to cancel "
+                f"(its deployment is {state})."
+                if updates_only
+                else f"Environment {row['name']} has no deployment IN_PROGRESS to cancel (its deployment is {state})."
+            )
+        # [decided] D-2: CANCELLING answers the call; the cancellation ends at once, so reads see CANCELLED.
+        store.update(
+            call.tx,
+            deployment["id"],
+            {
+                "status": CANCELLING,
+                "outcome": CANCELLED,
+                "outcome_message": CANCELLED_MESSAGE,
+                "settles_at": call.now_ms,
+                "last_modified_at": max(call.now_ms, deployment["last_modified_at"]),
+            },
+        )
+        store.update_target(call.tx, kind.table, kind.key(row), {"deployment_status": CANCELLING})
+        return {**row, "deployment_status": CANCELLING}
+
+    # -- what deployments produced ----------------------------------------------------------------------
+
+    def produced_by(self, call: Call, kind: TargetKind, row: Row, deployment_id: str | None) -> Row | None:
+        """The deployment whose products are listed: the one named, else the target's last successful one."""
+        deployment_id = deployment_id or row["last_succeeded_deployment_id"]
+        if deployment_id is None:
+            return None
+        found = store.get(call.tx, scope_of(row), deployment_id)
+        if found is None or not belongs(found, kind, row):
+            raise not_found(deployment_id)
+        return found
+
+    # -- NotifyResourceDeploymentStatusChange -----------------------------------------------------------
+
+    def notify(self, call: Call, kind: TargetKind, row: Row, deployment: Row | None, params: dict[str, Any]) -> None:
+        """[decided] S-27: the target's deployment under way records outputs and, with a final status, ends now."""
+        deployment_id = params.get("deploymentId") or row["last_attempted_deployment_id"]
+        if deployment is None or deployment["id"] != deployment_id:
+            named = store.get(call.tx, scope_of(row), deployment_id)
+            if named is None or not belongs(named, kind, row):
+                raise not_found(deployment_id)
+            raise ConflictException(f"Deployment {deployment_id} of {kind.label(row)} is not in progress.")
+        changes: dict[str, Any] = {"last_modified_at": max(call.now_ms, deployment["last_modified_at"])}
+        if params.get("outputs"):
+            merged = merge_outputs(outputs_of(deployment), params["outputs"])
+            changes["outputs"] = orjson.dumps(merged).decode()
+        status = params.get("status")
+        if status in (SUCCEEDED, FAILED):
+            changes.update(outcome=status, outcome_message=params.get("statusMessage"), settles_at=call.now_ms)
+        store.update(call.tx, deployment_id, changes)
+        if status == FAILED:
+            self._failed(call.tx, {**deployment, **changes}, call.now_ms)
+
+    def _failed(self, tx: Tx, deployment: Row, now_ms: int) -> None:
+        rule = self.on_failed.get(deployment["target_type"])
+        if rule is not None:
+            rule(tx, deployment, now_ms)
+
+    # -- administrative: list and settle by hand -------------------------------------------------------
 
     def under_way(self, database: Database, now_ms: int, *, limit: int = 1000) -> list[dict[str, Any]]:
         """Deployments that have not ended, in every account and region, oldest first."""
         with database.transaction(write=False) as tx:
-            rows = [as_of(row, now_ms) for row in store.deployments_under_way(tx, now_ms=now_ms, limit=limit)]
-        return [_admin_view(row) for row in rows if row["status"] in UNDER_WAY]
+            rows = [as_of(row, now_ms) for row in store.under_way(tx, now_ms=now_ms, limit=limit)]
+        return [admin_view(row) for row in rows if row["status"] in UNDER_WAY]
 
     def settle(
         self,
@@ -266,16 +323,16 @@ class Deployments:
             raise SettlePolicyError(f"status must be SUCCEEDED or FAILED, not {status!r}.")
         if message is not None and not isinstance(message, str):
             raise SettlePolicyError("statusMessage must be a string.")
-        _check_produced("outputs", outputs)
-        _check_produced("provisionedResources", provisioned_resources)
+        check_produced("outputs", outputs)
+        check_produced("provisionedResources", provisioned_resources)
         with database.transaction(write=True) as tx:
-            row = store.find_deployment(tx, deployment_id)
+            row = store.find(tx, deployment_id)
             if row is None:
                 raise LookupError(f"No deployment {deployment_id}.")
             # As the API's writers do, then read again: a cancel or a notify may have ended it meanwhile.
-            database.lock(tx, environments_lock_key(Scope(row["account_id"], row["region"])))
+            database.lock(tx, lock_key(scope_of(row)))
             now_ms = max(now_ms, self.clock.now_ms())  # as lock_scope does
-            row = store.find_deployment(tx, deployment_id) or row
+            row = store.find(tx, deployment_id) or row
             current = as_of(row, now_ms)
             if current["status"] not in (IN_PROGRESS, DELETE_IN_PROGRESS):
                 raise SettlePolicyError(f"Deployment {deployment_id} is {current['status']}; it cannot be settled.")
@@ -289,79 +346,18 @@ class Deployments:
                 changes["outputs"] = orjson.dumps(merge_outputs(outputs_of(row), outputs)).decode()
             if provisioned_resources is not None:
                 changes["provisioned_resources"] = orjson.dumps(provisioned_resources).decode()
-            store.update_deployment(tx, deployment_id, changes)
-            return _admin_view(as_of({**row, **changes}, now_ms))
+            store.update(tx, deployment_id, changes)
+            if status == FAILED:
+                self._failed(tx, {**row, **changes}, now_ms)
+            return admin_view(as_of({**row, **changes}, now_ms))
 
-    # -- the operations ------------------------------------------------------------------------------
 
-    def load(self, call: Call, deployment_id: str) -> dict[str, Any]:
-        row = store.get_deployment(call.tx, call.scope, deployment_id)
-        if row is None:
-            raise not_found(deployment_id)
-        return as_of(row, call.now_ms)
+def _capital(text: str) -> str:
+    return text[0].upper() + text[1:]
 
-    def get(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        _no_other_targets(params)
-        row = self.load(call, params["id"])
-        if params.get("environmentName") not in (None, row["environment_name"]):
-            raise not_found(params["id"])
-        return {"deployment": to_wire(row)}
 
-    def list(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        _no_other_targets(params)
-        name = params.get("environmentName")
-        created_at = None
-        if name is not None:
-            environment = self.find_environment(call, name)
-            if environment is None:
-                raise ResourceNotFoundException(f"The requested environment does not exist: {name}")
-            # The environment of that name now: not an earlier one of the same name that was deleted.
-            created_at = environment["created_at"]
-        query = paging.query_key("ListDeployments", call.account_id, call.region, name, created_at)
-        position = paging.decode(params.get("nextToken"), query, (int, str))
-        limit = paging.page_size(params)
-        # [decided] D-9: newest first.
-        rows = store.page_deployments(
-            call.tx,
-            call.scope,
-            environment=(name, created_at) if name is not None else None,
-            before=(position[0], position[1]) if position else None,
-            limit=limit + 1,
-        )
-        page = [as_of(row, call.now_ms) for row in rows[:limit]]
-        result: dict[str, Any] = {"deployments": [to_wire(row, summary=True) for row in page]}
-        if len(rows) > limit:
-            result["nextToken"] = paging.encode(query, [page[-1]["created_at"], page[-1]["id"]])
-        return result
-
-    def delete(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        self.lock_scope(call)
-        row = self.load(call, params["id"])
-        if row["status"] in UNDER_WAY:
-            # [decided] D-10 (the model gives DeleteDeployment no ConflictException)
-            raise ValidationException(
-                f"Deployment {row['id']} is {row['status']}; only a deployment that has ended can be deleted."
-            )
-        environment = self.find_environment(call, row["environment_name"])
-        if environment is not None and row["id"] in (
-            environment["last_attempted_deployment_id"],
-            environment["last_succeeded_deployment_id"],
-        ):
-            # [decided] D-10
-            raise ValidationException(
-                f"Deployment {row['id']} is the latest deployment of environment {row['environment_name']} "
-                "and cannot be deleted."
-            )
-        store.delete_deployment(call.tx, row["id"])
-        self.tags.drop(call, deployment_arn(row))
-        return {"deployment": to_wire(row)}
-
-    def check_tagging(self, call: Call, resource_id: str, arn: arns.ProtonArn) -> None:
-        if arn.account_id != call.account_id:
-            raise ResourceNotFoundException(f"The requested resource does not exist: {resource_id}")
-        if call.write:  # so that a tag cannot land on a deployment being deleted
-            self.lock_scope(call)
-        self.load(call, resource_id)
+def kind_of(deployment: Row) -> TargetKind:
+    return KINDS[deployment["target_type"]]
 
 
 # What a settled deployment may have produced: the members of the model's Output and ProvisionedResource, with
@@ -373,7 +369,7 @@ _PRODUCED: dict[str, dict[str, int | None]] = {
 _ENGINES = ("CLOUDFORMATION", "TERRAFORM")
 
 
-def _check_produced(name: str, items: Any) -> None:
+def check_produced(name: str, items: Any) -> None:
     if items is None:
         return
     if not (isinstance(items, list) and all(isinstance(item, dict) for item in items)):
@@ -396,72 +392,3 @@ def _check_produced(name: str, items: Any) -> None:
                 raise SettlePolicyError(
                     f"{name} item {position}: {member} must be a string of 1 to {longest} characters."
                 )
-
-
-def _no_other_targets(params: dict[str, Any]) -> None:
-    """Services, service instances and components do not exist in OpenProton yet, so nothing is deployed to them."""
-    for member, noun in (
-        ("serviceName", "service"),
-        ("serviceInstanceName", "service instance"),
-        ("componentName", "component"),
-    ):
-        if params.get(member) is not None:
-            raise ResourceNotFoundException(f"The requested {noun} does not exist: {params[member]}")
-
-
-def _admin_view(row: dict[str, Any]) -> dict[str, Any]:
-    """A deployment for the admin interface: the API's shape, plus whose it is and what it produced."""
-    wire = {key: value for key, value in to_wire(row).items() if value is not None}
-    for key in ("completedAt", "createdAt", "lastModifiedAt", "targetResourceCreatedAt"):
-        if key in wire:
-            wire[key] = int(wire[key])
-    return {
-        **wire,
-        "accountId": row["account_id"],
-        "region": row["region"],
-        "outputs": outputs_of(row),
-        "provisionedResources": provisioned_resources_of(row),
-    }
-
-
-def new_row(
-    call_scope: Scope,
-    *,
-    deployment_id: str,
-    environment: dict[str, Any],
-    kind: str,
-    status: str,
-    target: tuple[int, int, str | None],
-    plan: tuple[str | None, str | None, int | None],
-    now_ms: int,
-) -> dict[str, Any]:
-    """A deployment row for `environment` (as it stands before the deployment) moving to `target`."""
-    initial = kind != CREATE
-    outcome, outcome_message, settles_at = plan
-    return {
-        "id": deployment_id,
-        "account_id": call_scope.account_id,
-        "region": call_scope.region,
-        "environment_name": environment["name"],
-        "target_resource_created_at": environment["created_at"],
-        "kind": kind,
-        "status": status,
-        "status_message": None,
-        "outcome": outcome,
-        "outcome_message": outcome_message,
-        "settles_at": settles_at,
-        "template_name": environment["template_name"],
-        "initial_major_version": environment["template_major_version"] if initial else None,
-        "initial_minor_version": environment["template_minor_version"] if initial else None,
-        "initial_spec": environment["spec"] if initial else None,
-        "target_major_version": target[0],
-        "target_minor_version": target[1],
-        "target_spec": target[2],
-        "previous_attempted_id": environment["last_attempted_deployment_id"] if initial else None,
-        "previous_succeeded_id": environment["last_succeeded_deployment_id"] if initial else None,
-        "outputs": "[]",
-        "provisioned_resources": "[]",
-        "created_at": now_ms,
-        "last_modified_at": now_ms,
-        "completed_at": None,
-    }

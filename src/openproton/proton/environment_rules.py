@@ -12,7 +12,7 @@ from openproton.store import connections as connection_store
 
 from .call import Call
 from .errors import ResourceNotFoundException, ValidationException
-from .templates import DRAFT, NO_VERSION, PUBLISHED, EnvironmentTemplates, Version, version_not_found, version_number
+from .templates import DRAFT, NO_VERSION, PUBLISHED, Templates, Version, version_number
 
 CONNECTED = "CONNECTED"
 
@@ -47,29 +47,27 @@ def check_provisioning(params: dict[str, Any]) -> None:
 
 
 def usable_version(
-    templates: EnvironmentTemplates, call: Call, template_name: str, major_text: str, minor_text: str | None
+    templates: Templates, call: Call, template_name: str, major_text: str, minor_text: str | None
 ) -> Version:
     """The version an environment is deployed with; the minor defaults to the major's recommended one."""
     siblings = [v for v in templates.versions(call, template_name) if v.major == version_number(major_text)]
     if not siblings:
-        raise ResourceNotFoundException(
-            f"The requested environment template version does not exist: {template_name}:{major_text}"
-        )
+        raise templates.family.version_not_found(call, template_name, major_text)
     if minor_text is None:
         published = [v for v in siblings if v.status == PUBLISHED]
         if not published:
             raise ValidationException(
-                f"Environment template {template_name} has no published minor version in major version "
+                f"{templates.title()} {template_name} has no published minor version in major version "
                 f"{major_text}; publish one, or name a DRAFT with templateMinorVersion."
             )
         return max(published, key=lambda v: v.minor)
     found = next((v for v in siblings if v.minor == version_number(minor_text)), None)
     if found is None:
-        raise version_not_found(template_name, major_text, minor_text)
+        raise templates.family.version_not_found(call, template_name, major_text, minor_text)
     if found.status not in (PUBLISHED, DRAFT):
         # [doc] A version must be PUBLISHED; its owner (the only account that can name it) may use a DRAFT.
         raise ValidationException(
-            f"Environment template version {template_name}:{found.major}.{found.minor} is {found.status}; "
+            f"{templates.title()} version {template_name}:{found.major}.{found.minor} is {found.status}; "
             "only a PUBLISHED or DRAFT version can be deployed."
         )
     return found
@@ -98,7 +96,7 @@ def usable_connection(call: Call, connection_id: str, environment_name: str) -> 
 
 
 def update_target(
-    templates: EnvironmentTemplates, call: Call, environment: dict[str, Any], params: dict[str, Any], kind: str
+    templates: Templates, call: Call, environment: dict[str, Any], params: dict[str, Any], kind: str
 ) -> tuple[int, int, str | None]:
     """[doc] What each deploymentType deploys: the template version and spec it moves the environment to."""
     major_text, minor_text = params.get("templateMajorVersion"), params.get("templateMinorVersion")
@@ -127,13 +125,11 @@ def update_target(
             newest = max(published, key=lambda v: (v.major, v.minor), default=None)
             if newest is None or newest.major <= major:
                 raise ValidationException(
-                    f"Environment template {template_name} has no published major version above {major}."
+                    f"{templates.title()} {template_name} has no published major version above {major}."
                 )
             return newest.major, newest.minor, spec
         if version_number(major_text) == NO_VERSION:
-            raise ResourceNotFoundException(
-                f"The requested environment template version does not exist: {template_name}:{major_text}"
-            )
+            raise templates.family.version_not_found(call, template_name, major_text)
         if version_number(major_text) <= major:
             raise ValidationException(
                 f"deploymentType MAJOR_VERSION moves to a major version above {major}, not {major_text}."

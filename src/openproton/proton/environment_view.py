@@ -1,4 +1,4 @@
-"""How an environment reads: its ARN, its wire shape, and what a deployment that ended makes of it."""
+"""How an environment reads: its ARN and its wire shape."""
 
 from __future__ import annotations
 
@@ -8,22 +8,33 @@ from openproton.protocol.serializer import Millis
 from openproton.store import Scope
 
 from . import arns
-from .deployments import DELETE_COMPLETE, ENVIRONMENT_TYPE, SUCCEEDED, environment_arn
 from .errors import ResourceNotFoundException
+from .targets import ENVIRONMENT_TYPE, environment_arn
 
 RESOURCE_TYPE = ENVIRONMENT_TYPE
 
-__all__ = ["RESOURCE_TYPE", "after_deployment", "environment_arn", "not_found", "to_wire"]
+__all__ = ["RESOURCE_TYPE", "environment_arn", "not_found", "repository_view", "to_wire"]
 
 
 def not_found(name: str) -> ResourceNotFoundException:
     return ResourceNotFoundException(f"The requested environment does not exist: {name}")
 
 
-def _repository_arn(row: dict[str, Any]) -> str:
-    return arns.build(
-        row["region"], row["account_id"], "repository", f"{row['repository_provider'].lower()}:{row['repository_name']}"
-    )
+def repository_view(row: dict[str, Any]) -> dict[str, Any] | None:
+    """The model's RepositoryBranch of a row with repository_provider, _name and _branch, or None."""
+    if row["repository_name"] is None:
+        return None
+    return {
+        "arn": arns.build(
+            row["region"],
+            row["account_id"],
+            "repository",
+            f"{row['repository_provider'].lower()}:{row['repository_name']}",
+        ),
+        "branch": row["repository_branch"],
+        "name": row["repository_name"],
+        "provider": row["repository_provider"],
+    }
 
 
 def to_wire(row: dict[str, Any], *, summary: bool = False) -> dict[str, Any]:
@@ -53,28 +64,5 @@ def to_wire(row: dict[str, Any], *, summary: bool = False) -> dict[str, Any]:
     if not summary:
         wire["codebuildRoleArn"] = row["codebuild_role_arn"]
         wire["spec"] = row["spec"]
-        if row["repository_name"] is not None:
-            wire["provisioningRepository"] = {
-                "arn": _repository_arn(row),
-                "branch": row["repository_branch"],
-                "name": row["repository_name"],
-                "provider": row["repository_provider"],
-            }
+        wire["provisioningRepository"] = repository_view(row)
     return wire
-
-
-def after_deployment(environment: dict[str, Any], deployment: dict[str, Any]) -> dict[str, Any] | None:
-    """The environment once `deployment` (its last attempted one) has ended; None when that deleted it."""
-    status = deployment["status"]
-    if status == DELETE_COMPLETE:
-        return None
-    ended = {**environment, "deployment_status": status, "deployment_status_message": deployment["status_message"]}
-    if status == SUCCEEDED:  # [decided] D-13: the version and spec change only when the deployment succeeds
-        ended.update(
-            template_major_version=deployment["target_major_version"],
-            template_minor_version=deployment["target_minor_version"],
-            spec=deployment["target_spec"],
-            last_deployment_succeeded_at=deployment["completed_at"],
-            last_succeeded_deployment_id=deployment["id"],
-        )
-    return ended

@@ -13,30 +13,24 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-import orjson
-
-from openproton.store import Scope
-from openproton.store import connections as connection_store
 from openproton.store import environments as store
 
-from . import arns, deployments, paging
+from . import arns, paging
 from .call import Call
-from .deployments import (
-    CANCELLED,
-    CANCELLING,
+from .deployment_view import (
     CREATE,
     DELETE,
     DELETE_IN_PROGRESS,
-    FAILED,
     IN_PROGRESS,
-    SUCCEEDED,
     UNDER_WAY,
     UPDATE,
-    Deployments,
+    changed_columns,
+    outputs_of,
+    provisioned_resources_of,
 )
+from .deployments import Deployments
 from .environment_rules import (
     CODEBUILD_ROLE_MEMBER,
-    CONNECTED,
     CONNECTION_MEMBER,
     NONE,
     REPOSITORY_MEMBER,
@@ -47,60 +41,47 @@ from .environment_rules import (
     usable_connection,
     usable_version,
 )
-from .environment_view import RESOURCE_TYPE, after_deployment, environment_arn, not_found, to_wire
+from .environment_view import RESOURCE_TYPE, environment_arn, not_found, to_wire
 from .errors import ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException
 from .idempotency import digest
+from .relations import Relations
 from .tagging import Tags
-from .templates import EnvironmentTemplates, version_number
+from .targets import ENVIRONMENT
+from .templates import Templates, version_number
 
 __all__ = ["RESOURCE_TYPE", "Environments"]
 
 
 class Environments:
     def __init__(
-        self, settings_quota: int, templates: EnvironmentTemplates, deployment_records: Deployments, tags: Tags
+        self,
+        settings_quota: int,
+        templates: Templates,
+        deployment_records: Deployments,
+        relations: Relations,
+        tags: Tags,
     ) -> None:
         self.quota = settings_quota
         self.templates = templates
         self.deployments = deployment_records
+        self.relations = relations
         self.tags = tags
 
     # -- reading, as of the call's time --------------------------------------------------------------
 
     def _as_of(self, call: Call, row: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """The environment and its deployment under way (if any) as they read now.
-
-        A writing call stores an ending it sees, so the stored rows catch up with what reads have shown.
-        """
-        if row["deployment_status"] not in UNDER_WAY:
-            return row, None
-        scope = Scope(row["account_id"], row["region"])
-        stored = store.get_deployment(call.tx, scope, row["last_attempted_deployment_id"])
-        if stored is None:  # cannot happen: the latest deployment cannot be deleted [decided] D-10
-            return row, None
-        deployment = deployments.as_of(stored, call.now_ms)
-        if deployment is stored:
-            return row, deployment
-        environment = after_deployment(row, deployment)
-        if call.write:
-            store.update_deployment(call.tx, stored["id"], deployments.changed_columns(stored, deployment))
-            if environment is None:
-                store.delete_environment(call.tx, scope, row["name"])
-                self.tags.drop(call, environment_arn(scope, row["name"]))
-            else:
-                store.update_environment(call.tx, scope, row["name"], deployments.changed_columns(row, environment))
-        return environment, None
+        """The environment and its deployment under way (if any) as they read now."""
+        return self.deployments.current(call, ENVIRONMENT, row)
 
     def _lock(self, call: Call) -> None:
-        """A writer locks the scope's environments before it reads them, so that two writers cannot both start a
-        deployment, or store an ending over a newer deployment (PostgreSQL; SQLite's writers already take turns)."""
+        """A writer locks the scope's deployed resources before it reads them, so that two writers cannot both
+        start a deployment, or store an ending over a newer deployment (PostgreSQL; SQLite's writers already
+        take turns)."""
         if call.write:
             self.deployments.lock_scope(call)
 
     def find(self, call: Call, name: str) -> dict[str, Any] | None:
-        self._lock(call)
-        row = store.get_environment(call.tx, call.scope, name)
-        return None if row is None else self._as_of(call, row)[0]
+        return self.relations.environment(call, name)
 
     def _load(self, call: Call, name: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
         self._lock(call)
@@ -112,28 +93,6 @@ class Environments:
 
     def _live(self, call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [env for env in (self._as_of(call, row)[0] for row in rows) if env is not None]
-
-    def using_connection(self, call: Call, connection_id: str) -> list[str]:
-        """Environments provisioned through the connection (for the rule that it cannot be rejected)."""
-        self._lock(call)  # the management account's: the caller of Reject
-        return [env["name"] for env in self._live(call, store.environments_using_connection(call.tx, connection_id))]
-
-    def using_version(self, call: Call, template_name: str, major: int, minor: int) -> list[str]:
-        """Environments on the version, or being deployed to it (for the rule that it cannot be deleted)."""
-        self._lock(call)
-        names = []
-        for row in store.environments_of_template(call.tx, call.scope, template_name):
-            environment, deployment = self._as_of(call, row)
-            if environment is None:
-                continue
-            on = (environment["template_major_version"], environment["template_minor_version"]) == (major, minor)
-            going = deployment is not None and (
-                deployment["target_major_version"],
-                deployment["target_minor_version"],
-            ) == (major, minor)
-            if on or going:
-                names.append(environment["name"])
-        return names
 
     def get(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         return {"environment": to_wire(self._load(call, params["name"])[0])}
@@ -241,37 +200,18 @@ class Environments:
         target: tuple[int, int, str | None],
     ) -> None:
         """Start a deployment of `environment` (changed in place to show it) and record it."""
-        status = DELETE_IN_PROGRESS if kind == DELETE else IN_PROGRESS
-        plan = self.deployments.plan(call.tx, call.now_ms, self_managed=environment["repository_name"] is not None)
-        connection_id = environment["environment_account_connection_id"]
-        if connection_id is not None:
-            connection = connection_store.get_by_id(call.tx, connection_id)
-            if connection is None or connection["status"] != CONNECTED:
-                state = "deleted" if connection is None else connection["status"]
-                # [doc] Proton cannot deploy through a connection that is gone. [decided] D-14: it fails at once.
-                plan = (
-                    FAILED,
-                    f"Environment account connection {connection_id} is {state}: environment {environment['name']} "
-                    "cannot be deployed until UpdateEnvironment moves it to a CONNECTED connection.",
-                    call.now_ms,
-                )
-        row = deployments.new_row(
-            call.scope,
-            deployment_id=deployment_id,
-            environment=environment,
-            kind=kind,
-            status=status,
-            target=target,
-            plan=plan,
-            now_ms=call.now_ms,
+        placement = self.relations.placement(call, environment, what=f"environment {environment['name']}")
+        self.deployments.start(
+            call,
+            ENVIRONMENT,
+            environment,
+            deployment_id,
+            kind,
+            target,
+            self_managed=placement.self_managed,
+            environment_account_id=placement.account_id,
+            fails_now=placement.fails_now,
         )
-        environment.update(
-            deployment_status=status,
-            deployment_status_message=None,
-            last_deployment_attempted_at=call.now_ms,
-            last_attempted_deployment_id=deployment_id,
-        )
-        store.insert_deployment(call.tx, row)
 
     # -- update ----------------------------------------------------------------------------------------
 
@@ -289,7 +229,7 @@ class Environments:
         updated = {**environment, **changes}
         if kind != NONE:
             self._start(call, updated, str(uuid.uuid4()), UPDATE, target)
-        store.update_environment(call.tx, call.scope, name, deployments.changed_columns(environment, updated))
+        store.update_environment(call.tx, call.scope, name, changed_columns(environment, updated))
         return {"environment": to_wire(updated)}
 
     def delete(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
@@ -303,90 +243,35 @@ class Environments:
                 f"Environment {environment['name']} has a deployment {status}; wait for it to end or cancel it "
                 "before deleting."
             )
-        # [doc] Service instances and components would block this; OpenProton has neither yet.
+        instances = self.relations.instances_in_environment(call, environment["name"])
+        if instances:
+            # [doc] An environment with service instances cannot be deleted, whatever their status.
+            raise ConflictException(
+                f"Environment {environment['name']} has service instances ({', '.join(instances)}); delete them "
+                "before the environment."
+            )
         target = (environment["template_major_version"], environment["template_minor_version"], environment["spec"])
         deleting = dict(environment)
         self._start(call, deleting, str(uuid.uuid4()), DELETE, target)
-        store.update_environment(
-            call.tx, call.scope, environment["name"], deployments.changed_columns(environment, deleting)
-        )
+        store.update_environment(call.tx, call.scope, environment["name"], changed_columns(environment, deleting))
         return {"environment": to_wire(deleting)}
 
     def cancel(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         environment, deployment = self._load(call, params["environmentName"])
-        if environment["deployment_status"] != IN_PROGRESS or deployment is None:
-            # [doc] Only a deployment IN_PROGRESS can be cancelled.
-            raise ConflictException(
-                f"Environment {environment['name']} has no deployment IN_PROGRESS to cancel "
-                f"(its deployment is {environment['deployment_status']})."
-            )
-        # [decided] D-2: CANCELLING answers the call; the cancellation ends at once, so reads see CANCELLED.
-        store.update_deployment(
-            call.tx,
-            deployment["id"],
-            {
-                "status": CANCELLING,
-                "outcome": CANCELLED,
-                "outcome_message": None,
-                "settles_at": call.now_ms,
-                "last_modified_at": max(call.now_ms, deployment["last_modified_at"]),
-            },
-        )
-        store.update_environment(call.tx, call.scope, environment["name"], {"deployment_status": CANCELLING})
-        return {"environment": to_wire({**environment, "deployment_status": CANCELLING})}
+        cancelled = self.deployments.cancel(call, ENVIRONMENT, environment, deployment, updates_only=False)
+        return {"environment": to_wire(cancelled)}
 
     # -- what deployments produced ---------------------------------------------------------------------
 
-    def _produced_by(self, call: Call, name: str, deployment_id: str | None) -> dict[str, Any] | None:
-        """The deployment whose products are listed: the one named, else the environment's last successful one."""
-        environment, _ = self._load(call, name)
-        deployment_id = deployment_id or environment["last_succeeded_deployment_id"]
-        if deployment_id is None:
-            return None
-        row = store.get_deployment(call.tx, call.scope, deployment_id)
-        if row is None or not _belongs(row, environment):
-            raise deployments.not_found(deployment_id)
-        return row
-
     def list_outputs(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        produced = self._produced_by(call, params["environmentName"], params.get("deploymentId"))
-        return {"outputs": deployments.outputs_of(produced)}
+        environment, _ = self._load(call, params["environmentName"])
+        produced = self.deployments.produced_by(call, ENVIRONMENT, environment, params.get("deploymentId"))
+        return {"outputs": outputs_of(produced)}
 
     def list_provisioned_resources(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        produced = self._produced_by(call, params["environmentName"], None)  # the model takes no deploymentId
-        return {"provisionedResources": deployments.provisioned_resources_of(produced)}
-
-    def notify(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        """[doc] A self-managed environment's automation reports how its deployment went."""
-        resource_arn = params["resourceArn"]
-        arn = arns.parse(resource_arn)
-        if arn is None or arn.resource_type != RESOURCE_TYPE:
-            raise ResourceNotFoundException(f"The requested resource does not exist: {resource_arn}")
-        if arn.account_id != call.account_id or arn.region != call.region:
-            # Answered as for a missing environment of the caller's own, naming no account.
-            raise not_found(arn.resource_id)
-        environment, deployment = self._load(call, arn.resource_id)
-        name = environment["name"]
-        if environment["repository_name"] is None:
-            # [decided] D-11
-            raise ValidationException(
-                f"Environment {name} is not self-managed: OpenProton settles its deployments itself."
-            )
-        deployment_id = params.get("deploymentId") or environment["last_attempted_deployment_id"]
-        if deployment is None or deployment["id"] != deployment_id:
-            named = store.get_deployment(call.tx, call.scope, deployment_id)
-            if named is None or not _belongs(named, environment):
-                raise deployments.not_found(deployment_id)
-            raise ConflictException(f"Deployment {deployment_id} of environment {name} is not in progress.")
-        changes: dict[str, Any] = {"last_modified_at": max(call.now_ms, deployment["last_modified_at"])}
-        if params.get("outputs"):
-            merged = deployments.merge_outputs(deployments.outputs_of(deployment), params["outputs"])
-            changes["outputs"] = orjson.dumps(merged).decode()
-        status = params.get("status")
-        if status in (SUCCEEDED, FAILED):
-            changes.update(outcome=status, outcome_message=params.get("statusMessage"), settles_at=call.now_ms)
-        store.update_deployment(call.tx, deployment_id, changes)
-        return {}
+        environment, _ = self._load(call, params["environmentName"])
+        produced = self.deployments.produced_by(call, ENVIRONMENT, environment, None)  # no deploymentId [doc]
+        return {"provisionedResources": provisioned_resources_of(produced)}
 
     # -- tagging ---------------------------------------------------------------------------------------
 
@@ -394,11 +279,3 @@ class Environments:
         if arn.account_id != call.account_id:
             raise ResourceNotFoundException(f"The requested resource does not exist: {resource_id}")
         self._load(call, resource_id)
-
-
-def _belongs(deployment: dict[str, Any], environment: dict[str, Any]) -> bool:
-    """Whether the deployment is of this environment, not of an earlier one of the same name."""
-    return (deployment["environment_name"], deployment["target_resource_created_at"]) == (
-        environment["name"],
-        environment["created_at"],
-    )

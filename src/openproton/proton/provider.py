@@ -10,16 +10,25 @@ from openproton.protocol.pipeline import RequestContext
 from openproton.settings import Settings
 from openproton.store import Database, Scope
 
-from . import account_connections, deployments, environments, templates
+from . import account_connections, deployment_records, environments, service_templates, services, templates
 from .account_connections import AccountConnections
+from .account_settings import AccountSettings
 from .audit import AuditLog
 from .call import Call
 from .clock import Clock
+from .deployment_records import DeploymentRecords, Finders
 from .deployments import Deployments, SettlePolicy
 from .environments import Environments
 from .idempotency import ClientTokens
+from .relations import Relations
+from .service_deployments import ServiceParts, fail_pipeline_with_instance
+from .service_instances import ServiceInstances
+from .service_pipelines import ServicePipelines
+from .service_templates import ServiceTemplates
+from .services import Services
 from .tagging import Tags
-from .templates import EnvironmentTemplates
+from .targets import SERVICE_INSTANCE
+from .templates import Templates
 
 Handler = Callable[[Call, dict[str, Any]], dict[str, Any]]
 
@@ -52,13 +61,41 @@ ROUTES: dict[str, tuple[str, str, bool]] = {
     "CancelEnvironmentDeployment": ("environments", "cancel", WRITE),
     "ListEnvironmentOutputs": ("environments", "list_outputs", READ),
     "ListEnvironmentProvisionedResources": ("environments", "list_provisioned_resources", READ),
-    "NotifyResourceDeploymentStatusChange": ("environments", "notify", WRITE),
-    "GetDeployment": ("deployments", "get", READ),
-    "ListDeployments": ("deployments", "list", READ),
-    "DeleteDeployment": ("deployments", "delete", WRITE),
+    "NotifyResourceDeploymentStatusChange": ("deployment_records", "notify", WRITE),
+    "GetDeployment": ("deployment_records", "get", READ),
+    "ListDeployments": ("deployment_records", "list", READ),
+    "DeleteDeployment": ("deployment_records", "delete", WRITE),
     "ListTagsForResource": ("tags", "list_tags_for_resource", READ),
     "TagResource": ("tags", "tag_resource", WRITE),
     "UntagResource": ("tags", "untag_resource", WRITE),
+    "CreateServiceTemplate": ("service_templates", "create_template", WRITE),
+    "GetServiceTemplate": ("service_templates", "get_template", READ),
+    "ListServiceTemplates": ("service_templates", "list_templates", READ),
+    "UpdateServiceTemplate": ("service_templates", "update_template", WRITE),
+    "DeleteServiceTemplate": ("service_templates", "delete_template", WRITE),
+    "CreateServiceTemplateVersion": ("service_templates", "create_version", WRITE),
+    "GetServiceTemplateVersion": ("service_templates", "get_version", READ),
+    "ListServiceTemplateVersions": ("service_templates", "list_versions", READ),
+    "UpdateServiceTemplateVersion": ("service_templates", "update_version", WRITE),
+    "DeleteServiceTemplateVersion": ("service_templates", "delete_version", WRITE),
+    "CreateService": ("services", "create", WRITE),
+    "GetService": ("services", "get", READ),
+    "ListServices": ("services", "list", READ),
+    "UpdateService": ("services", "update", WRITE),
+    "DeleteService": ("services", "delete", WRITE),
+    "CreateServiceInstance": ("instances", "create", WRITE),
+    "GetServiceInstance": ("instances", "get", READ),
+    "ListServiceInstances": ("instances", "list", READ),
+    "UpdateServiceInstance": ("instances", "update", WRITE),
+    "CancelServiceInstanceDeployment": ("instances", "cancel", WRITE),
+    "ListServiceInstanceOutputs": ("instances", "list_outputs", READ),
+    "ListServiceInstanceProvisionedResources": ("instances", "list_provisioned_resources", READ),
+    "UpdateServicePipeline": ("pipelines", "update", WRITE),
+    "CancelServicePipelineDeployment": ("pipelines", "cancel", WRITE),
+    "ListServicePipelineOutputs": ("pipelines", "list_outputs", READ),
+    "ListServicePipelineProvisionedResources": ("pipelines", "list_provisioned_resources", READ),
+    "GetAccountSettings": ("account_settings", "get", READ),
+    "UpdateAccountSettings": ("account_settings", "update", WRITE),
 }
 
 
@@ -67,21 +104,52 @@ class ProtonProvider:
         self.database = database
         self.clock = clock
         self.audit = audit
-        self.tags = Tags()
-        self.connections = AccountConnections(settings, ClientTokens(settings.client_token_ttl_seconds), self.tags)
-        self.tags.register(account_connections.RESOURCE_TYPE, self.connections.check_tagging)
-        self.templates = EnvironmentTemplates(self.connections.tokens, self.tags)
-        self.tags.register(templates.RESOURCE_TYPE, self.templates.check_tagging)
+        # Families are built in the order they depend on each other, each handed what it uses; relations.py
+        # holds the rules that join them ("in use by", "provisioned in"), so no family reaches into another.
+        self.tags = tags = Tags()
+        tokens = ClientTokens(settings.client_token_ttl_seconds)
         self.deployments = Deployments(
-            SettlePolicy(settings.settle_policy, round(settings.settle_delay_seconds * 1000)), self.tags, clock
+            SettlePolicy(settings.settle_policy, round(settings.settle_delay_seconds * 1000)),
+            tags,
+            clock,
+            on_failed={},
         )
-        self.environments = Environments(settings.environment_quota, self.templates, self.deployments, self.tags)
-        self.tags.register(environments.RESOURCE_TYPE, self.environments.check_tagging)
-        self.tags.register(deployments.RESOURCE_TYPE, self.deployments.check_tagging)
-        # The rules that join families: a connection or a version in use by an environment stays.
-        self.deployments.find_environment = self.environments.find
-        self.connections.environments_using = self.environments.using_connection
-        self.templates.environments_using = self.environments.using_version
+        # [decided] S-14: a failed instance fails its service's pipeline deployment under way.
+        self.deployments.on_failed[SERVICE_INSTANCE.type] = fail_pipeline_with_instance(self.deployments)
+        relations = Relations(self.deployments)
+        self.connections = AccountConnections(settings, tokens, tags, relations.environments_using_connection)
+        self.templates = Templates(tokens, tags, relations.environments_on_version)
+        self.environments = Environments(settings.environment_quota, self.templates, self.deployments, relations, tags)
+        self.service_templates = ServiceTemplates(
+            tokens, tags, relations.service_template_version_users, self.templates
+        )
+        parts = ServiceParts(self.service_templates, self.deployments, relations)
+        self.services = Services(
+            (settings.service_quota, settings.service_instance_quota), self.service_templates, parts, relations, tags
+        )
+        self.instances = ServiceInstances(self.services, parts, tokens, tags)
+        self.pipelines = ServicePipelines(self.services, parts)
+        self.account_settings = AccountSettings(relations)
+        self.deployment_records = DeploymentRecords(
+            self.deployments,
+            Finders(
+                environment=self.environments.find,
+                service=self.services.find,
+                instance=self.instances.find,
+                pipeline=self.pipelines.find,
+            ),
+            tags,
+        )
+        # Who may tag which ARNs: each family checks its own.
+        for resource_type, check in (
+            (account_connections.RESOURCE_TYPE, self.connections.check_tagging),
+            (templates.RESOURCE_TYPE, self.templates.check_tagging),
+            (environments.RESOURCE_TYPE, self.environments.check_tagging),
+            (deployment_records.RESOURCE_TYPE, self.deployment_records.check_tagging),
+            (service_templates.RESOURCE_TYPE, self.service_templates.check_tagging),
+            (services.RESOURCE_TYPE, self.services.check_tagging),
+        ):
+            tags.register(resource_type, check)
         self.operations: dict[str, tuple[Handler, bool]] = {
             name: (getattr(getattr(self, family), method), write) for name, (family, method, write) in ROUTES.items()
         }

@@ -1,8 +1,9 @@
-"""Environment templates and their versions: the rules of ../shared/spec/environments.md (first half).
+"""Templates and their versions: environment templates (environments.md, first half) and, through the same
+code, service templates (services.md, ServiceTemplates in service_templates.py).
 
-A template names the infrastructure an environment is built from; its versions go through registration
-(REGISTRATION_IN_PROGRESS, then DRAFT) and are published by the owner. The recommended version is the highest
-published one.
+A template names the infrastructure an environment or a service is built from; its versions go through
+registration (REGISTRATION_IN_PROGRESS, then DRAFT) and are published by the owner. The recommended version is
+the highest published one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from openproton import decided
 from openproton.protocol.serializer import Millis
-from openproton.store import templates as store
+from openproton.store.templates import ENVIRONMENT_TEMPLATES, TemplateStore
 
 from . import arns, paging
 from .call import Call
@@ -29,12 +30,57 @@ DRAFT = "DRAFT"
 PUBLISHED = "PUBLISHED"
 
 
+@dataclass(frozen=True, slots=True)
+class TemplateFamily:
+    """What differs between environment and service templates: names, tables, and messages."""
+
+    resource_type: str  # the ARN's resource type
+    noun: str  # "environment template"
+    wire_template: str  # the output member of the template operations
+    wire_version: str  # ... and of the version operations
+    provisioning: str  # the template's member for who provisions: provisioning, pipelineProvisioning
+    store: TemplateStore
+    # [decided] S-4: service templates' not-found messages name the ARN; environment templates' the name.
+    names_by_arn: bool
+
+    def template_arn(self, call: Call, name: str) -> str:
+        return arns.build(call.region, call.account_id, self.resource_type, name)
+
+    def version_arn(self, call: Call, name: str, major: Any, minor: Any) -> str:
+        return arns.build(call.region, call.account_id, self.resource_type, f"{name}:{major}.{minor}")
+
+    def template_not_found(self, call: Call, name: str) -> ResourceNotFoundException:
+        named = self.template_arn(call, name) if self.names_by_arn else name
+        return ResourceNotFoundException(f"The requested {self.noun} does not exist: {named}")
+
+    def version_not_found(
+        self, call: Call, name: str, major: Any, minor: Any | None = None
+    ) -> ResourceNotFoundException:
+        """A missing version; without `minor`, a major that has no versions (`...:web:4`)."""
+        number = str(major) if minor is None else f"{major}.{minor}"
+        named = arns.build(call.region, call.account_id, self.resource_type, f"{name}:{number}")
+        return ResourceNotFoundException(
+            f"The requested {self.noun} version does not exist: {named if self.names_by_arn else f'{name}:{number}'}"
+        )
+
+
+ENVIRONMENT_TEMPLATE = TemplateFamily(
+    resource_type=RESOURCE_TYPE,
+    noun="environment template",
+    wire_template="environmentTemplate",
+    wire_version="environmentTemplateVersion",
+    provisioning="provisioning",
+    store=ENVIRONMENT_TEMPLATES,
+    names_by_arn=False,
+)
+
+
 def template_arn(call: Call, name: str) -> str:
-    return arns.build(call.region, call.account_id, RESOURCE_TYPE, name)
+    return ENVIRONMENT_TEMPLATE.template_arn(call, name)
 
 
 def version_arn(call: Call, name: str, major: int, minor: int) -> str:
-    return arns.build(call.region, call.account_id, RESOURCE_TYPE, f"{name}:{major}.{minor}")
+    return ENVIRONMENT_TEMPLATE.version_arn(call, name, major, minor)
 
 
 def template_not_found(name: str) -> ResourceNotFoundException:
@@ -80,36 +126,55 @@ def version_number(text: str) -> int:
     return int(text) if len(text) <= _MAX_VERSION_DIGITS else NO_VERSION
 
 
-class EnvironmentTemplates:
-    def __init__(self, tokens: ClientTokens, tags: Tags, *, registration_delay_ms: int = 0) -> None:
+# The users of a version (environments, or service instances and pipelines): it cannot go while it has any.
+VersionUsers = Callable[[Call, str, int, int], list[str]]
+
+
+class Templates:
+    """The template and version operations of one family; subclasses add what their versions carry."""
+
+    family = ENVIRONMENT_TEMPLATE
+
+    def __init__(
+        self, tokens: ClientTokens, tags: Tags, users: VersionUsers, *, registration_delay_ms: int = 0
+    ) -> None:
         self.tokens = tokens
         self.tags = tags
+        self.users = users
         self.registration_delay_ms = registration_delay_ms
-        # The environments on (or being deployed to) a version; set by the provider.
-        self.environments_using: Callable[[Call, str, int, int], list[str]] = lambda call, name, major, minor: []
+        self.store = self.family.store
+
+    # -- what a subclass adds to its versions -----------------------------------------------------------
+
+    def _version_columns(self, call: Call, params: dict[str, Any], version: Version | None) -> dict[str, Any]:
+        """Columns of the version a Create (version None) or an Update gives, after their rules."""
+        return {}
+
+    def _version_extra_wire(self, row: dict[str, Any], *, summary: bool) -> dict[str, Any]:
+        return {}
 
     # -- templates -----------------------------------------------------------------------------------
 
     def template(self, call: Call, name: str) -> dict[str, Any]:
-        row = store.get_template(call.tx, call.scope, name)
+        row = self.store.get_template(call.tx, call.scope, name)
         if row is None:
-            raise template_not_found(name)
+            raise self.family.template_not_found(call, name)
         return row
 
     def versions(self, call: Call, name: str) -> list[Version]:
-        return [_as_of(row, call.now_ms) for row in store.all_versions(call.tx, call.scope, name)]
+        return [_as_of(row, call.now_ms) for row in self.store.all_versions(call.tx, call.scope, name)]
 
     def _template_wire(self, call: Call, row: dict[str, Any], *, summary: bool = False) -> dict[str, Any]:
         published = [v for v in self.versions(call, row["name"]) if v.status == PUBLISHED]
         recommended = max(published, key=lambda v: (v.major, v.minor), default=None)
         wire = {
-            "arn": template_arn(call, row["name"]),
+            "arn": self.family.template_arn(call, row["name"]),
             "createdAt": Millis(row["created_at"]),
             "description": row["description"],
             "displayName": row["display_name"],
             "lastModifiedAt": Millis(row["last_modified_at"]),
             "name": row["name"],
-            "provisioning": row["provisioning"],
+            self.family.provisioning: row[_column(self.family.provisioning)],
             "recommendedVersion": f"{recommended.major}.{recommended.minor}" if recommended else None,
         }
         if not summary:
@@ -118,22 +183,24 @@ class EnvironmentTemplates:
 
     def _lock(self, call: Call) -> None:
         """Writers of a scope's templates read, then insert: on PostgreSQL they take turns (SQLite's already do)."""
-        call.database.lock(call.tx, f"templates:{call.region}:{call.account_id}")
+        call.database.lock(call.tx, f"{self.family.resource_type}:{call.region}:{call.account_id}")
+
+    def title(self) -> str:
+        return self.family.noun[0].upper() + self.family.noun[1:]
 
     def create_template(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         self._lock(call)
         name = params["name"]
         fingerprint = digest(params)
         new_tags = self.tags.check_new(params.get("tags") or [])
-        existing = store.get_template(call.tx, call.scope, name)
+        existing = self.store.get_template(call.tx, call.scope, name)
         if existing is not None:
             # [doc] Idempotent without a token: the same parameters return the template, others conflict.
             if existing["parameters_digest"] != fingerprint:
                 raise ValidationException(
-                    f"Environment template {name} already exists with different parameters "
-                    "(idempotent parameter mismatch)."
+                    f"{self.title()} {name} already exists with different parameters (idempotent parameter mismatch)."
                 )
-            return {"environmentTemplate": self._template_wire(call, existing)}
+            return {self.family.wire_template: self._template_wire(call, existing)}
         row = {
             "account_id": call.account_id,
             "region": call.region,
@@ -141,24 +208,24 @@ class EnvironmentTemplates:
             "display_name": params.get("displayName"),
             "description": params.get("description"),
             "encryption_key": params.get("encryptionKey"),
-            "provisioning": params.get("provisioning"),
+            _column(self.family.provisioning): params.get(self.family.provisioning),
             "parameters_digest": fingerprint,
             "created_at": call.now_ms,
             "last_modified_at": call.now_ms,
         }
-        store.insert_template(call.tx, row)
-        self.tags.put(call, template_arn(call, name), new_tags)
-        return {"environmentTemplate": self._template_wire(call, row)}
+        self.store.insert_template(call.tx, row)
+        self.tags.put(call, self.family.template_arn(call, name), new_tags)
+        return {self.family.wire_template: self._template_wire(call, row)}
 
     def get_template(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        return {"environmentTemplate": self._template_wire(call, self.template(call, params["name"]))}
+        return {self.family.wire_template: self._template_wire(call, self.template(call, params["name"]))}
 
     def list_templates(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        query = paging.query_key("ListEnvironmentTemplates", call.account_id, call.region)
+        query = paging.query_key(self.family.wire_template, "list", call.account_id, call.region)
         position = paging.decode(params.get("nextToken"), query, (str,))
         limit = paging.page_size(params)
-        # [decided] T-3: templates are listed by name.
-        rows = store.page_templates(call.tx, call.scope, after=position[0] if position else "", limit=limit + 1)
+        # [decided] T-3 and S-6: templates are listed by name.
+        rows = self.store.page_templates(call.tx, call.scope, after=position[0] if position else "", limit=limit + 1)
         page = rows[:limit]
         result: dict[str, Any] = {"templates": [self._template_wire(call, row, summary=True) for row in page]}
         if len(rows) > limit:
@@ -167,42 +234,41 @@ class EnvironmentTemplates:
 
     def update_template(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         row = self.template(call, params["name"])
-        # [doc] Only the display name and the description change.
-        display_name = params.get("displayName", row["display_name"])
-        description = params.get("description", row["description"])
-        moved = max(call.now_ms, row["last_modified_at"] + decided.LAST_MODIFIED_MIN_STEP_MS)
-        store.update_template(
-            call.tx, call.scope, row["name"], display_name=display_name, description=description, at=moved
-        )
-        row = {**row, "display_name": display_name, "description": description, "last_modified_at": moved}
-        return {"environmentTemplate": self._template_wire(call, row)}
+        # [doc] Only the display name and the description change; a member left out stays as it was.
+        changes = {
+            "display_name": params.get("displayName", row["display_name"]),
+            "description": params.get("description", row["description"]),
+            "last_modified_at": max(call.now_ms, row["last_modified_at"] + decided.LAST_MODIFIED_MIN_STEP_MS),
+        }
+        self.store.update_template(call.tx, call.scope, row["name"], changes)
+        return {self.family.wire_template: self._template_wire(call, {**row, **changes})}
 
     def delete_template(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         row = self.template(call, params["name"])
-        if store.count_versions(call.tx, call.scope, row["name"]):
-            # [doc] A template with versions cannot be deleted.
-            raise ConflictException(
-                f"Environment template {row['name']} has versions; delete them before the template."
-            )
+        if self.store.count_versions(call.tx, call.scope, row["name"]):
+            # [decided] S-5 (the observed answer, for both families)
+            raise ValidationException(f"{self.title()} has major versions that must first be deleted.")
         wire = self._template_wire(call, row)
-        store.delete_template(call.tx, call.scope, row["name"])
+        self.store.delete_template(call.tx, call.scope, row["name"])
         self.tags.drop(call, wire["arn"])
-        return {"environmentTemplate": wire}
+        return {self.family.wire_template: wire}
 
     # -- versions ------------------------------------------------------------------------------------
 
-    def _version(self, call: Call, name: str, major_text: str, minor_text: str) -> Version:
+    def version(self, call: Call, name: str, major_text: str, minor_text: str) -> Version:
         self.template(call, name)
-        row = store.get_version(call.tx, call.scope, name, version_number(major_text), version_number(minor_text))
+        row = self.store.get_version(call.tx, call.scope, name, version_number(major_text), version_number(minor_text))
         if row is None:
-            raise version_not_found(name, major_text, minor_text)
+            raise self.family.version_not_found(call, name, major_text, minor_text)
         return _as_of(row, call.now_ms)
 
-    def _version_wire(self, call: Call, version: Version, siblings: list[Version]) -> dict[str, Any]:
+    def _version_wire(
+        self, call: Call, version: Version, siblings: list[Version], *, summary: bool = False
+    ) -> dict[str, Any]:
         row = version.row
         published = [v.minor for v in siblings if v.major == version.major and v.status == PUBLISHED]
         return {
-            "arn": version_arn(call, row["template_name"], version.major, version.minor),
+            "arn": self.family.version_arn(call, row["template_name"], version.major, version.minor),
             "createdAt": Millis(row["created_at"]),
             "description": row["description"],
             "lastModifiedAt": Millis(row["last_modified_at"]),
@@ -212,6 +278,7 @@ class EnvironmentTemplates:
             "status": version.status,
             "statusMessage": row["status_message"],
             "templateName": row["template_name"],
+            **self._version_extra_wire(row, summary=summary),
         }
 
     def create_version(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
@@ -222,10 +289,10 @@ class EnvironmentTemplates:
         replayed = self.tokens.replay(call, params)
         if replayed is not None:
             major_text, _, minor_text = replayed.partition(".")
-            row = store.get_version(call.tx, call.scope, name, int(major_text), int(minor_text))
+            row = self.store.get_version(call.tx, call.scope, name, int(major_text), int(minor_text))
             if row is not None:
                 version = _as_of(row, call.now_ms)
-                return {"environmentTemplateVersion": self._version_wire(call, version, self.versions(call, name))}
+                return {self.family.wire_version: self._version_wire(call, version, self.versions(call, name))}
         existing = self.versions(call, name)
         majors = {v.major for v in existing}
         if params.get("majorVersion") is None:
@@ -235,10 +302,11 @@ class EnvironmentTemplates:
             major = version_number(params["majorVersion"])
             if major not in majors:
                 raise ValidationException(
-                    f"Environment template {name} has no major version {params['majorVersion']}; leave majorVersion "
+                    f"{self.title()} {name} has no major version {params['majorVersion']}; leave majorVersion "
                     "out to create a new major version."
                 )
             minor = max(v.minor for v in existing if v.major == major) + 1
+        extra = self._version_columns(call, params, None)
         source = params["source"].get("s3") or {}
         row = {
             "account_id": call.account_id,
@@ -251,49 +319,52 @@ class EnvironmentTemplates:
             "status_message": None,
             "source_bucket": source.get("bucket"),
             "source_key": source.get("key"),
+            **extra,
             "created_at": call.now_ms,
             "last_modified_at": call.now_ms,
             "registered_at": call.now_ms + self.registration_delay_ms,
         }
-        store.insert_version(call.tx, row)
-        self.tags.put(call, version_arn(call, name, major, minor), new_tags)
+        self.store.insert_version(call.tx, row)
+        self.tags.put(call, self.family.version_arn(call, name, major, minor), new_tags)
         self.tokens.remember(call, params, f"{major}.{minor}")
         created = Version(row, REGISTRATION_IN_PROGRESS)  # as Create answers; reads see registration finish
-        return {"environmentTemplateVersion": self._version_wire(call, created, [*existing, created])}
+        return {self.family.wire_version: self._version_wire(call, created, [*existing, created])}
 
     def get_version(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        version = self._version(call, params["templateName"], params["majorVersion"], params["minorVersion"])
+        version = self.version(call, params["templateName"], params["majorVersion"], params["minorVersion"])
         siblings = self.versions(call, params["templateName"])
-        return {"environmentTemplateVersion": self._version_wire(call, version, siblings)}
+        return {self.family.wire_version: self._version_wire(call, version, siblings)}
 
     def list_versions(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         name = params["templateName"]
         self.template(call, name)
         major_filter = params.get("majorVersion")
-        query = paging.query_key("ListEnvironmentTemplateVersions", call.account_id, call.region, name, major_filter)
+        query = paging.query_key(self.family.wire_version, "list", call.account_id, call.region, name, major_filter)
         position = paging.decode(params.get("nextToken"), query, (int, int))
         limit = paging.page_size(params)
         siblings = self.versions(call, name)
-        # [decided] T-3: versions are listed by major, then minor.
+        # [decided] T-3 and S-8: versions are listed by major, then minor; without majorVersion, all of them.
         matching = [v for v in siblings if major_filter is None or v.major == version_number(major_filter)]
         if position:
             matching = [v for v in matching if (v.major, v.minor) > (position[0], position[1])]
         page = matching[:limit]
-        result: dict[str, Any] = {"templateVersions": [self._version_wire(call, v, siblings) for v in page]}
+        result: dict[str, Any] = {
+            "templateVersions": [self._version_wire(call, v, siblings, summary=True) for v in page]
+        }
         if len(matching) > limit:
             result["nextToken"] = paging.encode(query, [page[-1].major, page[-1].minor])
         return result
 
     def update_version(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         name = params["templateName"]
-        version = self._version(call, name, params["majorVersion"], params["minorVersion"])
+        version = self.version(call, name, params["majorVersion"], params["minorVersion"])
         changes: dict[str, Any] = {}
         wanted = params.get("status")
         if wanted is not None and wanted != version.status:
             if not (wanted == PUBLISHED and version.status == DRAFT):
                 # [decided] T-1: publishing a DRAFT is the only status change a client may make.
                 raise ValidationException(
-                    f"Environment template version {name}:{version.major}.{version.minor} is {version.status}; "
+                    f"{self.title()} version {name}:{version.major}.{version.minor} is {version.status}; "
                     f"only a DRAFT version can be set to PUBLISHED, not to {wanted}."
                 )
             changes["status"] = PUBLISHED
@@ -301,44 +372,55 @@ class EnvironmentTemplates:
             changes["status"] = version.status  # registration finished since: record it with the change
         if "description" in params:
             changes["description"] = params["description"]
+        changes.update(self._version_columns(call, params, version))
         moved = max(call.now_ms, version.row["last_modified_at"] + decided.LAST_MODIFIED_MIN_STEP_MS)
         changes["last_modified_at"] = moved
-        store.update_version(call.tx, call.scope, name, version.major, version.minor, changes)
+        self.store.update_version(call.tx, call.scope, name, version.major, version.minor, changes)
         row = {**version.row, **changes}
         updated = Version(row, changes.get("status", version.status))
         siblings = [
             updated if (v.major, v.minor) == (updated.major, updated.minor) else v for v in self.versions(call, name)
         ]
-        return {"environmentTemplateVersion": self._version_wire(call, updated, siblings)}
+        return {self.family.wire_version: self._version_wire(call, updated, siblings)}
 
     def delete_version(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         name = params["templateName"]
-        version = self._version(call, name, params["majorVersion"], params["minorVersion"])
+        version = self.version(call, name, params["majorVersion"], params["minorVersion"])
+        number = f"{name}:{version.major}.{version.minor}"
         siblings = self.versions(call, name)
         same_major = [v for v in siblings if v.major == version.major]
-        published = [v.minor for v in same_major if v.status == PUBLISHED]
-        if published and version.minor == max(published) and len(same_major) > 1:
+        published = [v for v in siblings if v.status == PUBLISHED]
+        minors = [v.minor for v in published if v.major == version.major]
+        if minors and version.minor == max(minors) and len(same_major) > 1:
             # [doc] The recommended version of a major goes last.
             raise ConflictException(
-                f"Environment template version {name}:{version.major}.{version.minor} is the recommended version of "
-                f"major version {version.major}; delete its other minor versions first."
+                f"{self.title()} version {number} is the recommended version of major version "
+                f"{version.major}; delete its other minor versions first."
             )
-        users = self.environments_using(call, name, version.major, version.minor)
-        if users:
-            # [doc] A version environments are deployed with cannot be deleted.
+        recommended = max(published, key=lambda v: (v.major, v.minor), default=None)
+        is_recommended = recommended is not None and (recommended.major, recommended.minor) == (
+            version.major,
+            version.minor,
+        )
+        if is_recommended and len(siblings) > 1:
+            # [doc] The template's recommended version goes last (services.md's change to environments.md).
             raise ConflictException(
-                f"Environment template version {name}:{version.major}.{version.minor} is used by environment "
-                f"{', '.join(users)}."
+                f"{self.title()} version {number} is the recommended version of the template; delete its "
+                "other versions first."
             )
+        users = self.users(call, name, version.major, version.minor)
+        if users:
+            # [doc] A version in use cannot be deleted.
+            raise ConflictException(f"{self.title()} version {number} is used by {', '.join(users)}.")
         wire = self._version_wire(call, version, siblings)
-        store.delete_version(call.tx, call.scope, name, version.major, version.minor)
+        self.store.delete_version(call.tx, call.scope, name, version.major, version.minor)
         self.tags.drop(call, wire["arn"])
-        return {"environmentTemplateVersion": wire}
+        return {self.family.wire_version: wire}
 
     # -- tagging ---------------------------------------------------------------------------------------
 
     def check_tagging(self, call: Call, resource_id: str, arn: arns.ProtonArn) -> None:
-        """Templates and versions are tagged by the account that owns them."""
+        """Templates and versions are tagged by the account that owns them; `<name>:<major>` names nothing."""
         if arn.account_id != call.account_id:
             raise ResourceNotFoundException(f"The requested resource does not exist: {resource_id}")
         name, colon, number = resource_id.partition(":")
@@ -347,5 +429,15 @@ class EnvironmentTemplates:
             return
         major, dot, minor = number.partition(".")
         if not (dot and major.isdigit() and minor.isdigit()):
+            # [decided] S-28
             raise ResourceNotFoundException(f"The requested resource does not exist: {resource_id}")
-        self._version(call, name, major, minor)
+        self.version(call, name, major, minor)
+
+
+def _column(member: str) -> str:
+    """provisioning -> provisioning, pipelineProvisioning -> pipeline_provisioning."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in member)
+
+
+# The environment family's name, as the rest of the code knows it.
+EnvironmentTemplates = Templates

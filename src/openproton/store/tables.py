@@ -158,9 +158,18 @@ deployments = Table(
     Column("id", String(36), primary_key=True),
     Column("account_id", String(12), nullable=False),
     Column("region", String(32), nullable=False),
-    Column("environment_name", String(100), nullable=False),
+    # ENVIRONMENT, SERVICE_INSTANCE or SERVICE_PIPELINE; the target is named by the columns that follow
+    # (environment_name for an environment; service_name and service_instance_name for an instance;
+    # service_name for a pipeline, whose environment_name is the one S-25 gives it, or none).
+    Column("target_type", String(32), nullable=False),
+    Column("target_arn", String(1011), nullable=False),
+    Column("environment_name", String(100)),
+    Column("service_name", String(100)),
+    Column("service_instance_name", String(100)),
+    # The account the target is provisioned in (S-2): the admin view shows it.
+    Column("environment_account_id", String(12)),
     Column("target_resource_created_at", BigInteger, nullable=False),
-    # CREATE, UPDATE or DELETE: what the environment becomes when the deployment succeeds.
+    # CREATE, UPDATE or DELETE: what the target becomes when the deployment succeeds.
     Column("kind", String(16), nullable=False),
     Column("status", String(32), nullable=False),
     Column("status_message", Text),
@@ -179,6 +188,9 @@ deployments = Table(
     Column("target_spec", Text),
     Column("previous_attempted_id", String(36)),
     Column("previous_succeeded_id", String(36)),
+    # An instance deployment's state: the environment's and the pipeline's last successful deployments at its start.
+    Column("last_successful_environment_deployment_id", String(36)),
+    Column("last_successful_pipeline_deployment_id", String(36)),
     # JSON lists of the model's Output and ProvisionedResource: what the deployment produced.
     Column("outputs", Text, nullable=False),
     Column("provisioned_resources", Text, nullable=False),
@@ -187,6 +199,7 @@ deployments = Table(
     Column("completed_at", BigInteger),
     Index("ix_deployments_by_scope", "account_id", "region", "created_at", "id"),
     Index("ix_deployments_by_environment", "account_id", "region", "environment_name", "created_at", "id"),
+    Index("ix_deployments_by_service", "account_id", "region", "service_name", "created_at", "id"),
 )
 
 # The settle policy set at run time (admin interface, mock handle): one row, shared by every replica.
@@ -198,4 +211,127 @@ settle_policy = Table(
     Column("policy", String(16), nullable=False),
     Column("delay_ms", BigInteger, nullable=False),
     Column("message", Text),
+)
+
+# -- services (../shared/spec/services.md) -----------------------------------------------------------------
+
+service_templates = Table(
+    "service_templates",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("display_name", Text),
+    Column("description", Text),
+    Column("encryption_key", String(200)),
+    # CUSTOMER_MANAGED: services of this template have no pipeline.
+    Column("pipeline_provisioning", String(32)),
+    Column("parameters_digest", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_modified_at", BigInteger, nullable=False),
+)
+
+service_template_versions = Table(
+    "service_template_versions",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("template_name", String(100), primary_key=True),
+    Column("major_version", Integer, primary_key=True),
+    Column("minor_version", Integer, primary_key=True),
+    Column("description", Text),
+    Column("status", String(32), nullable=False),
+    Column("status_message", Text),
+    Column("source_bucket", String(255)),
+    Column("source_key", String(1024)),
+    # JSON: the model's CompatibleEnvironmentTemplate list, and the supported component sources (or null).
+    Column("compatible_environment_templates", Text, nullable=False),
+    Column("supported_component_sources", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_modified_at", BigInteger, nullable=False),
+    Column("registered_at", BigInteger, nullable=False),
+)
+
+services = Table(
+    "services",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("description", Text),
+    Column("template_name", String(100), nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("repository_connection_arn", String(2048)),
+    Column("repository_id", String(200)),
+    Column("branch_name", String(200)),
+    Column("parameters_digest", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_modified_at", BigInteger, nullable=False),
+    # The status as last stored. While an operation (CREATE, UPDATE, DELETE) is under way, reads compute it
+    # from that operation's deployments (a JSON list of their ids), as of the read's time.
+    Column("status", String(40), nullable=False),
+    Column("status_message", Text),
+    Column("operation", String(16)),
+    Column("operation_deployments", Text, nullable=False),
+)
+
+service_instances = Table(
+    "service_instances",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("service_name", String(100), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("environment_name", String(100), nullable=False),
+    # As for environments: the version and spec of the last deployment that succeeded (of the creating one
+    # until then); a deployment's target is in its own row.
+    Column("template_name", String(100), nullable=False),
+    Column("template_major_version", Integer, nullable=False),
+    Column("template_minor_version", Integer, nullable=False),
+    Column("spec", Text),
+    Column("last_client_request_token", String(64)),
+    Column("last_client_request_digest", String(64)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("deployment_status", String(32), nullable=False),
+    Column("deployment_status_message", Text),
+    Column("last_deployment_attempted_at", BigInteger, nullable=False),
+    Column("last_deployment_succeeded_at", BigInteger),
+    Column("last_attempted_deployment_id", String(36), nullable=False),
+    Column("last_succeeded_deployment_id", String(36)),
+    # An environment in use by instances cannot be deleted; a version in use cannot go.
+    Index("ix_service_instances_by_environment", "account_id", "region", "environment_name"),
+    Index("ix_service_instances_by_template", "account_id", "region", "template_name"),
+)
+
+service_pipelines = Table(
+    "service_pipelines",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("service_name", String(100), primary_key=True),
+    Column("id", String(36), nullable=False),
+    Column("template_name", String(100), nullable=False),
+    Column("template_major_version", Integer, nullable=False),
+    Column("template_minor_version", Integer, nullable=False),
+    Column("spec", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("deployment_status", String(32), nullable=False),
+    Column("deployment_status_message", Text),
+    Column("last_deployment_attempted_at", BigInteger, nullable=False),
+    Column("last_deployment_succeeded_at", BigInteger),
+    Column("last_attempted_deployment_id", String(36), nullable=False),
+    Column("last_succeeded_deployment_id", String(36)),
+    Index("ix_service_pipelines_by_template", "account_id", "region", "template_name"),
+)
+
+account_settings = Table(
+    "account_settings",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("pipeline_service_role_arn", String(2048)),
+    Column("pipeline_codebuild_role_arn", String(2048)),
+    Column("repository_provider", String(32)),
+    Column("repository_name", String(100)),
+    Column("repository_branch", String(200)),
 )

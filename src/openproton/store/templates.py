@@ -1,16 +1,15 @@
-"""Queries on environment templates and their versions, scoped to the owning account and region."""
+"""Queries on templates and their versions (environment and service templates alike), scoped to the owner."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Table, bindparam, func, select
 
 from .database import Scope
 from .sql import CodePointOrder, Statement, Tx, update_row
-from .tables import environment_template_versions as versions
-from .tables import environment_templates as templates
+from .tables import environment_template_versions, environment_templates, service_template_versions, service_templates
 
 Row = dict[str, Any]
 
@@ -23,112 +22,92 @@ def _scope(scope: Scope) -> dict[str, str]:
     return {"account_id": scope.account_id, "region": scope.region}
 
 
-_GET_TEMPLATE = Statement(lambda: select(templates).where(*_scoped(templates), templates.c.name == bindparam("name")))
-_INSERT_TEMPLATE = Statement(lambda: templates.insert().values({c.name: bindparam(c.name) for c in templates.c}))
-_UPDATE_TEMPLATE = Statement(
-    lambda: (
-        templates.update()
-        .where(*_scoped(templates), templates.c.name == bindparam("key_name"))
-        .values(
-            display_name=bindparam("display_name"),
-            description=bindparam("description"),
-            last_modified_at=bindparam("last_modified_at"),
+class TemplateStore:
+    """The statements of one pair of tables: templates and their versions."""
+
+    def __init__(self, templates: Table, versions: Table) -> None:
+        self.templates, self.versions = templates, versions
+        self._get_template = Statement(
+            lambda: select(templates).where(*_scoped(templates), templates.c.name == bindparam("name"))
         )
-    )
-)
-_DELETE_TEMPLATE = Statement(
-    lambda: templates.delete().where(*_scoped(templates), templates.c.name == bindparam("name"))
-)
-_PAGE_TEMPLATES = Statement(
-    lambda: (
-        select(templates)
-        .where(*_scoped(templates), CodePointOrder(templates.c.name) > bindparam("after"))
-        .order_by(CodePointOrder(templates.c.name))
-        .limit(bindparam("limit"))
-    )
-)
+        self._insert_template = Statement(
+            lambda: templates.insert().values({c.name: bindparam(c.name) for c in templates.c})
+        )
+        self._delete_template = Statement(
+            lambda: templates.delete().where(*_scoped(templates), templates.c.name == bindparam("name"))
+        )
+        self._page_templates = Statement(
+            lambda: (
+                select(templates)
+                .where(*_scoped(templates), CodePointOrder(templates.c.name) > bindparam("after"))
+                .order_by(CodePointOrder(templates.c.name))
+                .limit(bindparam("limit"))
+            )
+        )
+        key = lambda: [  # noqa: E731 - built lazily, with the statements
+            versions.c.template_name == bindparam("template_name"),
+            versions.c.major_version == bindparam("major_version"),
+            versions.c.minor_version == bindparam("minor_version"),
+        ]
+        self._get_version = Statement(lambda: select(versions).where(*_scoped(versions), *key()))
+        self._insert_version = Statement(
+            lambda: versions.insert().values({c.name: bindparam(c.name) for c in versions.c})
+        )
+        self._delete_version = Statement(lambda: versions.delete().where(*_scoped(versions), *key()))
+        self._count_versions = Statement(
+            lambda: (
+                select(func.count())
+                .select_from(versions)
+                .where(*_scoped(versions), versions.c.template_name == bindparam("template_name"))
+            )
+        )
+        self._all_versions = Statement(
+            lambda: (
+                select(versions)
+                .where(*_scoped(versions), versions.c.template_name == bindparam("template_name"))
+                .order_by(versions.c.major_version, versions.c.minor_version)
+            )
+        )
 
-_VERSION_KEY = [
-    versions.c.template_name == bindparam("template_name"),
-    versions.c.major_version == bindparam("major_version"),
-    versions.c.minor_version == bindparam("minor_version"),
-]
-_GET_VERSION = Statement(lambda: select(versions).where(*_scoped(versions), *_VERSION_KEY))
-_INSERT_VERSION = Statement(lambda: versions.insert().values({c.name: bindparam(c.name) for c in versions.c}))
-_DELETE_VERSION = Statement(lambda: versions.delete().where(*_scoped(versions), *_VERSION_KEY))
-_COUNT_VERSIONS = Statement(
-    lambda: (
-        select(func.count())
-        .select_from(versions)
-        .where(*_scoped(versions), versions.c.template_name == bindparam("template_name"))
-    )
-)
-_ALL_VERSIONS = Statement(
-    lambda: (
-        select(versions)
-        .where(*_scoped(versions), versions.c.template_name == bindparam("template_name"))
-        .order_by(versions.c.major_version, versions.c.minor_version)
-    )
-)
+    def get_template(self, tx: Tx, scope: Scope, name: str) -> Row | None:
+        return tx.one(self._get_template, {**_scope(scope), "name": name})
 
+    def insert_template(self, tx: Tx, values: Mapping[str, Any]) -> None:
+        tx.run(self._insert_template, values)
 
-def get_template(tx: Tx, scope: Scope, name: str) -> Row | None:
-    return tx.one(_GET_TEMPLATE, {**_scope(scope), "name": name})
+    def update_template(self, tx: Tx, scope: Scope, name: str, values: Mapping[str, Any]) -> None:
+        update_row(tx, self.templates, {**_scope(scope), "name": name}, values)
 
+    def delete_template(self, tx: Tx, scope: Scope, name: str) -> None:
+        tx.run(self._delete_template, {**_scope(scope), "name": name})
 
-def insert_template(tx: Tx, values: Mapping[str, Any]) -> None:
-    tx.run(_INSERT_TEMPLATE, values)
+    def page_templates(self, tx: Tx, scope: Scope, *, after: str, limit: int) -> list[Row]:
+        return tx.all(self._page_templates, {**_scope(scope), "after": after, "limit": limit})
 
+    def get_version(self, tx: Tx, scope: Scope, template_name: str, major: int, minor: int) -> Row | None:
+        key = {"template_name": template_name, "major_version": major, "minor_version": minor}
+        return tx.one(self._get_version, {**_scope(scope), **key})
 
-def update_template(
-    tx: Tx, scope: Scope, name: str, *, display_name: str | None, description: str | None, at: int
-) -> None:
-    tx.run(
-        _UPDATE_TEMPLATE,
-        {
-            **_scope(scope),
-            "key_name": name,
-            "display_name": display_name,
-            "description": description,
-            "last_modified_at": at,
-        },
-    )
+    def all_versions(self, tx: Tx, scope: Scope, template_name: str) -> list[Row]:
+        """Every version of a template in (major, minor) order (a template has few)."""
+        return tx.all(self._all_versions, {**_scope(scope), "template_name": template_name})
 
+    def count_versions(self, tx: Tx, scope: Scope, template_name: str) -> int:
+        return int(tx.scalar(self._count_versions, {**_scope(scope), "template_name": template_name}))
 
-def delete_template(tx: Tx, scope: Scope, name: str) -> None:
-    tx.run(_DELETE_TEMPLATE, {**_scope(scope), "name": name})
+    def insert_version(self, tx: Tx, values: Mapping[str, Any]) -> None:
+        tx.run(self._insert_version, values)
 
+    def update_version(
+        self, tx: Tx, scope: Scope, template_name: str, major: int, minor: int, values: Mapping[str, Any]
+    ) -> None:
+        key = {**_scope(scope), "template_name": template_name, "major_version": major, "minor_version": minor}
+        update_row(tx, self.versions, key, values)
 
-def page_templates(tx: Tx, scope: Scope, *, after: str, limit: int) -> list[Row]:
-    return tx.all(_PAGE_TEMPLATES, {**_scope(scope), "after": after, "limit": limit})
-
-
-def get_version(tx: Tx, scope: Scope, template_name: str, major: int, minor: int) -> Row | None:
-    return tx.one(
-        _GET_VERSION, {**_scope(scope), "template_name": template_name, "major_version": major, "minor_version": minor}
-    )
-
-
-def all_versions(tx: Tx, scope: Scope, template_name: str) -> list[Row]:
-    """Every version of a template in (major, minor) order (a template has few)."""
-    return tx.all(_ALL_VERSIONS, {**_scope(scope), "template_name": template_name})
-
-
-def count_versions(tx: Tx, scope: Scope, template_name: str) -> int:
-    return int(tx.scalar(_COUNT_VERSIONS, {**_scope(scope), "template_name": template_name}))
+    def delete_version(self, tx: Tx, scope: Scope, template_name: str, major: int, minor: int) -> None:
+        key = {"template_name": template_name, "major_version": major, "minor_version": minor}
+        tx.run(self._delete_version, {**_scope(scope), **key})
 
 
-def insert_version(tx: Tx, values: Mapping[str, Any]) -> None:
-    tx.run(_INSERT_VERSION, values)
-
-
-def update_version(tx: Tx, scope: Scope, template_name: str, major: int, minor: int, values: Mapping[str, Any]) -> None:
-    key = {**_scope(scope), "template_name": template_name, "major_version": major, "minor_version": minor}
-    update_row(tx, versions, key, values)
-
-
-def delete_version(tx: Tx, scope: Scope, template_name: str, major: int, minor: int) -> None:
-    tx.run(
-        _DELETE_VERSION,
-        {**_scope(scope), "template_name": template_name, "major_version": major, "minor_version": minor},
-    )
+ENVIRONMENT_TEMPLATES = TemplateStore(environment_templates, environment_template_versions)
+SERVICE_TEMPLATES = TemplateStore(service_templates, service_template_versions)

@@ -1,0 +1,162 @@
+"""How a deployment reads: its statuses, its ending as of a moment, its wire shape and what it produced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from openproton.protocol.serializer import Millis
+from openproton.store import Scope
+from openproton.store.deployments import UNDER_WAY
+
+from . import arns
+from .errors import ResourceNotFoundException
+
+RESOURCE_TYPE = "deployment"
+
+# What a deployment does to its target when it succeeds.
+CREATE, UPDATE, DELETE = "CREATE", "UPDATE", "DELETE"
+
+IN_PROGRESS = "IN_PROGRESS"
+SUCCEEDED = "SUCCEEDED"
+FAILED = "FAILED"
+CANCELLING = "CANCELLING"
+CANCELLED = "CANCELLED"
+DELETE_IN_PROGRESS = "DELETE_IN_PROGRESS"
+DELETE_COMPLETE = "DELETE_COMPLETE"
+DELETE_FAILED = "DELETE_FAILED"
+
+__all__ = ["UNDER_WAY"]
+
+# (status while under way, outcome) -> the status it ends in.
+_ENDINGS = {
+    (IN_PROGRESS, SUCCEEDED): SUCCEEDED,
+    (IN_PROGRESS, FAILED): FAILED,
+    (DELETE_IN_PROGRESS, SUCCEEDED): DELETE_COMPLETE,
+    (DELETE_IN_PROGRESS, FAILED): DELETE_FAILED,
+    (CANCELLING, CANCELLED): CANCELLED,
+}
+
+
+def as_of(row: dict[str, Any], now_ms: int) -> dict[str, Any]:
+    """The deployment as it reads at `now_ms`: ended if its outcome is due. Returns `row` itself if unchanged."""
+    settles_at = row["settles_at"]
+    if row["status"] not in UNDER_WAY or row["outcome"] is None or settles_at is None or now_ms < settles_at:
+        return row
+    return {
+        **row,
+        "status": _ENDINGS[row["status"], row["outcome"]],
+        "status_message": row["outcome_message"],
+        "completed_at": settles_at,
+        "last_modified_at": max(settles_at, row["last_modified_at"]),
+    }
+
+
+def changed_columns(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The columns of `after` that differ from `before`: what an update must write."""
+    return {key: value for key, value in after.items() if before[key] != value}
+
+
+def deployment_arn(row: dict[str, Any]) -> str:
+    return arns.build(row["region"], row["account_id"], RESOURCE_TYPE, row["id"])
+
+
+def not_found(deployment_id: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(f"The requested deployment does not exist: {deployment_id}")
+
+
+def scope_of(row: dict[str, Any]) -> Scope:
+    return Scope(row["account_id"], row["region"])
+
+
+def _state(row: dict[str, Any], prefix: str) -> dict[str, Any] | None:
+    if row[f"{prefix}_major_version"] is None:
+        return None
+    state: dict[str, Any] = {
+        "spec": row[f"{prefix}_spec"],
+        "templateMajorVersion": str(row[f"{prefix}_major_version"]),
+        "templateMinorVersion": str(row[f"{prefix}_minor_version"]),
+        "templateName": row["template_name"],
+    }
+    kind = row["target_type"]
+    if kind == "SERVICE_INSTANCE":
+        state["lastSuccessfulEnvironmentDeploymentId"] = row["last_successful_environment_deployment_id"]
+        state["lastSuccessfulServicePipelineDeploymentId"] = row["last_successful_pipeline_deployment_id"]
+    key = {"ENVIRONMENT": "environment", "SERVICE_INSTANCE": "serviceInstance", "SERVICE_PIPELINE": "servicePipeline"}
+    return {key[kind]: state}
+
+
+def to_wire(row: dict[str, Any], *, summary: bool = False) -> dict[str, Any]:
+    """The model's Deployment (or DeploymentSummary), for every target type."""
+    wire: dict[str, Any] = {
+        "arn": deployment_arn(row),
+        "completedAt": Millis(row["completed_at"]) if row["completed_at"] is not None else None,
+        "createdAt": Millis(row["created_at"]),
+        "deploymentStatus": row["status"],
+        "environmentName": row["environment_name"],
+        "id": row["id"],
+        "lastAttemptedDeploymentId": row["previous_attempted_id"],
+        "lastModifiedAt": Millis(row["last_modified_at"]),
+        "lastSucceededDeploymentId": row["previous_succeeded_id"],
+        "serviceInstanceName": row["service_instance_name"],
+        "serviceName": row["service_name"],
+        "targetArn": row["target_arn"],
+        "targetResourceCreatedAt": Millis(row["target_resource_created_at"]),
+        "targetResourceType": row["target_type"],
+    }
+    if not summary:
+        wire["deploymentStatusMessage"] = row["status_message"]
+        wire["initialState"] = _state(row, "initial")
+        wire["targetState"] = _state(row, "target")
+    return wire
+
+
+def admin_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A deployment for the admin interface: the API's shape, plus whose it is, where, and what it produced."""
+    wire = {key: value for key, value in to_wire(row).items() if value is not None}
+    for key in ("completedAt", "createdAt", "lastModifiedAt", "targetResourceCreatedAt"):
+        if key in wire:
+            wire[key] = int(wire[key])
+    return {
+        **wire,
+        "accountId": row["account_id"],
+        "region": row["region"],
+        # [decided] S-2: the account the target is provisioned in.
+        "environmentAccountId": row["environment_account_id"],
+        "outputs": outputs_of(row),
+        "provisionedResources": provisioned_resources_of(row),
+    }
+
+
+def outputs_of(row: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return orjson.loads(row["outputs"]) if row is not None else []
+
+
+def provisioned_resources_of(row: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return orjson.loads(row["provisioned_resources"]) if row is not None else []
+
+
+def merge_outputs(current: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Outputs by key: a later value for a key replaces the earlier one; the order of first appearance stays."""
+    merged = {item.get("key"): item for item in current}
+    for item in new:
+        merged[item.get("key")] = item
+    return list(merged.values())
+
+
+def after_deployment(target: dict[str, Any], deployment: dict[str, Any]) -> dict[str, Any] | None:
+    """The target once `deployment` (its last attempted one) has ended; None when that deleted it."""
+    status = deployment["status"]
+    if status == DELETE_COMPLETE:
+        return None
+    ended = {**target, "deployment_status": status, "deployment_status_message": deployment["status_message"]}
+    if status == SUCCEEDED:  # [decided] D-13: the version and spec change only when the deployment succeeds
+        ended.update(
+            template_major_version=deployment["target_major_version"],
+            template_minor_version=deployment["target_minor_version"],
+            spec=deployment["target_spec"],
+            last_deployment_succeeded_at=deployment["completed_at"],
+            last_succeeded_deployment_id=deployment["id"],
+        )
+    return ended

@@ -1,0 +1,272 @@
+"""Service instances (services.md): Create, Get, List, Update, Cancel, and what their deployments produced."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from openproton.store import services as store
+from openproton.store import tags as tag_store
+
+from . import paging, service_specs
+from .call import Call
+from .deployment_view import CREATE, DELETE_FAILED, UNDER_WAY, UPDATE, outputs_of, provisioned_resources_of
+from .environment_rules import NONE, update_target
+from .errors import ConflictException, ValidationException
+from .idempotency import ClientTokens, digest
+from .service_deployments import SERVICE_BUSY, ServiceParts, busy, conflict
+from .service_view import instance_wire
+from .services import Services
+from .tagging import Tags
+from .targets import SERVICE_INSTANCE, Row, service_arn
+
+
+class ServiceInstances:
+    def __init__(self, services: Services, parts: ServiceParts, tokens: ClientTokens, tags: Tags) -> None:
+        self.services = services
+        self.parts = parts
+        self.tokens = tokens
+        self.tags = tags
+
+    def find(self, call: Call, service_name: str, name: str) -> Row | None:
+        """The instance as it reads now, or None (for the deployment operations' names)."""
+        if self.services.find(call, service_name) is None:
+            return None
+        return self.parts.instance(call, service_name, name)[0]
+
+    def _load(self, call: Call, service_name: str, name: str) -> tuple[Row, Row, Row | None]:
+        service = self.services.load(call, service_name)
+        instance, deployment = self.parts.load_instance(call, service_name, name)
+        return service, instance, deployment
+
+    def get(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        _, instance, _ = self._load(call, params["serviceName"], params["name"])
+        return {"serviceInstance": instance_wire(instance)}
+
+    # -- create -----------------------------------------------------------------------------------------------
+
+    def create(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        """[decided] S-18"""
+        service_name, name = params["serviceName"], params["name"]
+        new_tags = self.tags.check_new(params.get("tags") or [])
+        service = self.services.load(call, service_name)  # takes the scope's lock first
+        replayed = self.tokens.replay(call, params)
+        if replayed is not None:
+            instance, _ = self.parts.instance(call, service_name, name)
+            if instance is not None:
+                return {"serviceInstance": instance_wire(instance)}
+        spec = self.services._parse(call, params["spec"])
+        entry = service_specs.instance_entry_required(spec, name)
+        parts = self.parts.instances(call, service_name)
+        pipeline = self.parts.pipeline(call, service_name)
+        reason = busy(service, [*parts, *([pipeline] if pipeline[0] is not None else [])])
+        if reason is not None or service["status"] == "DELETE_IN_PROGRESS":
+            raise conflict(reason or f"Service {service_name} is DELETE_IN_PROGRESS", "adding an instance")
+        if any(row["name"] == name for row, _ in parts):
+            raise ConflictException(f"Service {service_name} already has a service instance {name}.")
+        if len(parts) >= self.services.instance_quota:
+            # [decided] S-18: no ServiceQuotaExceededException is modelled for this operation.
+            raise ValidationException(
+                f"Service {service_name} already has {self.services.instance_quota} service instances, the most it "
+                "may have."
+            )
+        version = self.parts.default_version(
+            call, service["template_name"], params.get("templateMajorVersion"), params.get("templateMinorVersion")
+        )
+        environment = self.parts.check_environment(call, entry.environment, version)
+        instance = self.parts.new_instance(call, service, entry, version, params["spec"])
+        if params.get("clientToken"):
+            instance["last_client_request_token"] = params["clientToken"]
+            instance["last_client_request_digest"] = digest(params)
+        self.parts.start_instance(call, instance, CREATE, (version.major, version.minor, params["spec"]), environment)
+        store.insert_instance(call.tx, instance)
+        # [doc] The service's tags are copied on, the instance's own winning on a key.
+        inherited = tag_store.get(call.tx, call.scope, service_arn(call.scope, service_name))
+        self.tags.put(call, SERVICE_INSTANCE.arn(instance), {**inherited, **new_tags})
+        self.tokens.remember(call, params, name)
+        return {"serviceInstance": instance_wire(instance)}
+
+    # -- update -----------------------------------------------------------------------------------------------
+
+    def update(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        service, instance, deployment = self._load(call, params["serviceName"], params["name"])
+        token = params.get("clientToken")
+        if token and token == instance["last_client_request_token"]:
+            # [decided] S-19: a retry returns the instance as it is and starts nothing.
+            if instance["last_client_request_digest"] != digest(params):
+                raise ValidationException(
+                    f"The client token {token} was already used with different parameters "
+                    "(idempotent parameter mismatch)."
+                )
+            return {"serviceInstance": instance_wire(instance)}
+        if service["status"] in SERVICE_BUSY:
+            raise conflict(f"Service {service['name']} is {service['status']}", "updating its instance")
+        if deployment is not None or instance["deployment_status"] in UNDER_WAY:
+            raise conflict(
+                f"Service instance {instance['name']} has a deployment {instance['deployment_status']}",
+                "updating it",
+            )
+        if instance["deployment_status"] == DELETE_FAILED:
+            raise ConflictException(f"Service instance {instance['name']} is DELETE_FAILED; it can only be deleted.")
+        kind = params["deploymentType"]
+        given = params.get("spec")
+        if given is not None:
+            spec = self.services._parse(call, given)
+            service_specs.instance_entry_in(spec, instance["name"], instance["environment_name"])
+        major, minor, spec_text = update_target(self.parts.templates, call, instance, params, kind)
+        changes: dict[str, Any] = {}
+        if token:
+            changes.update(last_client_request_token=token, last_client_request_digest=digest(params))
+        updated = {**instance, **changes}
+        if kind != NONE:
+            if (major, minor) != (instance["template_major_version"], instance["template_minor_version"]):
+                version = self.parts.templates.version(call, instance["template_name"], str(major), str(minor))
+                environment = self.parts.relations.environment(call, instance["environment_name"])
+                if environment is not None:
+                    self.parts.check_compatible(environment, version)  # [decided] S-13
+            self.parts.start_instance(call, updated, UPDATE, (major, minor, spec_text), None)
+        store.update_instance(
+            call.tx,
+            call.scope,
+            instance["service_name"],
+            instance["name"],
+            {key: value for key, value in updated.items() if instance[key] != value},
+        )
+        return {"serviceInstance": instance_wire(updated)}
+
+    def cancel(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        _, instance, deployment = self._load(call, params["serviceName"], params["serviceInstanceName"])
+        cancelled = self.parts.deployments.cancel(call, SERVICE_INSTANCE, instance, deployment, updates_only=True)
+        return {"serviceInstance": instance_wire(cancelled)}
+
+    # -- what deployments produced ------------------------------------------------------------------------------
+
+    def list_outputs(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        _, instance, _ = self._load(call, params["serviceName"], params["serviceInstanceName"])
+        produced = self.parts.deployments.produced_by(call, SERVICE_INSTANCE, instance, params.get("deploymentId"))
+        return {"outputs": outputs_of(produced)}
+
+    def list_provisioned_resources(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        _, instance, _ = self._load(call, params["serviceName"], params["serviceInstanceName"])
+        produced = self.parts.deployments.produced_by(call, SERVICE_INSTANCE, instance, None)
+        return {"provisionedResources": provisioned_resources_of(produced)}
+
+    # -- list ([decided] S-20) -------------------------------------------------------------------------------
+
+    def list(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        service_name = params.get("serviceName")
+        rows = (
+            store.instances_of_service(call.tx, call.scope, self.services.load(call, service_name)["name"])
+            if service_name is not None
+            else store.all_instances(call.tx, call.scope)
+        )
+        matches = _filters(params.get("filters") or [])
+        sort_by = params.get("sortBy") or "serviceName"
+        descending = params.get("sortOrder") == "DESCENDING"
+        query = paging.query_key(
+            "ListServiceInstances",
+            call.account_id,
+            call.region,
+            service_name,
+            params.get("filters"),
+            sort_by,
+            descending,
+        )
+        kind = int if sort_by in _TIMES else str
+        position = paging.decode(params.get("nextToken"), query, (kind, str, str))
+        limit = paging.page_size(params)
+        version_status: dict[tuple[int, int, str], str] = {}
+        listed = []
+        for row in rows:
+            instance = self.parts.deployments.current(call, SERVICE_INSTANCE, row)[0]
+            if instance is None:
+                continue
+            if matches and not matches(instance, lambda i: self._version_status(call, i, version_status)):
+                continue
+            listed.append((_sort_value(instance, sort_by), instance["service_name"], instance["name"], instance))
+        listed.sort(key=lambda item: item[:3], reverse=descending)
+        if position:
+            after = tuple(position)
+            listed = [item for item in listed if (item[:3] < after if descending else item[:3] > after)]
+        page = listed[:limit]
+        result: dict[str, Any] = {"serviceInstances": [instance_wire(item[3], summary=True) for item in page]}
+        if len(listed) > limit:
+            result["nextToken"] = paging.encode(query, list(page[-1][:3]))
+        return result
+
+    def _version_status(self, call: Call, instance: Row, cache: dict[tuple[int, int, str], str]) -> str:
+        key = (instance["template_major_version"], instance["template_minor_version"], instance["template_name"])
+        if key not in cache:
+            version = self.parts.templates.version(call, key[2], str(key[0]), str(key[1]))
+            cache[key] = version.status
+        return cache[key]
+
+
+_TIMES = ("createdAt", "lastDeploymentAttemptedAt")
+_SORT_COLUMNS = {
+    "name": "name",
+    "deploymentStatus": "deployment_status",
+    "templateName": "template_name",
+    "serviceName": "service_name",
+    "environmentName": "environment_name",
+    "lastDeploymentAttemptedAt": "last_deployment_attempted_at",
+    "createdAt": "created_at",
+}
+_EXACT = {
+    "name": "name",
+    "serviceName": "service_name",
+    "templateName": "template_name",
+    "environmentName": "environment_name",
+    "deploymentStatus": "deployment_status",
+}
+_DATES = {
+    "createdAtBefore": ("created_at", False),
+    "createdAtAfter": ("created_at", True),
+    "lastDeploymentAttemptedAtBefore": ("last_deployment_attempted_at", False),
+    "lastDeploymentAttemptedAtAfter": ("last_deployment_attempted_at", True),
+}
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
+
+
+def _sort_value(instance: Row, sort_by: str) -> Any:
+    return instance[_SORT_COLUMNS[sort_by]]
+
+
+def _filters(filters: list[dict[str, str]]) -> Any:
+    """[decided] S-20: the same key ORed, keys ANDed. Returns None for no filter, else a predicate."""
+    if not filters:
+        return None
+    by_key: dict[str, list[str]] = {}
+    for item in filters:
+        by_key.setdefault(item["key"], []).append(item["value"])
+    dates = {key: [_exact_moment(key, v) for v in values] for key, values in by_key.items() if key in _DATES}
+
+    def matches(instance: Row, version_status: Any) -> bool:
+        for key, values in by_key.items():
+            if key in _EXACT:
+                ok = instance[_EXACT[key]] in values
+            elif key == "deployedTemplateVersionStatus":
+                ok = version_status(instance) in values
+            else:
+                column, after = _DATES[key]
+                at = instance[column] * 1000  # microseconds: strict comparison at the filter's own precision
+                ok = any((at > moment) if after else (at < moment) for moment in dates[key])
+            if not ok:
+                return False
+        return True
+
+    return matches
+
+
+def _exact_moment(key: str, value: str) -> int:
+    """The filter's moment in epoch microseconds (the finest the format's fraction usually carries)."""
+    if _RFC3339.fullmatch(value):
+        whole, _, fraction = value[:-1].partition(".")
+        try:
+            moment = datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+        except ValueError:
+            moment = None
+        if moment is not None:
+            return int(moment.timestamp()) * 1_000_000 + (int((fraction + "000000")[:6]) if fraction else 0)
+    raise ValidationException(f"Invalid value '{value}' for filter {key}: expected an RFC 3339 date-time")

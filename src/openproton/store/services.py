@@ -1,0 +1,182 @@
+"""Queries on services, their instances and pipelines, and account settings, scoped to the owning account."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Table, bindparam, func, select
+
+from .database import Scope
+from .sql import CodePointOrder, Statement, Tx, update_row
+from .tables import account_settings, service_instances, service_pipelines, services
+
+Row = dict[str, Any]
+
+
+def _scoped(table: Table) -> list[Any]:
+    return [table.c.account_id == bindparam("account_id"), table.c.region == bindparam("region")]
+
+
+def _scope(scope: Scope) -> dict[str, str]:
+    return {"account_id": scope.account_id, "region": scope.region}
+
+
+def _insert(table: Table) -> Statement:
+    return Statement(lambda: table.insert().values({c.name: bindparam(c.name) for c in table.c}))
+
+
+# -- services ------------------------------------------------------------------------------------------------
+
+_GET_SERVICE = Statement(lambda: select(services).where(*_scoped(services), services.c.name == bindparam("name")))
+_INSERT_SERVICE = _insert(services)
+_DELETE_SERVICE = Statement(lambda: services.delete().where(*_scoped(services), services.c.name == bindparam("name")))
+_PAGE_SERVICES = Statement(
+    lambda: (
+        select(services)
+        .where(*_scoped(services), CodePointOrder(services.c.name) > bindparam("after"))
+        .order_by(CodePointOrder(services.c.name))
+        .limit(bindparam("limit"))
+    )
+)
+_COUNT_SERVICES = Statement(lambda: select(func.count()).select_from(services).where(*_scoped(services)))
+
+
+def get_service(tx: Tx, scope: Scope, name: str) -> Row | None:
+    return tx.one(_GET_SERVICE, {**_scope(scope), "name": name})
+
+
+def insert_service(tx: Tx, values: Mapping[str, Any]) -> None:
+    tx.run(_INSERT_SERVICE, values)
+
+
+def update_service(tx: Tx, scope: Scope, name: str, values: Mapping[str, Any]) -> None:
+    update_row(tx, services, {**_scope(scope), "name": name}, values)
+
+
+def delete_service(tx: Tx, scope: Scope, name: str) -> None:
+    tx.run(_DELETE_SERVICE, {**_scope(scope), "name": name})
+
+
+def page_services(tx: Tx, scope: Scope, *, after: str, limit: int) -> list[Row]:
+    return tx.all(_PAGE_SERVICES, {**_scope(scope), "after": after, "limit": limit})
+
+
+def count_services(tx: Tx, scope: Scope) -> int:
+    return int(tx.scalar(_COUNT_SERVICES, _scope(scope)))
+
+
+# -- service instances ---------------------------------------------------------------------------------------
+
+_GET_INSTANCE = Statement(
+    lambda: select(service_instances).where(
+        *_scoped(service_instances),
+        service_instances.c.service_name == bindparam("service_name"),
+        service_instances.c.name == bindparam("name"),
+    )
+)
+_INSERT_INSTANCE = _insert(service_instances)
+_INSTANCES_OF_SERVICE = Statement(
+    lambda: (
+        select(service_instances)
+        .where(*_scoped(service_instances), service_instances.c.service_name == bindparam("service_name"))
+        .order_by(CodePointOrder(service_instances.c.name))
+    )
+)
+_INSTANCES_IN_ENVIRONMENT = Statement(
+    lambda: (
+        select(service_instances)
+        .where(*_scoped(service_instances), service_instances.c.environment_name == bindparam("environment_name"))
+        .order_by(CodePointOrder(service_instances.c.service_name), CodePointOrder(service_instances.c.name))
+    )
+)
+_INSTANCES_OF_TEMPLATE = Statement(
+    lambda: select(service_instances).where(
+        *_scoped(service_instances), service_instances.c.template_name == bindparam("template_name")
+    )
+)
+_ALL_INSTANCES = Statement(
+    lambda: (
+        select(service_instances)
+        .where(*_scoped(service_instances))
+        .order_by(CodePointOrder(service_instances.c.service_name), CodePointOrder(service_instances.c.name))
+    )
+)
+
+
+def get_instance(tx: Tx, scope: Scope, service_name: str, name: str) -> Row | None:
+    return tx.one(_GET_INSTANCE, {**_scope(scope), "service_name": service_name, "name": name})
+
+
+def insert_instance(tx: Tx, values: Mapping[str, Any]) -> None:
+    tx.run(_INSERT_INSTANCE, values)
+
+
+def update_instance(tx: Tx, scope: Scope, service_name: str, name: str, values: Mapping[str, Any]) -> None:
+    update_row(tx, service_instances, {**_scope(scope), "service_name": service_name, "name": name}, values)
+
+
+def instances_of_service(tx: Tx, scope: Scope, service_name: str) -> list[Row]:
+    """A service's instances by name (at most the instance quota)."""
+    return tx.all(_INSTANCES_OF_SERVICE, {**_scope(scope), "service_name": service_name})
+
+
+def instances_in_environment(tx: Tx, scope: Scope, environment_name: str) -> list[Row]:
+    return tx.all(_INSTANCES_IN_ENVIRONMENT, {**_scope(scope), "environment_name": environment_name})
+
+
+def instances_of_template(tx: Tx, scope: Scope, template_name: str) -> list[Row]:
+    return tx.all(_INSTANCES_OF_TEMPLATE, {**_scope(scope), "template_name": template_name})
+
+
+def all_instances(tx: Tx, scope: Scope) -> list[Row]:
+    """Every instance of the scope, by service and name (bounded by the quotas: services x instances)."""
+    return tx.all(_ALL_INSTANCES, _scope(scope))
+
+
+# -- pipelines -----------------------------------------------------------------------------------------------
+
+_GET_PIPELINE = Statement(
+    lambda: select(service_pipelines).where(
+        *_scoped(service_pipelines), service_pipelines.c.service_name == bindparam("service_name")
+    )
+)
+_INSERT_PIPELINE = _insert(service_pipelines)
+_PIPELINES_OF_TEMPLATE = Statement(
+    lambda: select(service_pipelines).where(
+        *_scoped(service_pipelines), service_pipelines.c.template_name == bindparam("template_name")
+    )
+)
+
+
+def get_pipeline(tx: Tx, scope: Scope, service_name: str) -> Row | None:
+    return tx.one(_GET_PIPELINE, {**_scope(scope), "service_name": service_name})
+
+
+def insert_pipeline(tx: Tx, values: Mapping[str, Any]) -> None:
+    tx.run(_INSERT_PIPELINE, values)
+
+
+def update_pipeline(tx: Tx, scope: Scope, service_name: str, values: Mapping[str, Any]) -> None:
+    update_row(tx, service_pipelines, {**_scope(scope), "service_name": service_name}, values)
+
+
+def pipelines_of_template(tx: Tx, scope: Scope, template_name: str) -> list[Row]:
+    return tx.all(_PIPELINES_OF_TEMPLATE, {**_scope(scope), "template_name": template_name})
+
+
+# -- account settings ----------------------------------------------------------------------------------------
+
+_GET_SETTINGS = Statement(lambda: select(account_settings).where(*_scoped(account_settings)))
+_INSERT_SETTINGS = _insert(account_settings)
+
+
+def get_settings(tx: Tx, scope: Scope) -> Row | None:
+    return tx.one(_GET_SETTINGS, _scope(scope))
+
+
+def put_settings(tx: Tx, scope: Scope, values: Mapping[str, Any]) -> None:
+    if get_settings(tx, scope) is None:
+        tx.run(_INSERT_SETTINGS, {**_scope(scope), **values})
+    else:
+        update_row(tx, account_settings, _scope(scope), values)
