@@ -287,7 +287,7 @@ def main() -> dict[str, Any]:
     # 5. The pipeline, redeployed on its version with new inputs.
     second_spec = service_spec(dev, prod, "make test-all")
     management.update_service_pipeline(serviceName=service, deploymentType="CURRENT_VERSION", spec=second_spec)
-    polls = wait(management, "service_pipeline_deployed", "GetService", serviceName=service)
+    polls = wait(management, "service_pipeline_deployed", "GetService", name=service)
     pipeline = management.get_service(name=service)["service"]["pipeline"]
     seen["pipelineDeployedPolls"] = polls
     expect("pipeline spec after the update", pipeline["spec"], second_spec)
