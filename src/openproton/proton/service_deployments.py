@@ -223,6 +223,9 @@ class ServiceParts:
                     ]
                     plan = (FAILED, cascade_message(arns), first)
         instances = store.instances_of_service(call.tx, call.scope, pipeline["service_name"])
+        if action != DELETE:
+            # Instances this very operation removes are not the service's any more.
+            instances = [row for row in instances if row["deployment_status"] != DELETE_IN_PROGRESS]
         return self.deployments.start(
             call,
             SERVICE_PIPELINE,

@@ -177,6 +177,7 @@ def get_settings(tx: Tx, scope: Scope) -> Row | None:
 
 def put_settings(tx: Tx, scope: Scope, values: Mapping[str, Any]) -> None:
     if get_settings(tx, scope) is None:
-        tx.run(_INSERT_SETTINGS, {**_scope(scope), **values})
+        empty = {c.name: None for c in account_settings.c}
+        tx.run(_INSERT_SETTINGS, {**empty, **_scope(scope), **values})
     else:
         update_row(tx, account_settings, _scope(scope), values)
