@@ -14,6 +14,7 @@ from openproton.protocol.ratelimit import RateLimiter
 from openproton.protocol.serializer import OutputSerializer
 from openproton.protocol.sigv4 import StrictIdentity, load_credentials
 from openproton.protocol.validator import InputValidator
+from openproton.proton.admin import Admin
 from openproton.proton.audit import AuditLog
 from openproton.proton.clock import Clock, SystemClock
 from openproton.proton.provider import ProtonProvider
@@ -83,6 +84,11 @@ class OpenProton:
             rate_limiter=limiter,
             on_failure=self.audit.record_failure,
             access_log=settings.access_log,
+        )
+        # Everything beyond the API (settle policy, settling, events, audit, faults, reset), for the admin
+        # endpoints, the mock handle and the console alike.
+        self.admin = Admin(
+            database, self.clock, audit=self.audit, faults=self.faults, deployments=self.provider.deployments
         )
 
     def handle(self, request: HttpRequest) -> HttpResponse:

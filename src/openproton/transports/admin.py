@@ -1,6 +1,8 @@
-"""Administrative endpoints under /_openproton/: health, reset, events, audit log and fault rules.
+"""Administrative endpoints under /_openproton/: health, reset, events, audit log, fault rules and deployments.
 
-They are not part of the AWS API, so they answer plain JSON and never go through the pipeline.
+They are not part of the AWS API, so they answer plain JSON and never go through the pipeline. Health is this
+transport's own; everything else is `service.admin` (proton/admin.py, shared with the mock handle and the
+console), and this module only checks who may ask and translates to and from JSON and status codes.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import orjson
 from openproton._version import __version__
 from openproton.protocol.faults import FaultRuleError
 from openproton.proton.deployments import SettlePolicy, SettlePolicyError
-from openproton.proton.events import read_events
 from openproton.service import OpenProton
 
 from .browser_guard import cross_site_reason
@@ -66,9 +67,10 @@ def handle(
     if route == "reset":
         if method != "POST":
             return _json(405, {"message": "Use POST /_openproton/reset."})
+        # The facade resets unconditionally; refusing a reset from the network is this endpoint's choice.
         if not service.settings.reset_enabled:
             return _json(403, {"message": "Reset is disabled on this server (OPENPROTON_RESET_ENABLED=false)."})
-        service.database.reset()
+        service.admin.reset()
         return _json(200, {"reset": True})
     if route in ("events", "audit") and method == "GET":
         args = _int_args(query, after=0, limit=1000)
@@ -76,30 +78,30 @@ def handle(
             return _json(400, {"message": "after and limit must be whole numbers."})
         limit = min(args["limit"], 10_000)
         if route == "events":
-            return _json(200, {"events": read_events(service.database, after_seq=args["after"], limit=limit)})
-        return _json(200, {"entries": service.audit.entries(after_seq=args["after"], limit=limit)})
+            return _json(200, {"events": service.admin.events(after_seq=args["after"], limit=limit)})
+        return _json(200, {"entries": service.admin.audit_entries(after_seq=args["after"], limit=limit)})
     if route == "faults":
         return _faults(service, method, body)
     if route == "settle-policy":
         return _settle_policy(service, method, body)
     if route == "deployments" and method == "GET":
-        under_way = service.provider.deployments.under_way(service.database, service.clock.now_ms())
-        return _json(200, {"deployments": under_way})
+        return _json(200, {"deployments": service.admin.deployments_under_way()})
     if route.startswith("deployments/") and route.endswith("/settle"):
         if method != "POST":
             return _json(405, {"message": "Use POST /_openproton/deployments/ID/settle."})
         return _settle(service, route[len("deployments/") : -len("/settle")], body)
     if route.startswith("faults/") and method == "DELETE":
-        removed = service.faults.remove(route[len("faults/") :])
+        removed = service.admin.remove_fault(route[len("faults/") :])
         return _json(200 if removed else 404, {"removed": removed})
     return _json(404, {"message": f"No admin endpoint {method} {path}."})
 
 
 def _faults(service: OpenProton, method: str, body: bytes) -> tuple[int, bytes]:
+    admin = service.admin
     if method == "GET":
-        return _json(200, {"rules": [rule.to_dict() for rule in service.faults.rules()]})
+        return _json(200, {"rules": [rule.to_dict() for rule in admin.fault_rules()]})
     if method == "DELETE":
-        service.faults.clear()
+        admin.clear_faults()
         return _json(200, {"rules": []})
     if method == "POST":
         try:
@@ -107,7 +109,7 @@ def _faults(service: OpenProton, method: str, body: bytes) -> tuple[int, bytes]:
         except orjson.JSONDecodeError:
             return _json(400, {"message": "The body must be a JSON fault rule, or a list of them."})
         try:
-            added = [service.faults.add(item) for item in (data if isinstance(data, list) else [data])]
+            added = [admin.add_fault(item) for item in (data if isinstance(data, list) else [data])]
         except FaultRuleError as error:
             return _json(400, {"message": str(error)})
         return _json(200, {"rules": [rule.to_dict() for rule in added]})
@@ -122,18 +124,18 @@ def _body(body: bytes) -> Any:
 
 
 def _settle_policy(service: OpenProton, method: str, body: bytes) -> tuple[int, bytes]:
-    deployments = service.provider.deployments
+    admin = service.admin
     if method == "GET":
-        current = deployments.read_policy(service.database)
-        return _json(200, {**current.to_dict(), "startedWith": deployments.started_with.to_dict()})
+        current = admin.settle_policy()
+        return _json(200, {**current.to_dict(), "startedWith": admin.settle_policy_started_with().to_dict()})
     if method == "DELETE":
-        return _json(200, deployments.set_policy(service.database, None).to_dict())
+        return _json(200, admin.clear_settle_policy().to_dict())
     if method in ("PUT", "POST"):
         try:
             policy = SettlePolicy.from_dict(_body(body))
         except SettlePolicyError as error:
             return _json(400, {"message": str(error)})
-        return _json(200, deployments.set_policy(service.database, policy).to_dict())
+        return _json(200, admin.set_settle_policy(policy).to_dict())
     return _json(405, {"message": "Use GET, PUT or DELETE on /_openproton/settle-policy."})
 
 
@@ -145,9 +147,7 @@ def _settle(service: OpenProton, deployment_id: str, body: bytes) -> tuple[int, 
     if unknown:
         return _json(400, {"message": f"Unknown fields: {', '.join(unknown)}."})
     try:
-        settled = service.provider.deployments.settle(
-            service.database,
-            service.clock.now_ms(),
+        settled = service.admin.settle(
             deployment_id,
             status=data.get("status", "SUCCEEDED"),
             message=data.get("statusMessage"),

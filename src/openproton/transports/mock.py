@@ -22,7 +22,6 @@ from openproton.protocol.faults import Faults
 from openproton.protocol.pipeline import HttpRequest, HttpResponse
 from openproton.proton.clock import Clock
 from openproton.proton.deployments import SettlePolicy
-from openproton.proton.events import read_events
 from openproton.service import OpenProton
 from openproton.settings import Settings
 from openproton.store import Database
@@ -112,6 +111,8 @@ class ProtonMock:
         return run  # type: ignore[return-value]
 
     # -- what the transport and tests use -----------------------------------------------------------
+    # Beyond handle(), each is the admin facade (service.admin, proton/admin.py) in Python form, as the
+    # /_openproton/ endpoints are in JSON form.
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         if self.service is None:
@@ -120,40 +121,32 @@ class ProtonMock:
 
     def events(self, after_seq: int = 0) -> list[dict[str, Any]]:
         """Status-change events of environment account connections, oldest first."""
-        if self.service is None:
-            raise RuntimeError("mock_proton is not started")
-        return read_events(self.service.database, after_seq=after_seq)
+        return self._started().admin.events(after_seq=after_seq)
 
     @property
     def faults(self) -> Faults:
         """The fault rules: `mock.faults.add({"action": "throttle", "operation": "Get*", "count": 1})`."""
-        if self.service is None:
-            raise RuntimeError("mock_proton is not started")
-        return self.service.faults
+        return self._started().admin.faults
 
     def audit(self, after_seq: int = 0) -> list[dict[str, Any]]:
         """The audit log of mutating calls, oldest first."""
-        if self.service is None:
-            raise RuntimeError("mock_proton is not started")
-        return self.service.audit.entries(after_seq=after_seq)
+        return self._started().admin.audit_entries(after_seq=after_seq)
 
     # -- deployments ---------------------------------------------------------------------------------
 
     def settle_policy(self) -> SettlePolicy:
         """The policy deployments that start now will end by."""
-        service = self._started()
-        return service.provider.deployments.read_policy(service.database)
+        return self._started().admin.settle_policy()
 
     def set_settle_policy(self, policy: str, *, delay_seconds: float = 0, message: str | None = None) -> SettlePolicy:
         """`succeed` or `fail` after `delay_seconds`, or `manual`: deployments wait for `settle()`."""
-        service = self._started()
+        admin = self._started().admin
         chosen = SettlePolicy.from_dict({"policy": policy, "delaySeconds": delay_seconds, "message": message})
-        return service.provider.deployments.set_policy(service.database, chosen)
+        return admin.set_settle_policy(chosen)
 
     def deployments_under_way(self) -> list[dict[str, Any]]:
         """Deployments that have not ended, oldest first (as GET /_openproton/deployments shows them)."""
-        service = self._started()
-        return service.provider.deployments.under_way(service.database, service.clock.now_ms())
+        return self._started().admin.deployments_under_way()
 
     def settle(
         self,
@@ -165,10 +158,7 @@ class ProtonMock:
         provisioned_resources: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """End a deployment under way as SUCCEEDED or FAILED, with the outputs and resources it produced."""
-        service = self._started()
-        return service.provider.deployments.settle(
-            service.database,
-            service.clock.now_ms(),
+        return self._started().admin.settle(
             deployment_id,
             status=status,
             message=message,
@@ -182,8 +172,9 @@ class ProtonMock:
         return self.service
 
     def reset(self) -> None:
+        """Delete every row (a mock that is not started has nothing to reset)."""
         if self.service is not None:
-            self.service.database.reset()
+            self.service.admin.reset()
 
 
 def _attach_default_session() -> None:
