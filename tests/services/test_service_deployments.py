@@ -318,3 +318,11 @@ def test_an_environment_with_instances_cannot_be_deleted_until_they_are_gone(wor
     client.delete_environment(name="dev")
     client.delete_environment(name="prod")
     assert client.list_environments()["environments"] == []
+
+
+def test_once_the_service_is_gone_its_name_is_no_filter(world: World) -> None:
+    setup(world)
+    create_service(world)
+    proton(world).delete_service(name="shop")
+    assert refused(proton(world).list_deployments, serviceName="shop") == missing_service()
+    assert {d.get("serviceName") for d in deployments(world) if d["targetResourceType"] != "ENVIRONMENT"} == {"shop"}

@@ -110,7 +110,7 @@ def test_create_instance_refusals(world: World) -> None:
     assert refused(
         proton(world).create_service_instance, name="x", serviceName="missing", spec=spec_of(("x", "dev"))
     ) == missing_service("missing")
-    code, _, status = refused(add_instance, world=world, name="shop-dev")
+    code, _, status = refused(add_instance, world=world, name="shop-dev", spec=spec_of(DEV))
     assert (code, status) == ("ConflictException", 400)
     assert refused(add_instance, world=world, environment_name="edge") == (
         "ValidationException",
@@ -335,3 +335,45 @@ def test_the_instance_deployed_waiter_stops_on_a_failure(world: World) -> None:
             name="shop-prod", serviceName="shop", WaiterConfig=FIRST_POLL
         )
     assert "terminal failure state" in str(excinfo.value)
+
+
+def test_delete_failed_instances_count_in_the_quota(world: World) -> None:
+    setup(world)
+    entries = [(f"shop-{n:02}", "dev") for n in range(20)]
+    create_service(world, "shop", *entries)
+    world.set_settle_policy("fail")
+    proton(world).update_service(name="shop", spec=spec_of(*entries[1:]))
+    assert get_instance(world, "shop-00")["deploymentStatus"] == "DELETE_FAILED"
+    world.set_settle_policy("succeed")
+    code, _, status = refused(add_instance, world=world, spec=spec_of(*entries[1:], TWO))
+    assert (code, status) == ("ValidationException", 400)
+    assert "shop-two" not in instance_names(world, "shop")
+
+
+def test_a_client_token_given_to_create_is_the_last_one(world: World) -> None:
+    setup(world)
+    create_service(world)
+    assert "lastClientRequestToken" not in get_instance(world)  # CreateService takes no token
+    add_instance(world, clientToken="made-1")
+    assert get_instance(world, "shop-two")["lastClientRequestToken"] == "made-1"
+    update_instance(world, "CURRENT_VERSION", name="shop-two", clientToken="updated-1")
+    assert get_instance(world, "shop-two")["lastClientRequestToken"] == "updated-1"
+
+
+def test_a_failed_update_keeps_the_version_and_spec_of_the_last_success(world: World) -> None:
+    setup(world)
+    create_service(world)
+    template_version(world, "web", "1")  # 1.1
+    before = get_instance(world)
+    world.set_settle_policy("fail", message="The stack failed.")
+    updating = update_instance(world, "MINOR_VERSION", spec=spec_of(("shop-dev", "dev", {"port": 9})))
+    got = get_instance(world)
+    assert got == {
+        **before,
+        "deploymentStatus": "FAILED",
+        "deploymentStatusMessage": "The stack failed.",
+        "lastAttemptedDeploymentId": updating["lastAttemptedDeploymentId"],
+        "lastDeploymentAttemptedAt": updating["lastDeploymentAttemptedAt"],
+        "lastClientRequestToken": updating["lastClientRequestToken"],
+    }
+    assert (version_of(got), got["spec"]) == ("1.0", spec_of(DEV))

@@ -16,6 +16,7 @@ from .service_helpers import (
     DEV,
     FIRST_POLL,
     PIPELINE_REPOSITORY,
+    SOURCE,
     create_service,
     get_deployment,
     get_instance,
@@ -103,7 +104,7 @@ def test_minor_and_major_version_move_the_pipeline_alone_without_a_compatibility
     assert version_of(pipeline_of(world)) == "1.1"
     # 3.0 fits no environment template the instances are in: the pipeline is not checked.
     proton(world).create_environment_template(name="net")
-    proton(world).create_environment_template_version(templateName="net", source={"s3": {"bucket": "b", "key": "k"}})
+    proton(world).create_environment_template_version(templateName="net", source=SOURCE)
     template_version(world, compatible=(("net", "1"),))  # 3.0
     update_pipeline(world, "MAJOR_VERSION", templateMajorVersion="3")
     assert version_of(pipeline_of(world)) == "3.0"
@@ -229,9 +230,10 @@ def test_outputs_and_resources_of_the_pipeline(world: World) -> None:
     assert client.list_service_pipeline_provisioned_resources(serviceName="shop")["provisionedResources"] == RESOURCES
     assert client.list_service_pipeline_outputs(serviceName="shop", deploymentId=first)["outputs"] == OUTPUTS
     instance_deployment = get_instance(world)["lastAttemptedDeploymentId"]
-    for operation in (client.list_service_pipeline_outputs, client.list_service_pipeline_provisioned_resources):
-        code, _, status = refused(operation, serviceName="shop", deploymentId=instance_deployment)
-        assert (code, status) == ("ResourceNotFoundException", 400)
+    code, _, status = refused(
+        client.list_service_pipeline_outputs, serviceName="shop", deploymentId=instance_deployment
+    )
+    assert (code, status) == ("ResourceNotFoundException", 400)
 
 
 # -- S-24: a self-managed pipeline ----------------------------------------------------------------------------

@@ -314,3 +314,14 @@ def test_last_modified_at_is_created_at_then_moves_to_each_update_and_each_opera
     world.settle(added)
     world.settle(pipeline)
     assert get_service(world)["lastModifiedAt"] == get_deployment(world, pipeline)["completedAt"]
+
+
+def test_a_service_that_failed_to_create_can_be_deleted(world: World) -> None:
+    setup(world)
+    world.set_settle_policy("fail")
+    create_service(world)
+    assert get_service(world)["status"] == "CREATE_FAILED"
+    world.set_settle_policy("succeed")
+    assert proton(world).delete_service(name="shop")["service"]["status"] == "DELETE_IN_PROGRESS"
+    assert refused(proton(world).get_service, name="shop") == missing_service()
+    assert instance_names(world) == []

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from support import MGMT_ACCOUNT, OTHER_ACCOUNT, World
+from openproton import mock_proton
+from openproton.settings import Settings
+from support import MGMT_ACCOUNT, OTHER_ACCOUNT, InProcessWorld, World
 
 from .service_helpers import (
     CODE_CONNECTION,
@@ -307,7 +309,7 @@ def test_an_environment_of_an_incompatible_template_or_major_is_refused(world: W
     setup(world)
     env_template(world, "net")
     environment(world, "edge", template="net")
-    proton(world).create_environment_template_version(templateName="vpc", source={"s3": {"bucket": "b", "key": "k"}})
+    proton(world).create_environment_template_version(templateName="vpc", source=SOURCE)
     proton(world).update_environment_template_version(
         templateName="vpc", majorVersion="2", minorVersion="0", status="PUBLISHED"
     )
@@ -365,3 +367,26 @@ def test_the_service_tags_are_copied_onto_its_instances(world: World) -> None:
     # Copies, not links: a later change to the service's tags stays on the service.
     proton(world).tag_resource(resourceArn=service_arn(), tags=[{"key": "stage", "value": "beta"}])
     assert "stage" not in tags_of(world, instance_arn("shop-dev"))
+
+
+def test_the_service_quota_is_a_setting() -> None:
+    # In-process only: the servers keep the default quota of 1000, too many to create in a test.
+    with mock_proton(settings=Settings(database_url="sqlite://", service_quota=2)) as mock:
+        world = InProcessWorld(mock)
+        setup(world)
+        create_service(world, "one", ("one-dev", "dev"))
+        create_service(world, "two", ("two-dev", "dev"))
+        code, _, status = refused(create_service, world=world, name="three")
+        assert (code, status) == ("ServiceQuotaExceededException", 400)
+        assert service_names(world) == ["one", "two"]
+        proton(world).delete_service(name="two")
+        create_service(world, "three", ("three-dev", "dev"))
+        assert service_names(world) == ["one", "three"]
+
+
+def test_a_repeated_create_while_it_is_under_way_returns_the_service(world: World) -> None:
+    setup(world)
+    world.set_settle_policy("manual")
+    first = create_service(world)
+    assert create_service(world) == first
+    assert len(service_deployments(world)) == 2

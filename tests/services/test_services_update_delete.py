@@ -287,3 +287,34 @@ def test_a_deleted_service_can_be_created_again(world: World) -> None:
     again = create_service(world, description="second")
     assert again["description"] == "second"
     assert get_service(world)["status"] == "ACTIVE"
+
+
+def test_instances_and_the_pipeline_cannot_update_while_the_service_is_being_deleted(world: World) -> None:
+    setup(world)
+    create_service(world)
+    world.set_settle_policy("manual")
+    client = proton(world)
+    client.delete_service(name="shop")
+    for refusal in (
+        refused(client.update_service_instance, name="shop-dev", serviceName="shop", deploymentType="CURRENT_VERSION"),
+        refused(
+            client.update_service_pipeline, serviceName="shop", deploymentType="CURRENT_VERSION", spec=spec_of(DEV)
+        ),
+        refused(
+            client.create_service_instance, name="shop-two", serviceName="shop", spec=spec_of(DEV, ("shop-two", "dev"))
+        ),
+    ):
+        assert refusal[:1] == ("ConflictException",)
+    # Instances being deleted are listed until gone.
+    assert instance_names(world, "shop") == ["shop-dev"]
+    assert get_instance(world)["deploymentStatus"] == "DELETE_IN_PROGRESS"
+
+
+def test_the_pipeline_keeps_its_own_document_when_update_service_redeploys_it(world: World) -> None:
+    setup(world)
+    create_service(world)
+    spec = spec_of(DEV, ("shop-two", "dev"))
+    proton(world).update_service(name="shop", spec=spec)
+    assert get_service(world)["spec"] == spec
+    assert pipeline_of(world)["spec"] == spec_of(DEV)
+    assert get_instance(world, "shop-two")["spec"] == spec
