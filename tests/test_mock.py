@@ -205,3 +205,12 @@ def test_last_modified_moves_even_within_one_millisecond() -> None:
     step = accepted["lastModifiedAt"] - accepted["requestedAt"]
     assert step.total_seconds() == 0.001
     assert (rejected["lastModifiedAt"] - accepted["lastModifiedAt"]).total_seconds() == 0.001
+
+
+def test_each_call_is_answered_once_however_many_mocks_the_process_started() -> None:
+    # boto3's default session gets the handler again at each start; botocore emits before-send to every
+    # handler, so a second registration answered (and audited) every call twice.
+    for _ in range(3):
+        with mock_proton() as mock:
+            boto3.client("proton", region_name="us-east-1").create_environment_template(name="once")
+            assert [entry["operation"] for entry in mock.audit()] == ["CreateEnvironmentTemplate"]

@@ -340,6 +340,115 @@ def _every_environment_operation(
     ]
 
 
+def _service_in(client: Any, environment: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A published service template `web` for `vpc` 1, and a service `shop` with one instance and a pipeline."""
+    client.update_account_settings(pipelineServiceRoleArn="arn:aws:iam::222222222222:role/pipeline")
+    client.create_service_template(name="web")
+    client.create_service_template_version(
+        templateName="web",
+        source={"s3": {"bucket": "bundles", "key": "web.tgz"}},
+        compatibleEnvironmentTemplates=[{"templateName": "vpc", "majorVersion": "1"}],
+    )
+    client.update_service_template_version(templateName="web", majorVersion="1", minorVersion="0", status="PUBLISHED")
+    spec = f"proton: ServiceSpec\ninstances:\n  - name: shop-{environment}\n    environment: {environment}\n"
+    client.create_service(
+        name="shop",
+        templateName="web",
+        templateMajorVersion="1",
+        spec=spec,
+        repositoryConnectionArn="arn:aws:codestar-connections:us-east-1:222222222222:connection/c",
+        repositoryId="acme/shop",
+        branchName="main",
+    )
+    service = client.get_service(name="shop")["service"]
+    assert (service["status"], service["pipeline"]["deploymentStatus"]) == ("ACTIVE", "SUCCEEDED")
+    instance = client.get_service_instance(serviceName="shop", name=f"shop-{environment}")["serviceInstance"]
+    return service, instance
+
+
+def _every_service_operation(client: Any, service: dict[str, Any], instance: dict[str, Any]) -> list[tuple[str, Any]]:
+    spec = service["spec"]
+    name, instance_name = service["name"], instance["name"]
+    pipeline_arn, instance_arn = service["pipeline"]["arn"], instance["arn"]
+    template_arn = service["arn"].replace(":service/shop", ":service-template/web")
+    tag = [{"key": "k", "value": "v"}]
+    version = {"templateName": "web", "majorVersion": "1", "minorVersion": "0"}
+    source = {"s3": {"bucket": "bundles", "key": "web.tgz"}}
+    compatible = [{"templateName": "vpc", "majorVersion": "1"}]
+    return [
+        ("GetServiceTemplate", lambda: client.get_service_template(name="web")),
+        ("UpdateServiceTemplate", lambda: client.update_service_template(name="web", description="mine")),
+        ("DeleteServiceTemplate", lambda: client.delete_service_template(name="web")),
+        (
+            "CreateServiceTemplateVersion",
+            lambda: client.create_service_template_version(
+                templateName="web", source=source, compatibleEnvironmentTemplates=compatible
+            ),
+        ),
+        ("GetServiceTemplateVersion", lambda: client.get_service_template_version(**version)),
+        ("ListServiceTemplateVersions", lambda: client.list_service_template_versions(templateName="web")),
+        (
+            "UpdateServiceTemplateVersion",
+            lambda: client.update_service_template_version(**version, description="mine"),
+        ),
+        ("DeleteServiceTemplateVersion", lambda: client.delete_service_template_version(**version)),
+        (
+            "CreateService",
+            lambda: client.create_service(name="mine", templateName="web", templateMajorVersion="1", spec=spec),
+        ),
+        ("GetService", lambda: client.get_service(name=name)),
+        ("UpdateService", lambda: client.update_service(name=name, description="mine")),
+        ("DeleteService", lambda: client.delete_service(name=name)),
+        ("CreateServiceInstance", lambda: client.create_service_instance(name="x", serviceName=name, spec=spec)),
+        ("GetServiceInstance", lambda: client.get_service_instance(serviceName=name, name=instance_name)),
+        (
+            "UpdateServiceInstance",
+            lambda: client.update_service_instance(
+                serviceName=name, name=instance_name, deploymentType="CURRENT_VERSION"
+            ),
+        ),
+        (
+            "CancelServiceInstanceDeployment",
+            lambda: client.cancel_service_instance_deployment(serviceName=name, serviceInstanceName=instance_name),
+        ),
+        (
+            "ListServiceInstanceOutputs",
+            lambda: client.list_service_instance_outputs(serviceName=name, serviceInstanceName=instance_name),
+        ),
+        (
+            "ListServiceInstanceProvisionedResources",
+            lambda: client.list_service_instance_provisioned_resources(
+                serviceName=name, serviceInstanceName=instance_name
+            ),
+        ),
+        ("ListServiceInstances", lambda: client.list_service_instances(serviceName=name)),
+        (
+            "UpdateServicePipeline",
+            lambda: client.update_service_pipeline(serviceName=name, deploymentType="CURRENT_VERSION", spec=spec),
+        ),
+        ("CancelServicePipelineDeployment", lambda: client.cancel_service_pipeline_deployment(serviceName=name)),
+        ("ListServicePipelineOutputs", lambda: client.list_service_pipeline_outputs(serviceName=name)),
+        (
+            "ListServicePipelineProvisionedResources",
+            lambda: client.list_service_pipeline_provisioned_resources(serviceName=name),
+        ),
+        ("ListDeployments", lambda: client.list_deployments(serviceName=name)),
+        (
+            "NotifyResourceDeploymentStatusChange",
+            lambda: client.notify_resource_deployment_status_change(resourceArn=instance_arn, status="FAILED"),
+        ),
+        *[
+            (operation, call)
+            for arn in (template_arn, f"{template_arn}:1.0", service["arn"], instance_arn, pipeline_arn)
+            for operation, call in (
+                ("TagResource", lambda arn=arn: client.tag_resource(resourceArn=arn, tags=tag)),
+                ("UntagResource", lambda arn=arn: client.untag_resource(resourceArn=arn, tagKeys=["owner"])),
+                ("ListTagsForResource", lambda arn=arn: client.list_tags_for_resource(resourceArn=arn)),
+            )
+        ],
+    ]
+
+
 def _publish(client: Any, name: str) -> None:
     client.create_environment_template(name=name)
     client.create_environment_template_version(templateName=name, source={"s3": {"bucket": "bundles", "key": "t.tgz"}})
@@ -375,6 +484,9 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
     management.tag_resource(resourceArn=deployment["arn"], tags=[{"key": "owner", "value": "platform"}])
     environment = management.get_environment(name="dev")["environment"]
     assert environment["deploymentStatus"] == "SUCCEEDED"
+    service, instance = _service_in(management, "dev")
+    settings = management.get_account_settings()["accountSettings"]
+    deployments = [d["id"] for d in management.list_deployments()["deployments"]]
 
     other = strict.client(OTHER_KEY)
     covered = {
@@ -389,6 +501,7 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
         *_every_operation(other, connection),
         *_every_template_operation(other, template),
         *_every_environment_operation(other, environment, deployment),
+        *_every_service_operation(other, service, instance),
     ]:
         with pytest.raises(ClientError) as excinfo:
             call()
@@ -418,6 +531,21 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
     assert other.list_environments()["environments"] == []
     assert other.list_deployments()["deployments"] == []
     covered |= {"ListEnvironments", "ListDeployments"}
+    # [decided] S-2: services are the management account's; another account lists none and has settings of
+    # its own (S-22), which are not the management account's.
+    assert other.list_service_templates()["templates"] == []
+    assert other.list_services()["services"] == []
+    assert other.list_service_instances()["serviceInstances"] == []
+    assert other.get_account_settings()["accountSettings"] == {}
+    other.update_account_settings(pipelineServiceRoleArn="arn:aws:iam::333333333333:role/mine")
+    covered |= {
+        "ListServiceTemplates",
+        "ListServices",
+        "ListServiceInstances",
+        "GetAccountSettings",
+        "UpdateAccountSettings",
+        "CreateServiceTemplate",
+    }
     assert covered == set(ROUTES), "every implemented operation is tried from the other account"
     # ...and nothing changed for its owners.
     assert (
@@ -426,7 +554,9 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
     )
     assert management.get_environment(name="dev")["environment"] == environment
     assert management.get_deployment(id=deployment["id"])["deployment"] == deployment
-    assert [d["id"] for d in management.list_deployments()["deployments"]] == [deployment["id"]]
+    assert [d["id"] for d in management.list_deployments()["deployments"]] == deployments
+    assert management.get_service(name="shop")["service"] == service
+    assert management.get_account_settings()["accountSettings"] == settings
     for arn in (environment["arn"], deployment["arn"]):
         assert management.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "owner", "value": "platform"}]
 

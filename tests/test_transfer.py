@@ -54,6 +54,26 @@ def make_state(database: str) -> None:
             tags=[{"key": "stage", "value": "dev"}],
         )
         assert world.client(MGMT).get_environment(name="connected")["environment"]["deploymentStatus"] == "SUCCEEDED"
+        # A service with an instance in that environment and a pipeline, under account settings.
+        world.client(MGMT).update_account_settings(pipelineServiceRoleArn=f"arn:aws:iam::{MGMT}:role/pipeline")
+        world.client(MGMT).create_service_template(name="api")
+        world.client(MGMT).create_service_template_version(
+            templateName="api",
+            source={"s3": {"bucket": "bundles", "key": "api.tar.gz"}},
+            compatibleEnvironmentTemplates=[{"templateName": "web", "majorVersion": "1"}],
+        )
+        world.client(MGMT).update_service_template_version(
+            templateName="api", majorVersion="1", minorVersion="0", status="PUBLISHED"
+        )
+        world.client(MGMT).create_service(
+            name="shop",
+            templateName="api",
+            templateMajorVersion="1",
+            spec="proton: ServiceSpec\ninstances:\n  - name: shop-connected\n    environment: connected\n",
+            repositoryConnectionArn=f"arn:aws:codestar-connections:us-east-1:{MGMT}:connection/c",
+            repositoryId="acme/shop",
+            branchName="main",
+        )
         world.set_settle_policy("manual")
         world.client(MGMT).update_environment(
             name="connected", deploymentType="CURRENT_VERSION", spec="proton: EnvironmentSpec\nspec: {}\n"
@@ -74,14 +94,22 @@ def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(
         "environment_account_connections": 4,
         "environment_account_connection_events": 7,
         "resource_tags": 3,  # two on the pending connection, one on the environment
-        "client_tokens": 5,  # boto3 gives every create a token, the template version's too
-        # 4 creates, accept, reject, delete, tag, template, template version, publish, environment, update
-        "audit_log": 13,
+        "client_tokens": 6,  # boto3 gives every create a token, the template versions' too
+        # 4 creates, accept, reject, delete, tag, template, template version, publish, environment, account
+        # settings, service template, its version, publish, service, update
+        "audit_log": 18,
         "environment_templates": 1,
         "environment_template_versions": 1,
         "environments": 1,
-        "deployments": 2,  # the create (succeeded) and the update (under way)
+        # the environment's create (succeeded) and update (under way), the instance's and the pipeline's creates
+        "deployments": 4,
         "settle_policy": 1,
+        "service_templates": 1,
+        "service_template_versions": 1,
+        "services": 1,
+        "service_instances": 1,
+        "service_pipelines": 1,
+        "account_settings": 1,
     }
     [environment] = original["tables"]["environments"]
     assert (environment["name"], environment["environment_account_id"]) == ("connected", ENV)

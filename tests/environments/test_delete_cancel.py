@@ -106,7 +106,11 @@ def test_cancel_answers_cancelling_then_reads_cancelled_and_keeps_the_old_versio
     # [decided] D-2: the cancellation ends at once.
     got = get_env(world)
     # services.md's change to environments.md: a cancelled environment deployment reads as instances' do [doc].
-    assert got == {**updating, "deploymentStatus": "CANCELLED", "deploymentStatusMessage": "User initiated cancellation."}
+    assert got == {
+        **updating,
+        "deploymentStatus": "CANCELLED",
+        "deploymentStatusMessage": "User initiated cancellation.",
+    }
     assert (version_of(got), got["spec"]) == ("1.0", SPEC)
     deployment = get_deployment(world, updating["lastAttemptedDeploymentId"])
     assert deployment["deploymentStatus"] == "CANCELLED"

@@ -136,19 +136,20 @@ class DeploymentRecords:
     # -- NotifyResourceDeploymentStatusChange ------------------------------------------------------------
 
     def notify(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        """[decided] S-27 and S-3: an environment's, instance's or pipeline's deployment reports how it went."""
+        """[decided] S-27 and S-3 (superseding D-11): an environment, instance or pipeline deployment reports how
+        it went."""
         resource_arn = params["resourceArn"]
         arn = arns.parse(resource_arn)
         if arn is None:
             raise ResourceNotFoundException(f"The requested resource does not exist: {resource_arn}")
         if arn.region != call.region:
-            raise _missing(arn, resource_arn)
+            raise _missing(call, arn)
         # The target lives in its owner's scope; S-3 also admits the account its environment is provisioned in.
         owner = dataclasses.replace(call, scope=Scope(arn.account_id, arn.region))
         kind, target, environment_account = self._notified(owner, arn)
         if target is None or call.account_id not in (arn.account_id, environment_account):
             # Answered as for a missing resource of the caller's own, naming no account's data.
-            raise _missing(arn, resource_arn)
+            raise _missing(call, arn)
         self.deployments.lock_scope(owner)
         current, deployment = self.deployments.current(owner, kind, target)
         if current is None:
@@ -193,10 +194,12 @@ _NAMED = (
 )
 
 
-def _missing(arn: arns.ProtonArn, resource_arn: str) -> ResourceNotFoundException:
+def _missing(call: Call, arn: arns.ProtonArn) -> ResourceNotFoundException:
+    """As for a resource of that name missing in the caller's own account: the answer names no other account."""
     if arn.resource_type == "environment":
         return environment_not_found(arn.resource_id)
-    return ResourceNotFoundException(f"The requested resource does not exist: {resource_arn}")
+    own = arns.build(call.region, call.account_id, arn.resource_type, arn.resource_id)
+    return ResourceNotFoundException(f"The requested resource does not exist: {own}")
 
 
 def _instance_needs_service(params: dict[str, Any]) -> None:

@@ -239,6 +239,9 @@ def _filters(filters: list[dict[str, str]]) -> Any:
         return None
     by_key: dict[str, list[str]] = {}
     for item in filters:
+        if item.get("key") is None or item.get("value") is None:
+            # The model leaves both optional; a filter without either names nothing to match.
+            raise ValidationException("Each filter of ListServiceInstances needs a key and a value.")
         by_key.setdefault(item["key"], []).append(item["value"])
     dates = {key: [_exact_moment(key, v) for v in values] for key, values in by_key.items() if key in _DATES}
 

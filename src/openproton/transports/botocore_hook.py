@@ -100,5 +100,11 @@ if _REGISTRATION not in botocore.handlers.BUILTIN_HANDLERS:
 
 
 def register_on_session(session: Any) -> None:
-    """Attach the handler to a botocore session created before this module was imported."""
+    """Attach the handler to a botocore session created before this module was imported.
+
+    A session created after the import already has it (a built-in handler); botocore emits `before-send` to
+    every handler, so a second registration would answer each request twice. Remove it first, then add it once.
+    """
+    session.unregister("before-send", INTERCEPTOR)
+    session.unregister("before-send", unique_id="openproton-interceptor")
     session.register("before-send", INTERCEPTOR, unique_id="openproton-interceptor")

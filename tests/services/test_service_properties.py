@@ -1,0 +1,159 @@
+"""Property tests for the services family: on a database that already holds what services need (a deployed
+environment, a published compatible service template version, pipeline roles, a service), model-valid and
+model-invalid calls of the services operations never answer 5xx, and a failed call changes no row.
+
+The strategies are tests/test_properties.py's (built from the model); the hints here steer generated names and
+specs towards the resources that exist, so that most calls reach the business rules rather than a not-found.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from openproton.proton.audit import is_mutating
+from openproton.proton.provider import ROUTES
+from support import MGMT_ACCOUNT, OTHER_ACCOUNT, REGION, InProcessWorld
+from test_properties import SETTINGS, Inputs, check_response, encode, fresh_proton, harvest, operation, snapshot
+
+# Each example builds its services state first (ten calls), so fewer examples than the model-wide properties.
+FEWER = settings(SETTINGS, max_examples=60)
+
+ROLE = f"arn:aws:iam::{MGMT_ACCOUNT}:role/proton"
+SOURCE = {"s3": {"bucket": "templates", "key": "bundle.tar.gz"}}
+
+
+def _spec(*instances: tuple[str, str], pipeline: str = "  size: 1\n") -> str:
+    text = f"proton: ServiceSpec\npipeline:\n{pipeline}"
+    if instances:
+        text += "instances:\n" + "".join(
+            f"  - name: {name}\n    environment: {environment}\n    spec:\n      port: 80\n"
+            for name, environment in instances
+        )
+    return text
+
+
+SPECS = [
+    _spec(("shop-dev", "dev")),
+    _spec(("shop-dev", "dev"), ("shop-two", "dev")),
+    _spec(("shop-two", "dev")),
+    _spec(("shop-dev", "dev"), pipeline="  size: 2\n"),
+    _spec(("shop-dev", "gone")),
+    _spec(),
+    "proton: ServiceSpec\ninstances: {}\n",
+    "proton: [unclosed\n",
+    "a: &x [1]\nb: *x\n",
+    "- just a list\n",
+]
+
+OPERATIONS = sorted(
+    name
+    for name in ROUTES
+    if "Service" in name
+    or name
+    in (
+        "GetAccountSettings",
+        "UpdateAccountSettings",
+        "GetDeployment",
+        "ListDeployments",
+        "DeleteDeployment",
+        "NotifyResourceDeploymentStatusChange",
+        "DeleteEnvironment",
+        "DeleteEnvironmentTemplateVersion",
+        "TagResource",
+        "UntagResource",
+    )
+)
+
+
+def hints() -> dict[str, list[Any]]:
+    return {
+        "name": ["shop", "shop-dev", "shop-two", "web", "other"],
+        "serviceName": ["shop", "missing"],
+        "serviceInstanceName": ["shop-dev", "shop-two"],
+        "templateName": ["web", "vpc"],
+        "environmentName": ["dev", "gone"],
+        "spec": SPECS,
+        "templateMajorVersion": ["1", "2"],
+        "templateMinorVersion": ["0", "1"],
+        "majorVersion": ["1", "2"],
+        "minorVersion": ["0", "1"],
+        "pipelineServiceRoleArn": [ROLE, ""],
+        "clientToken": ["token-1", "token-2"],
+        "key": ["team", "aws:reserved"],
+    }
+
+
+def prepare(world: InProcessWorld) -> None:
+    proton = world.client(MGMT_ACCOUNT, REGION)
+    proton.create_environment_template(name="vpc")
+    proton.create_environment_template_version(templateName="vpc", source=SOURCE)
+    proton.update_environment_template_version(
+        templateName="vpc", majorVersion="1", minorVersion="0", status="PUBLISHED"
+    )
+    proton.create_environment(
+        name="dev", templateName="vpc", templateMajorVersion="1", protonServiceRoleArn=ROLE, spec="proton: X\n"
+    )
+    proton.update_account_settings(pipelineServiceRoleArn=ROLE)
+    proton.create_service_template(name="web")
+    proton.create_service_template_version(
+        templateName="web", source=SOURCE, compatibleEnvironmentTemplates=[{"templateName": "vpc", "majorVersion": "1"}]
+    )
+    proton.update_service_template_version(templateName="web", majorVersion="1", minorVersion="0", status="PUBLISHED")
+    proton.create_service(
+        name="shop",
+        templateName="web",
+        templateMajorVersion="1",
+        spec=SPECS[0],
+        repositoryConnectionArn=f"arn:aws:codestar-connections:{REGION}:{MGMT_ACCOUNT}:connection/c",
+        repositoryId="acme/shop",
+        branchName="main",
+    )
+
+
+def test_service_calls_never_fail_with_a_5xx_and_a_failed_call_changes_nothing() -> None:
+    outcomes: Counter[str] = Counter()
+    read_only = {name for name, (_family, _method, write) in ROUTES.items() if not write}
+
+    @FEWER
+    @given(data=st.data())
+    def run(data: Any) -> None:
+        pools = hints()
+        with fresh_proton() as world:
+            prepare(world)
+            if data.draw(st.booleans(), label="manual"):
+                world.set_settle_policy("manual")  # deployments stay under way: the busy rules are reached
+            inputs = Inputs(pools)
+            for _step in range(data.draw(st.integers(1, 12), label="steps")):
+                name = data.draw(st.sampled_from(OPERATIONS), label="operation")
+                account = data.draw(st.sampled_from((MGMT_ACCOUNT, MGMT_ACCOUNT, OTHER_ACCOUNT)), label="account")
+                shape = operation(name).input_shape
+                broken = inputs.invalid_input(shape)  # None: nothing in the shape to break
+                if broken is None or data.draw(st.integers(0, 4), label="mode") < 4:
+                    body = data.draw(inputs.valid(shape), label="valid body")
+                else:
+                    body = data.draw(broken, label="invalid body").value
+                before = snapshot(world)
+                response = world.call(name, encode(body), account=account)
+                error = check_response(name, response)
+                assert response.status < 500, response.body
+                event(f"{name}: {error or 'OK'}")
+                after = snapshot(world)
+                if error is not None:
+                    assert after == before, f"{name} failed with {error} but changed the database"
+                    outcomes["failed"] += 1
+                    continue
+                if harvest(response.json(), pools):
+                    inputs = Inputs(pools)
+                if name in read_only:
+                    # A read may store an ending it sees only in a writing call; reads never write.
+                    assert after == before, f"{name} only reads, yet changed the database"
+                elif is_mutating(name):
+                    outcomes["write succeeded"] += 1
+
+    run()
+    assert outcomes["write succeeded"] > 0, outcomes
+    assert outcomes["failed"] > 0, outcomes
