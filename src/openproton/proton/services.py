@@ -162,7 +162,7 @@ class Services:
                     f"Service {name} already exists with different parameters (idempotent parameter mismatch)."
                 )
             return {"service": self._wire(call, existing)}
-        if store.count_services(call.tx, call.scope) >= self.service_quota:
+        if self._count(call) >= self.service_quota:
             raise ServiceQuotaExceededException(
                 f"Account {call.account_id} already has {self.service_quota} services in {call.region}, "
                 "the most it may have."
@@ -230,6 +230,14 @@ class Services:
         store.insert_service(call.tx, service)
         self.tags.put(call, service_arn(call.scope, name), new_tags)
         return {"service": service_wire(service, pipeline)}
+
+    def _count(self, call: Call) -> int:
+        """The services of the scope that read as existing now (a deletion that ended frees its place)."""
+        stored = store.count_services(call.tx, call.scope)
+        if stored < self.service_quota:
+            return stored
+        gone = sum(1 for row in store.deleting_services(call.tx, call.scope) if self.current(call, row) is None)
+        return stored - gone
 
     def _parse(self, call: Call, text: str) -> service_specs.ServiceSpec:
         # [decided] S-10: instances name environments of the caller's account and region.

@@ -40,6 +40,9 @@ _PAGE_SERVICES = Statement(
     )
 )
 _COUNT_SERVICES = Statement(lambda: select(func.count()).select_from(services).where(*_scoped(services)))
+_DELETING_SERVICES = Statement(
+    lambda: select(services).where(*_scoped(services), services.c.operation == bindparam("operation"))
+)
 
 
 def get_service(tx: Tx, scope: Scope, name: str) -> Row | None:
@@ -64,6 +67,11 @@ def page_services(tx: Tx, scope: Scope, *, after: str, limit: int) -> list[Row]:
 
 def count_services(tx: Tx, scope: Scope) -> int:
     return int(tx.scalar(_COUNT_SERVICES, _scope(scope)))
+
+
+def deleting_services(tx: Tx, scope: Scope) -> list[Row]:
+    """The services whose latest operation is a deletion (some may have ended, not yet stored)."""
+    return tx.all(_DELETING_SERVICES, {**_scope(scope), "operation": "DELETE"})
 
 
 # -- service instances ---------------------------------------------------------------------------------------
