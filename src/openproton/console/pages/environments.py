@@ -1,4 +1,5 @@
-"""Environments: the list in the caller's account and region, and one environment with its deployments."""
+"""Environments: the list in the caller's account and region, and one environment with its deployments and the
+service instances that run in it."""
 
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ class EnvironmentPages(Pages):
             item = api.call("GetEnvironment", {"name": name})["environment"]
             history = api.pages("ListDeployments", {"environmentName": name}, "deployments", limit=100)
             outputs = api.call("ListEnvironmentOutputs", {"environmentName": name})["outputs"]
+            running = api.pages(
+                "ListServiceInstances", {"filters": [{"key": "environmentName", "value": name}]}, "serviceInstances"
+            )
         except ApiError as failure:
             return self.unreadable(
                 visit,
@@ -90,8 +94,21 @@ class EnvironmentPages(Pages):
             empty="No outputs.",
             caption="Outputs",
         )
+        instances = table(
+            ["Instance", "Service", "Deployment"],
+            (
+                [
+                    f'<a href="{url("services", i["serviceName"], "instances", i["name"])}">{e(i["name"])}</a>',
+                    f'<a href="{url("services", i["serviceName"])}">{e(i["serviceName"])}</a>',
+                    status(i.get("deploymentStatus")),
+                ]
+                for i in running
+            ),
+            empty="No service instances run in this environment.",
+            caption="Service instances",
+        )
         content = (
             f'<p><a href="{url("environments")}">All environments</a></p><div class="card">{facts}</div>'
-            f"<h2>Deployments</h2>{deployments}<h2>Outputs</h2>{produced}"
+            f"<h2>Deployments</h2>{deployments}<h2>Outputs</h2>{produced}<h2>Service instances</h2>{instances}"
         )
         return self.render(visit, f"Environment {name}", content, section="environments")

@@ -18,6 +18,7 @@ from .base import Handler, Pages, Route, Visit, plain, redirect
 from .connections import ConnectionPages
 from .environments import EnvironmentPages
 from .identity import IdentityPages
+from .services import ServicePages
 from .templates import TemplatePages
 
 STYLESHEET = (Path(__file__).parent.parent / "console.css").read_bytes()
@@ -38,6 +39,7 @@ class Console:
             self.identity,
             ConnectionPages(service, self.sessions),
             EnvironmentPages(service, self.sessions),
+            ServicePages(service, self.sessions),
             TemplatePages(service, self.sessions),
             AuditPages(service, self.sessions),
         )
