@@ -14,6 +14,7 @@ from . import PREFIX
 NAV = (
     ("connections", "Connections"),
     ("environments", "Environments"),
+    ("services", "Services"),
     ("templates", "Templates"),
     ("audit", "Audit log"),
 )
