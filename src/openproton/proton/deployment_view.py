@@ -145,6 +145,36 @@ def merge_outputs(current: list[dict[str, Any]], new: list[dict[str, Any]]) -> l
     return list(merged.values())
 
 
+def deployed_members(row: dict[str, Any]) -> dict[str, Any]:
+    """The wire members every deployed target shows of its version and its last deployments."""
+    return {
+        "createdAt": Millis(row["created_at"]),
+        "deploymentStatus": row["deployment_status"],
+        "deploymentStatusMessage": row["deployment_status_message"],
+        "lastAttemptedDeploymentId": row["last_attempted_deployment_id"],
+        "lastDeploymentAttemptedAt": Millis(row["last_deployment_attempted_at"]),
+        # [decided] D-7: until a deployment succeeds, the model's required member reads as the creation time.
+        "lastDeploymentSucceededAt": Millis(row["last_deployment_succeeded_at"] or row["created_at"]),
+        "lastSucceededDeploymentId": row["last_succeeded_deployment_id"],
+        "templateMajorVersion": str(row["template_major_version"]),
+        "templateMinorVersion": str(row["template_minor_version"]),
+        "templateName": row["template_name"],
+    }
+
+
+def started_mirror(now_ms: int) -> dict[str, Any]:
+    """The mirror columns of a target row that is created with its first deployment (start() fills the id)."""
+    return {
+        "created_at": now_ms,
+        "deployment_status": IN_PROGRESS,
+        "deployment_status_message": None,
+        "last_deployment_attempted_at": now_ms,
+        "last_deployment_succeeded_at": None,
+        "last_attempted_deployment_id": "",
+        "last_succeeded_deployment_id": None,
+    }
+
+
 def after_deployment(target: dict[str, Any], deployment: dict[str, Any]) -> dict[str, Any] | None:
     """The target once `deployment` (its last attempted one) has ended; None when that deleted it."""
     status = deployment["status"]

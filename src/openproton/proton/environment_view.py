@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from openproton.protocol.serializer import Millis
 from openproton.store import Scope
 
 from . import arns
+from .deployment_view import deployed_members
 from .errors import ResourceNotFoundException
 from .targets import ENVIRONMENT_TYPE, environment_arn
 
@@ -43,23 +43,13 @@ def to_wire(row: dict[str, Any], *, summary: bool = False) -> dict[str, Any]:
     wire: dict[str, Any] = {
         "arn": environment_arn(scope, row["name"]),
         "componentRoleArn": row["component_role_arn"],
-        "createdAt": Millis(row["created_at"]),
-        "deploymentStatus": row["deployment_status"],
-        "deploymentStatusMessage": row["deployment_status_message"],
         "description": row["description"],
         "environmentAccountConnectionId": row["environment_account_connection_id"],
         "environmentAccountId": row["environment_account_id"],
-        "lastAttemptedDeploymentId": row["last_attempted_deployment_id"],
-        "lastDeploymentAttemptedAt": Millis(row["last_deployment_attempted_at"]),
-        # [decided] D-7: until a deployment succeeds, the model's required member reads as the creation time.
-        "lastDeploymentSucceededAt": Millis(row["last_deployment_succeeded_at"] or row["created_at"]),
-        "lastSucceededDeploymentId": row["last_succeeded_deployment_id"],
         "name": row["name"],
         "protonServiceRoleArn": row["proton_service_role_arn"],
         "provisioning": row["provisioning"],
-        "templateMajorVersion": str(row["template_major_version"]),
-        "templateMinorVersion": str(row["template_minor_version"]),
-        "templateName": row["template_name"],
+        **deployed_members(row),
     }
     if not summary:
         wire["codebuildRoleArn"] = row["codebuild_role_arn"]

@@ -20,7 +20,7 @@ from openproton.store.sql import Tx
 from . import service_specs
 from .account_settings import NO_PIPELINE_ROLES, can_run_pipelines, pipelines_self_managed
 from .call import Call
-from .deployment_view import CREATE, DELETE, DELETE_FAILED, FAILED, UNDER_WAY, as_of
+from .deployment_view import CREATE, DELETE, DELETE_FAILED, FAILED, UNDER_WAY, as_of, started_mirror
 from .deployments import Deployments
 from .errors import ConflictException, ValidationException
 from .relations import Relations
@@ -157,13 +157,7 @@ class ServiceParts:
             "spec": spec_text,  # [decided] S-9: the creating document until a deployment succeeds
             "last_client_request_token": None,
             "last_client_request_digest": None,
-            "created_at": call.now_ms,
-            "deployment_status": "IN_PROGRESS",
-            "deployment_status_message": None,
-            "last_deployment_attempted_at": call.now_ms,
-            "last_deployment_succeeded_at": None,
-            "last_attempted_deployment_id": "",
-            "last_succeeded_deployment_id": None,
+            **started_mirror(call.now_ms),
         }
 
     def start_instance(
@@ -250,13 +244,7 @@ class ServiceParts:
             "template_major_version": version.major,
             "template_minor_version": version.minor,
             "spec": spec_text,
-            "created_at": call.now_ms,
-            "deployment_status": "IN_PROGRESS",
-            "deployment_status_message": None,
-            "last_deployment_attempted_at": call.now_ms,
-            "last_deployment_succeeded_at": None,
-            "last_attempted_deployment_id": "",
-            "last_succeeded_deployment_id": None,
+            **started_mirror(call.now_ms),
         }
 
 

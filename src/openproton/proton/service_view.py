@@ -8,31 +8,15 @@ from typing import Any
 from openproton.protocol.serializer import Millis
 from openproton.store import Scope
 
+from .deployment_view import deployed_members
 from .targets import instance_arn, pipeline_arn, service_arn
 
 Row = dict[str, Any]
 
 
-def _deployed(row: Row) -> dict[str, Any]:
-    """The members an instance and a pipeline share: their version and their last deployments."""
-    return {
-        "createdAt": Millis(row["created_at"]),
-        "deploymentStatus": row["deployment_status"],
-        "deploymentStatusMessage": row["deployment_status_message"],
-        "lastAttemptedDeploymentId": row["last_attempted_deployment_id"],
-        "lastDeploymentAttemptedAt": Millis(row["last_deployment_attempted_at"]),
-        # [decided] D-7: until a deployment succeeds, the model's required member reads as the creation time.
-        "lastDeploymentSucceededAt": Millis(row["last_deployment_succeeded_at"] or row["created_at"]),
-        "lastSucceededDeploymentId": row["last_succeeded_deployment_id"],
-        "templateMajorVersion": str(row["template_major_version"]),
-        "templateMinorVersion": str(row["template_minor_version"]),
-        "templateName": row["template_name"],
-    }
-
-
 def pipeline_wire(row: Row) -> dict[str, Any]:
     scope = Scope(row["account_id"], row["region"])
-    return {"arn": pipeline_arn(scope, row["service_name"], row["id"]), "spec": row["spec"], **_deployed(row)}
+    return {"arn": pipeline_arn(scope, row["service_name"], row["id"]), "spec": row["spec"], **deployed_members(row)}
 
 
 def instance_wire(row: Row, *, summary: bool = False) -> dict[str, Any]:
@@ -42,7 +26,7 @@ def instance_wire(row: Row, *, summary: bool = False) -> dict[str, Any]:
         "environmentName": row["environment_name"],
         "name": row["name"],
         "serviceName": row["service_name"],
-        **_deployed(row),
+        **deployed_members(row),
     }
     if not summary:
         wire["spec"] = row["spec"]

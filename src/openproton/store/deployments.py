@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, or_, select, tuple_
 
 from .database import Scope
+from .scoped import insert_row, scope_params, scoped
 from .sql import Statement, Tx, update_row
 from .tables import deployments
 
@@ -20,17 +21,9 @@ UNDER_WAY = ("IN_PROGRESS", "CANCELLING", "DELETE_IN_PROGRESS")
 FILTER_COLUMNS = ("environment_name", "service_name", "service_instance_name")
 
 
-def _scoped(table: Table) -> list[Any]:
-    return [table.c.account_id == bindparam("account_id"), table.c.region == bindparam("region")]
-
-
-def _scope(scope: Scope) -> dict[str, str]:
-    return {"account_id": scope.account_id, "region": scope.region}
-
-
-_GET = Statement(lambda: select(deployments).where(*_scoped(deployments), deployments.c.id == bindparam("id")))
+_GET = Statement(lambda: select(deployments).where(*scoped(deployments), deployments.c.id == bindparam("id")))
 _FIND = Statement(lambda: select(deployments).where(deployments.c.id == bindparam("id")))
-_INSERT = Statement(lambda: deployments.insert().values({c.name: bindparam(c.name) for c in deployments.c}))
+_INSERT = insert_row(deployments)
 _DELETE = Statement(lambda: deployments.delete().where(deployments.c.id == bindparam("id")))
 _UNDER_WAY = Statement(
     lambda: (
@@ -49,7 +42,7 @@ _pages: dict[tuple[tuple[str, ...], bool], Statement] = {}
 
 def _page_statement(filters: tuple[str, ...], before: bool) -> Statement:
     def build() -> Any:
-        query = select(deployments).where(*_scoped(deployments))
+        query = select(deployments).where(*scoped(deployments))
         for column in filters:
             # A deployment of the resource of that name now: not of an earlier one of the same name.
             query = query.where(
@@ -66,7 +59,7 @@ def _page_statement(filters: tuple[str, ...], before: bool) -> Statement:
 
 
 def get(tx: Tx, scope: Scope, deployment_id: str) -> Row | None:
-    return tx.one(_GET, {**_scope(scope), "id": deployment_id})
+    return tx.one(_GET, {**scope_params(scope), "id": deployment_id})
 
 
 def find(tx: Tx, deployment_id: str) -> Row | None:
@@ -97,7 +90,7 @@ def page(
     statement = _pages.get(key)
     if statement is None:
         statement = _pages[key] = _page_statement(*key)
-    params: dict[str, Any] = {**_scope(scope), "limit": limit}
+    params: dict[str, Any] = {**scope_params(scope), "limit": limit}
     for column in columns:
         params[column], params[f"{column}_since"] = filters[column]
     if before is not None:

@@ -5,48 +5,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 
 from .database import Scope
+from .scoped import insert_row, scope_params, scoped
 from .sql import CodePointOrder, Statement, Tx, update_row
 from .tables import account_settings, service_instances, service_pipelines, services
 
 Row = dict[str, Any]
 
 
-def _scoped(table: Table) -> list[Any]:
-    return [table.c.account_id == bindparam("account_id"), table.c.region == bindparam("region")]
-
-
-def _scope(scope: Scope) -> dict[str, str]:
-    return {"account_id": scope.account_id, "region": scope.region}
-
-
-def _insert(table: Table) -> Statement:
-    return Statement(lambda: table.insert().values({c.name: bindparam(c.name) for c in table.c}))
-
-
 # -- services ------------------------------------------------------------------------------------------------
 
-_GET_SERVICE = Statement(lambda: select(services).where(*_scoped(services), services.c.name == bindparam("name")))
-_INSERT_SERVICE = _insert(services)
-_DELETE_SERVICE = Statement(lambda: services.delete().where(*_scoped(services), services.c.name == bindparam("name")))
+_GET_SERVICE = Statement(lambda: select(services).where(*scoped(services), services.c.name == bindparam("name")))
+_INSERT_SERVICE = insert_row(services)
+_DELETE_SERVICE = Statement(lambda: services.delete().where(*scoped(services), services.c.name == bindparam("name")))
 _PAGE_SERVICES = Statement(
     lambda: (
         select(services)
-        .where(*_scoped(services), CodePointOrder(services.c.name) > bindparam("after"))
+        .where(*scoped(services), CodePointOrder(services.c.name) > bindparam("after"))
         .order_by(CodePointOrder(services.c.name))
         .limit(bindparam("limit"))
     )
 )
-_COUNT_SERVICES = Statement(lambda: select(func.count()).select_from(services).where(*_scoped(services)))
+_COUNT_SERVICES = Statement(lambda: select(func.count()).select_from(services).where(*scoped(services)))
 _DELETING_SERVICES = Statement(
-    lambda: select(services).where(*_scoped(services), services.c.operation == bindparam("operation"))
+    lambda: select(services).where(*scoped(services), services.c.operation == bindparam("operation"))
 )
 
 
 def get_service(tx: Tx, scope: Scope, name: str) -> Row | None:
-    return tx.one(_GET_SERVICE, {**_scope(scope), "name": name})
+    return tx.one(_GET_SERVICE, {**scope_params(scope), "name": name})
 
 
 def insert_service(tx: Tx, values: Mapping[str, Any]) -> None:
@@ -54,66 +43,66 @@ def insert_service(tx: Tx, values: Mapping[str, Any]) -> None:
 
 
 def update_service(tx: Tx, scope: Scope, name: str, values: Mapping[str, Any]) -> None:
-    update_row(tx, services, {**_scope(scope), "name": name}, values)
+    update_row(tx, services, {**scope_params(scope), "name": name}, values)
 
 
 def delete_service(tx: Tx, scope: Scope, name: str) -> None:
-    tx.run(_DELETE_SERVICE, {**_scope(scope), "name": name})
+    tx.run(_DELETE_SERVICE, {**scope_params(scope), "name": name})
 
 
 def page_services(tx: Tx, scope: Scope, *, after: str, limit: int) -> list[Row]:
-    return tx.all(_PAGE_SERVICES, {**_scope(scope), "after": after, "limit": limit})
+    return tx.all(_PAGE_SERVICES, {**scope_params(scope), "after": after, "limit": limit})
 
 
 def count_services(tx: Tx, scope: Scope) -> int:
-    return int(tx.scalar(_COUNT_SERVICES, _scope(scope)))
+    return int(tx.scalar(_COUNT_SERVICES, scope_params(scope)))
 
 
 def deleting_services(tx: Tx, scope: Scope) -> list[Row]:
     """The services whose latest operation is a deletion (some may have ended, not yet stored)."""
-    return tx.all(_DELETING_SERVICES, {**_scope(scope), "operation": "DELETE"})
+    return tx.all(_DELETING_SERVICES, {**scope_params(scope), "operation": "DELETE"})
 
 
 # -- service instances ---------------------------------------------------------------------------------------
 
 _GET_INSTANCE = Statement(
     lambda: select(service_instances).where(
-        *_scoped(service_instances),
+        *scoped(service_instances),
         service_instances.c.service_name == bindparam("service_name"),
         service_instances.c.name == bindparam("name"),
     )
 )
-_INSERT_INSTANCE = _insert(service_instances)
+_INSERT_INSTANCE = insert_row(service_instances)
 _INSTANCES_OF_SERVICE = Statement(
     lambda: (
         select(service_instances)
-        .where(*_scoped(service_instances), service_instances.c.service_name == bindparam("service_name"))
+        .where(*scoped(service_instances), service_instances.c.service_name == bindparam("service_name"))
         .order_by(CodePointOrder(service_instances.c.name))
     )
 )
 _INSTANCES_IN_ENVIRONMENT = Statement(
     lambda: (
         select(service_instances)
-        .where(*_scoped(service_instances), service_instances.c.environment_name == bindparam("environment_name"))
+        .where(*scoped(service_instances), service_instances.c.environment_name == bindparam("environment_name"))
         .order_by(CodePointOrder(service_instances.c.service_name), CodePointOrder(service_instances.c.name))
     )
 )
 _INSTANCES_OF_TEMPLATE = Statement(
     lambda: select(service_instances).where(
-        *_scoped(service_instances), service_instances.c.template_name == bindparam("template_name")
+        *scoped(service_instances), service_instances.c.template_name == bindparam("template_name")
     )
 )
 _ALL_INSTANCES = Statement(
     lambda: (
         select(service_instances)
-        .where(*_scoped(service_instances))
+        .where(*scoped(service_instances))
         .order_by(CodePointOrder(service_instances.c.service_name), CodePointOrder(service_instances.c.name))
     )
 )
 
 
 def get_instance(tx: Tx, scope: Scope, service_name: str, name: str) -> Row | None:
-    return tx.one(_GET_INSTANCE, {**_scope(scope), "service_name": service_name, "name": name})
+    return tx.one(_GET_INSTANCE, {**scope_params(scope), "service_name": service_name, "name": name})
 
 
 def insert_instance(tx: Tx, values: Mapping[str, Any]) -> None:
@@ -121,44 +110,44 @@ def insert_instance(tx: Tx, values: Mapping[str, Any]) -> None:
 
 
 def update_instance(tx: Tx, scope: Scope, service_name: str, name: str, values: Mapping[str, Any]) -> None:
-    update_row(tx, service_instances, {**_scope(scope), "service_name": service_name, "name": name}, values)
+    update_row(tx, service_instances, {**scope_params(scope), "service_name": service_name, "name": name}, values)
 
 
 def instances_of_service(tx: Tx, scope: Scope, service_name: str) -> list[Row]:
     """A service's instances by name (at most the instance quota)."""
-    return tx.all(_INSTANCES_OF_SERVICE, {**_scope(scope), "service_name": service_name})
+    return tx.all(_INSTANCES_OF_SERVICE, {**scope_params(scope), "service_name": service_name})
 
 
 def instances_in_environment(tx: Tx, scope: Scope, environment_name: str) -> list[Row]:
-    return tx.all(_INSTANCES_IN_ENVIRONMENT, {**_scope(scope), "environment_name": environment_name})
+    return tx.all(_INSTANCES_IN_ENVIRONMENT, {**scope_params(scope), "environment_name": environment_name})
 
 
 def instances_of_template(tx: Tx, scope: Scope, template_name: str) -> list[Row]:
-    return tx.all(_INSTANCES_OF_TEMPLATE, {**_scope(scope), "template_name": template_name})
+    return tx.all(_INSTANCES_OF_TEMPLATE, {**scope_params(scope), "template_name": template_name})
 
 
 def all_instances(tx: Tx, scope: Scope) -> list[Row]:
     """Every instance of the scope, by service and name (bounded by the quotas: services x instances)."""
-    return tx.all(_ALL_INSTANCES, _scope(scope))
+    return tx.all(_ALL_INSTANCES, scope_params(scope))
 
 
 # -- pipelines -----------------------------------------------------------------------------------------------
 
 _GET_PIPELINE = Statement(
     lambda: select(service_pipelines).where(
-        *_scoped(service_pipelines), service_pipelines.c.service_name == bindparam("service_name")
+        *scoped(service_pipelines), service_pipelines.c.service_name == bindparam("service_name")
     )
 )
-_INSERT_PIPELINE = _insert(service_pipelines)
+_INSERT_PIPELINE = insert_row(service_pipelines)
 _PIPELINES_OF_TEMPLATE = Statement(
     lambda: select(service_pipelines).where(
-        *_scoped(service_pipelines), service_pipelines.c.template_name == bindparam("template_name")
+        *scoped(service_pipelines), service_pipelines.c.template_name == bindparam("template_name")
     )
 )
 
 
 def get_pipeline(tx: Tx, scope: Scope, service_name: str) -> Row | None:
-    return tx.one(_GET_PIPELINE, {**_scope(scope), "service_name": service_name})
+    return tx.one(_GET_PIPELINE, {**scope_params(scope), "service_name": service_name})
 
 
 def insert_pipeline(tx: Tx, values: Mapping[str, Any]) -> None:
@@ -166,26 +155,26 @@ def insert_pipeline(tx: Tx, values: Mapping[str, Any]) -> None:
 
 
 def update_pipeline(tx: Tx, scope: Scope, service_name: str, values: Mapping[str, Any]) -> None:
-    update_row(tx, service_pipelines, {**_scope(scope), "service_name": service_name}, values)
+    update_row(tx, service_pipelines, {**scope_params(scope), "service_name": service_name}, values)
 
 
 def pipelines_of_template(tx: Tx, scope: Scope, template_name: str) -> list[Row]:
-    return tx.all(_PIPELINES_OF_TEMPLATE, {**_scope(scope), "template_name": template_name})
+    return tx.all(_PIPELINES_OF_TEMPLATE, {**scope_params(scope), "template_name": template_name})
 
 
 # -- account settings ----------------------------------------------------------------------------------------
 
-_GET_SETTINGS = Statement(lambda: select(account_settings).where(*_scoped(account_settings)))
-_INSERT_SETTINGS = _insert(account_settings)
+_GET_SETTINGS = Statement(lambda: select(account_settings).where(*scoped(account_settings)))
+_INSERT_SETTINGS = insert_row(account_settings)
 
 
 def get_settings(tx: Tx, scope: Scope) -> Row | None:
-    return tx.one(_GET_SETTINGS, _scope(scope))
+    return tx.one(_GET_SETTINGS, scope_params(scope))
 
 
 def put_settings(tx: Tx, scope: Scope, values: Mapping[str, Any]) -> None:
     if get_settings(tx, scope) is None:
         empty = {c.name: None for c in account_settings.c}
-        tx.run(_INSERT_SETTINGS, {**empty, **_scope(scope), **values})
+        tx.run(_INSERT_SETTINGS, {**empty, **scope_params(scope), **values})
     else:
-        update_row(tx, account_settings, _scope(scope), values)
+        update_row(tx, account_settings, scope_params(scope), values)
