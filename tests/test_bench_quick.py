@@ -47,3 +47,20 @@ def test_quick_benchmark_writes_every_section_and_target(tmp_path: Path) -> None
     if shutil.which("wrk"):
         assert "| OpenProton, SQLite | 16 |" in text
         assert "| bare uvicorn app (ceiling) | 64 |" in text
+
+
+def test_families_benchmark_runs_every_family(tmp_path: Path) -> None:
+    """bench/families.py sets up its account (services with 100 instances whose endings are stored) and measures
+    every family; a fraction of a second each, so only that it runs and names them."""
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / "families.py"), "--seconds", "0.02", "--rounds", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
+    for name in ("GetEnvironment", "GetService", "GetServiceInstance", "ListServiceInstances (100)"):
+        assert f"median ratio to GetEnvironmentAccountConnection: {name} " in completed.stdout, name
+    assert "console: /console/connections (25 rows)" in completed.stdout
