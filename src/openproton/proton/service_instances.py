@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from openproton.store import services as store
@@ -19,7 +21,7 @@ from .service_deployments import SERVICE_BUSY, ServiceParts, busy, conflict
 from .service_view import instance_wire
 from .services import Services
 from .tagging import Tags
-from .targets import SERVICE_INSTANCE, Row, service_arn
+from .targets import SERVICE_INSTANCE, Row, instance_not_found, service_arn
 
 
 class ServiceInstances:
@@ -41,7 +43,12 @@ class ServiceInstances:
         return service, instance, deployment
 
     def get(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        _, instance, _ = self._load(call, params["serviceName"], params["name"])
+        # An instance goes before its service does, so one that reads as existing has its service: the
+        # service is read only to say which of the two is missing.
+        instance, _ = self.parts.instance(call, params["serviceName"], params["name"])
+        if instance is None:
+            self.services.load(call, params["serviceName"])
+            raise instance_not_found(call.scope, params["serviceName"], params["name"])
         return {"serviceInstance": instance_wire(instance)}
 
     # -- create -----------------------------------------------------------------------------------------------
@@ -156,11 +163,8 @@ class ServiceInstances:
 
     def list(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         service_name = params.get("serviceName")
-        rows = (
-            store.instances_of_service(call.tx, call.scope, self.services.load(call, service_name)["name"])
-            if service_name is not None
-            else store.all_instances(call.tx, call.scope)
-        )
+        if service_name is not None:
+            self.services.load(call, service_name)
         matches = _filters(params.get("filters") or [])
         sort_by = params.get("sortBy") or "serviceName"
         descending = params.get("sortOrder") == "DESCENDING"
@@ -176,6 +180,21 @@ class ServiceInstances:
         kind = int if sort_by in _TIMES else str
         position = paging.decode(params.get("nextToken"), query, (kind, str, str))
         limit = paging.page_size(params)
+        if matches is None and sort_by == "serviceName":
+            # The default order is the table's key: the database pages it, so a page costs O(page).
+            page = list(
+                islice(self._in_key_order(call, service_name, position, descending, batch=limit + 1), limit + 1)
+            )
+            result = {"serviceInstances": [instance_wire(row, summary=True) for row in page[:limit]]}
+            if len(page) > limit:
+                last = page[limit - 1]
+                result["nextToken"] = paging.encode(query, [last["service_name"], last["service_name"], last["name"]])
+            return result
+        rows = (
+            store.instances_of_service(call.tx, call.scope, service_name)
+            if service_name is not None
+            else store.all_instances(call.tx, call.scope)
+        )
         version_status: dict[tuple[int, int, str], str] = {}
         listed = []
         for row in rows:
@@ -194,6 +213,24 @@ class ServiceInstances:
         if len(listed) > limit:
             result["nextToken"] = paging.encode(query, list(page[-1][:3]))
         return result
+
+    def _in_key_order(
+        self, call: Call, service_name: str | None, position: list[Any] | None, descending: bool, *, batch: int
+    ) -> Iterator[Row]:
+        """Instances in (serviceName, name) order after `position`, a batch of rows at a time; deletions that
+        ended are skipped, so a page reads on until it is full."""
+        after = (position[1], position[2]) if position else None
+        while True:
+            rows = store.page_instances(
+                call.tx, call.scope, service_name=service_name, after=after, descending=descending, limit=batch
+            )
+            for row in rows:
+                instance = self.parts.deployments.current(call, SERVICE_INSTANCE, row)[0]
+                if instance is not None:
+                    yield instance
+            if len(rows) < batch:
+                return
+            after = (rows[-1]["service_name"], rows[-1]["name"])
 
     def _version_status(self, call: Call, instance: Row, cache: dict[tuple[int, int, str], str]) -> str:
         key = (instance["template_major_version"], instance["template_minor_version"], instance["template_name"])

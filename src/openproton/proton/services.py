@@ -120,7 +120,16 @@ class Services:
         return service_wire(service, pipeline)
 
     def get(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        return {"service": self._wire(call, self.load(call, params["name"]))}
+        row, pipeline_row = store.get_service_and_pipeline(call.tx, call.scope, params["name"])
+        service = None if row is None else self.current(call, row)
+        if service is None:
+            raise service_not_found(call.scope, params["name"])
+        if service is not row:  # its operation ended as of now: read the pipeline as it is now, too
+            return {"service": self._wire(call, service)}
+        pipeline = None
+        if pipeline_row is not None:
+            pipeline = self.deployments.current(call, SERVICE_PIPELINE, pipeline_row)[0]
+        return {"service": service_wire(service, pipeline)}
 
     def list(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         query = paging.query_key("ListServices", call.account_id, call.region)

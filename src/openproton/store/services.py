@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, tuple_
 
 from .database import Scope
 from .scoped import insert_row, scope_params, scoped
@@ -36,6 +36,34 @@ _DELETING_SERVICES = Statement(
 
 def get_service(tx: Tx, scope: Scope, name: str) -> Row | None:
     return tx.one(_GET_SERVICE, {**scope_params(scope), "name": name})
+
+
+_PIPELINE_PREFIX = "pipeline__"
+_GET_SERVICE_AND_PIPELINE = Statement(
+    lambda: (
+        select(services, *[column.label(_PIPELINE_PREFIX + column.name) for column in service_pipelines.c])
+        .select_from(
+            services.outerjoin(
+                service_pipelines,
+                (service_pipelines.c.account_id == services.c.account_id)
+                & (service_pipelines.c.region == services.c.region)
+                & (service_pipelines.c.service_name == services.c.name),
+            )
+        )
+        .where(*scoped(services), services.c.name == bindparam("name"))
+    )
+)
+
+
+def get_service_and_pipeline(tx: Tx, scope: Scope, name: str) -> tuple[Row | None, Row | None]:
+    """A service and its pipeline (None without one) in one statement: what GetService shows."""
+    joined = tx.one(_GET_SERVICE_AND_PIPELINE, {**scope_params(scope), "name": name})
+    if joined is None:
+        return None, None
+    service = {key: value for key, value in joined.items() if not key.startswith(_PIPELINE_PREFIX)}
+    width = len(_PIPELINE_PREFIX)
+    pipeline = {key[width:]: value for key, value in joined.items() if key.startswith(_PIPELINE_PREFIX)}
+    return service, (pipeline if pipeline["id"] is not None else None)
 
 
 def insert_service(tx: Tx, values: Mapping[str, Any]) -> None:
@@ -99,6 +127,46 @@ _ALL_INSTANCES = Statement(
         .order_by(CodePointOrder(service_instances.c.service_name), CodePointOrder(service_instances.c.name))
     )
 )
+
+
+_instance_pages: dict[tuple[bool, bool, bool], Statement] = {}
+
+
+def _instance_page(of_service: bool, after: bool, descending: bool) -> Statement:
+    def build() -> Any:
+        key = (CodePointOrder(service_instances.c.service_name), CodePointOrder(service_instances.c.name))
+        query = select(service_instances).where(*scoped(service_instances))
+        if of_service:
+            query = query.where(service_instances.c.service_name == bindparam("service_name"))
+        if after:
+            position = tuple_(bindparam("after_service"), bindparam("after_name"))
+            query = query.where(tuple_(*key) < position if descending else tuple_(*key) > position)
+        order = [column.desc() for column in key] if descending else list(key)
+        return query.order_by(*order).limit(bindparam("limit"))
+
+    return Statement(build)
+
+
+def page_instances(
+    tx: Tx,
+    scope: Scope,
+    *,
+    service_name: str | None,
+    after: tuple[str, str] | None,
+    descending: bool,
+    limit: int,
+) -> list[Row]:
+    """Instances in (service name, name) order by code point, after a position: keyset paging, O(limit)."""
+    key = (service_name is not None, after is not None, descending)
+    statement = _instance_pages.get(key)
+    if statement is None:
+        statement = _instance_pages[key] = _instance_page(*key)
+    params: dict[str, Any] = {**scope_params(scope), "limit": limit}
+    if service_name is not None:
+        params["service_name"] = service_name
+    if after is not None:
+        params["after_service"], params["after_name"] = after
+    return tx.all(statement, params)
 
 
 def get_instance(tx: Tx, scope: Scope, service_name: str, name: str) -> Row | None:
