@@ -38,10 +38,12 @@ def get_service(tx: Tx, scope: Scope, name: str) -> Row | None:
     return tx.one(_GET_SERVICE, {**scope_params(scope), "name": name})
 
 
-_PIPELINE_PREFIX = "pipeline__"
+_SERVICE_COLUMNS = [column.name for column in services.c]
+_PIPELINE_COLUMNS = [column.name for column in service_pipelines.c]
+_PIPELINE_ID = len(_SERVICE_COLUMNS) + _PIPELINE_COLUMNS.index("id")
 _GET_SERVICE_AND_PIPELINE = Statement(
     lambda: (
-        select(services, *[column.label(_PIPELINE_PREFIX + column.name) for column in service_pipelines.c])
+        select(services, *[column.label(f"pipeline_{column.name}") for column in service_pipelines.c])
         .select_from(
             services.outerjoin(
                 service_pipelines,
@@ -57,13 +59,14 @@ _GET_SERVICE_AND_PIPELINE = Statement(
 
 def get_service_and_pipeline(tx: Tx, scope: Scope, name: str) -> tuple[Row | None, Row | None]:
     """A service and its pipeline (None without one) in one statement: what GetService shows."""
-    joined = tx.one(_GET_SERVICE_AND_PIPELINE, {**scope_params(scope), "name": name})
+    joined = tx.row(_GET_SERVICE_AND_PIPELINE, {**scope_params(scope), "name": name})
     if joined is None:
         return None, None
-    service = {key: value for key, value in joined.items() if not key.startswith(_PIPELINE_PREFIX)}
-    width = len(_PIPELINE_PREFIX)
-    pipeline = {key[width:]: value for key, value in joined.items() if key.startswith(_PIPELINE_PREFIX)}
-    return service, (pipeline if pipeline["id"] is not None else None)
+    width = len(_SERVICE_COLUMNS)
+    service = dict(zip(_SERVICE_COLUMNS, joined[:width], strict=True))
+    if joined[_PIPELINE_ID] is None:
+        return service, None
+    return service, dict(zip(_PIPELINE_COLUMNS, joined[width:], strict=True))
 
 
 def insert_service(tx: Tx, values: Mapping[str, Any]) -> None:

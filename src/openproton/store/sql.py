@@ -75,6 +75,16 @@ class Tx:
         finally:
             cursor.close()
 
+    def row(self, statement: Statement, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row as a tuple, in the statement's column order (for a caller that splits a join)."""
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(*statement.bind(self.dialect, params))
+            row = cursor.fetchone()
+            return None if row is None else tuple(row)
+        finally:
+            cursor.close()
+
     def all(self, statement: Statement, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         cursor = self.raw.cursor()
         try:
