@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -115,6 +116,11 @@ class InputValidator:
 
     def __init__(self) -> None:
         self._cache: dict[str, Checker] = {}
+        # Checkers are compiled on first use, by whichever request thread needs one first. One thread compiles
+        # at a time, into `_building`, and the cache only ever holds finished checkers: a forwarding stub seen
+        # by another thread would call itself (a RecursionError a race on a server found).
+        self._lock = threading.RLock()
+        self._building: dict[str, Checker] = {}
 
     def check(self, shape: StructureShape | None, body: dict[str, Any]) -> dict[str, Any]:
         """Return the input with unknown and null members dropped; raise on a type or constraint error."""
@@ -128,12 +134,27 @@ class InputValidator:
 
     def _checker(self, shape: Shape) -> Checker:
         checker = self._cache.get(shape.name)
-        if checker is None:
-            # Recursive shapes: a forwarding stub first, replaced once the real checker is built.
-            self._cache[shape.name] = lambda v, p, e: self._cache[shape.name](v, p, e)
-            checker = self._compile(shape)
-            self._cache[shape.name] = checker
-        return checker
+        if checker is not None:
+            return checker
+        with self._lock:
+            checker = self._cache.get(shape.name) or self._building.get(shape.name)
+            if checker is not None:
+                return checker
+            outermost = not self._building
+            name = shape.name
+            # Recursive shapes: a forwarding stub first, replaced once the real checker is built; stubs run only
+            # after the outermost compile has published every checker it built.
+            self._building[name] = lambda v, p, e: self._cache[name](v, p, e)
+            try:
+                checker = self._building[name] = self._compile(shape)
+            except BaseException:
+                if outermost:
+                    self._building.clear()
+                raise
+            if outermost:
+                self._cache.update(self._building)
+                self._building.clear()
+            return checker
 
     def _compile(self, shape: Shape) -> Checker:
         kind = shape.type_name
