@@ -362,3 +362,30 @@ def serving(
         process = ServerProcess(*extra, database=database, env=env)
         stack.callback(process.stop)
         yield process
+
+
+# -- the examples/ scripts, run as a user runs them ------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def load_example(name: str) -> Any:
+    """examples/<name>.py as a module, so that a test can call its main() under mock_proton()."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_example(name: str, endpoint: str) -> subprocess.CompletedProcess[str]:
+    """examples/<name>.py in a fresh interpreter against `endpoint`, with none of this machine's AWS settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OPENPROTON_"))}
+    env["AWS_ENDPOINT_URL_PROTON"] = endpoint
+    # No config or credentials files of the machine's user: the script names its own keys and region.
+    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True, text=True, timeout=120, env=env
+    )

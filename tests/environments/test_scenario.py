@@ -4,20 +4,14 @@ through AWS_ENDPOINT_URL_PROTON; its waiters finish on their first poll with the
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from openproton import mock_proton
-from support import ServerProcess, serving
-
-SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "environment_walkthrough.py"
+from support import ServerProcess, load_example, run_example, serving
 
 # What the script prints at each step, in order; the waiter lines include how many polls they took.
 CHECKPOINTS = [
@@ -33,11 +27,7 @@ CHECKPOINTS = [
 
 
 def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("environment_walkthrough", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_example("environment_walkthrough")  # type: ignore[no-any-return]
 
 
 def assert_checkpoints(output: str) -> None:
@@ -48,11 +38,7 @@ def assert_checkpoints(output: str) -> None:
 
 
 def run_script(endpoint: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OPENPROTON_"))}
-    env["AWS_ENDPOINT_URL_PROTON"] = endpoint
-    # No config or credentials files of the machine's user: the script names its own keys and region.
-    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-    return subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=120, env=env)
+    return run_example("environment_walkthrough", endpoint)
 
 
 @pytest.fixture(scope="module")

@@ -8,22 +8,17 @@ script): imported and called inside mock_proton(), and as a subprocess against s
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 
 import boto3
 import pytest
 
 from openproton import mock_proton
-from support import ServerProcess, serving
+from support import ServerProcess, load_example, run_example, serving
 
-SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "service_walkthrough.py"
 MANAGEMENT_ACCOUNT = "222222222222"
 
 # What the script prints at each step, in order; the waiter lines include how many polls they took.
@@ -51,11 +46,7 @@ INSTANCE_ARN = r"arn:aws:proton:us-east-1:222222222222:service/shop-[0-9a-f]{8}/
 
 
 def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("service_walkthrough", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_example("service_walkthrough")  # type: ignore[no-any-return]
 
 
 def assert_checkpoints(output: str) -> None:
@@ -68,11 +59,7 @@ def assert_checkpoints(output: str) -> None:
 
 
 def run_script(endpoint: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OPENPROTON_"))}
-    env["AWS_ENDPOINT_URL_PROTON"] = endpoint
-    # No config or credentials files of the machine's user: the script names its own keys and region.
-    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-    return subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=120, env=env)
+    return run_example("service_walkthrough", endpoint)
 
 
 def created_services(server: ServerProcess) -> int:

@@ -22,11 +22,12 @@ from .account_settings import NO_PIPELINE_ROLES, can_run_pipelines, pipelines_se
 from .call import Call
 from .deployment_view import CREATE, DELETE, DELETE_FAILED, FAILED, UNDER_WAY, as_of, started_mirror
 from .deployments import Deployments
+from .environment_rules import usable_version
 from .errors import ConflictException, ValidationException
 from .relations import Relations
 from .service_templates import ServiceTemplates, compatible_of
 from .settle_policy import Plan
-from .targets import SERVICE_INSTANCE, SERVICE_PIPELINE, Row, instance_arn, instance_not_found, service_not_found
+from .targets import SERVICE_INSTANCE, SERVICE_PIPELINE, Row, instance_arn, instance_not_found
 from .templates import Version
 
 CREATE_IN_PROGRESS, UPDATE_IN_PROGRESS, DELETE_IN_PROGRESS = (
@@ -124,8 +125,6 @@ class ServiceParts:
     def default_version(self, call: Call, template_name: str, major: str | None, minor: str | None) -> Version:
         """[decided] S-18: both members, that version; major only, its recommended minor; none, the template's
         recommended version."""
-        from .environment_rules import usable_version
-
         if major is not None:
             return usable_version(self.templates, call, template_name, major, minor)
         published = [v for v in self.templates.versions(call, template_name) if v.status == "PUBLISHED"]
@@ -296,6 +295,3 @@ def busy(service: Row, parts: list[tuple[Row, Row | None]]) -> str | None:
 
 def conflict(reason: str, action: str) -> ConflictException:
     return ConflictException(f"{reason}; wait for it to end before {action}.")
-
-
-__all__ = ["CREATE", "DELETE", "service_not_found"]

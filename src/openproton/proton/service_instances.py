@@ -9,7 +9,6 @@ from itertools import islice
 from typing import Any
 
 from openproton.store import services as store
-from openproton.store import tags as tag_store
 
 from . import paging, service_specs
 from .call import Call
@@ -63,7 +62,7 @@ class ServiceInstances:
             instance, _ = self.parts.instance(call, service_name, name)
             if instance is not None:
                 return {"serviceInstance": instance_wire(instance)}
-        spec = self.services._parse(call, params["spec"])
+        spec = self.services.parse_spec(call, params["spec"])
         entry = service_specs.instance_entry_required(spec, name)
         parts = self.parts.instances(call, service_name)
         pipeline = self.parts.pipeline(call, service_name)
@@ -89,7 +88,7 @@ class ServiceInstances:
         self.parts.start_instance(call, instance, CREATE, (version.major, version.minor, params["spec"]), environment)
         store.insert_instance(call.tx, instance)
         # [doc] The service's tags are copied on, the instance's own winning on a key.
-        inherited = tag_store.get(call.tx, call.scope, service_arn(call.scope, service_name))
+        inherited = self.tags.of(call, service_arn(call.scope, service_name))
         self.tags.put(call, SERVICE_INSTANCE.arn(instance), {**inherited, **new_tags})
         self.tokens.remember(call, params, name)
         return {"serviceInstance": instance_wire(instance)}
@@ -119,7 +118,7 @@ class ServiceInstances:
         kind = params["deploymentType"]
         given = params.get("spec")
         if given is not None:
-            spec = self.services._parse(call, given)
+            spec = self.services.parse_spec(call, given)
             service_specs.instance_entry_in(spec, instance["name"], instance["environment_name"])
         major, minor, spec_text = update_target(self.parts.templates, call, instance, params, kind)
         changes: dict[str, Any] = {}

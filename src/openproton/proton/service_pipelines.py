@@ -47,7 +47,7 @@ class ServicePipelines:
             )
         kind = params["deploymentType"]
         # [decided] S-21: the spec must pass S-10 even when NONE deploys nothing.
-        self.services._parse(call, params["spec"])
+        self.services.parse_spec(call, params["spec"])
         if kind == NONE:
             return {"pipeline": pipeline_wire(pipeline)}  # [decided] S-21: nothing deployed, nothing stored
         self.parts.check_pipeline_roles(call)  # [decided] S-23

@@ -179,7 +179,7 @@ class Services:
         version = usable_version(
             self.templates, call, template["name"], params["templateMajorVersion"], params.get("templateMinorVersion")
         )
-        spec = self._parse(call, params["spec"])
+        spec = self.parse_spec(call, params["spec"])
         if not with_pipeline and not spec.instances:
             # [decided] S-12
             raise ValidationException(f"Service {name} has no pipeline, so its spec must name at least one instance.")
@@ -248,7 +248,7 @@ class Services:
         gone = sum(1 for row in store.deleting_services(call.tx, call.scope) if self.current(call, row) is None)
         return stored - gone
 
-    def _parse(self, call: Call, text: str) -> service_specs.ServiceSpec:
+    def parse_spec(self, call: Call, text: str) -> service_specs.ServiceSpec:
         # [decided] S-10: instances name environments of the caller's account and region.
         return service_specs.parse(
             text, environment_exists=lambda env: self.relations.environment(call, env) is not None
@@ -281,7 +281,7 @@ class Services:
             raise conflict(reason, "updating its spec")  # [decided] S-17
         if service["status"] == "DELETE_FAILED":
             raise conflict(f"Service {name} is DELETE_FAILED; delete it again", "updating its spec")
-        spec = self._parse(call, text)
+        spec = self.parse_spec(call, text)
         existing = {row["name"]: row for row, _ in instances}
         for entry in spec.instances:
             row = existing.get(entry.name)
@@ -331,7 +331,7 @@ class Services:
                 )
             )
             store.insert_instance(call.tx, instance)
-            self.tags.put(call, SERVICE_INSTANCE.arn(instance), self.tags_of(call, service))
+            self.tags.put(call, SERVICE_INSTANCE.arn(instance), self.tags.of(call, service_arn(call.scope, name)))
         for row in removed:
             deleting = dict(row)
             target = (row["template_major_version"], row["template_minor_version"], row["spec"])
@@ -351,11 +351,6 @@ class Services:
             operation_deployments=orjson.dumps([d["id"] for d in started]).decode(),
         )
         return changes
-
-    def tags_of(self, call: Call, service: Row) -> dict[str, str]:
-        from openproton.store import tags as tag_store
-
-        return tag_store.get(call.tx, call.scope, service_arn(call.scope, service["name"]))
 
     # -- delete ---------------------------------------------------------------------------------------------
 

@@ -48,6 +48,11 @@ class Tags:
         store.put(call.tx, call.scope, resource_arn, new)
 
     @staticmethod
+    def of(call: Call, resource_arn: str) -> dict[str, str]:
+        """A resource's tags (a service's, copied onto its instances [doc])."""
+        return store.get(call.tx, call.scope, resource_arn)
+
+    @staticmethod
     def drop(call: Call, resource_arn: str) -> None:
         store.remove_all(call.tx, call.scope, resource_arn)
 

@@ -75,24 +75,6 @@ ENVIRONMENT_TEMPLATE = TemplateFamily(
 )
 
 
-def template_arn(call: Call, name: str) -> str:
-    return ENVIRONMENT_TEMPLATE.template_arn(call, name)
-
-
-def version_arn(call: Call, name: str, major: int, minor: int) -> str:
-    return ENVIRONMENT_TEMPLATE.version_arn(call, name, major, minor)
-
-
-def template_not_found(name: str) -> ResourceNotFoundException:
-    return ResourceNotFoundException(f"The requested environment template does not exist: {name}")
-
-
-def version_not_found(name: str, major: Any, minor: Any) -> ResourceNotFoundException:
-    return ResourceNotFoundException(
-        f"The requested environment template version does not exist: {name}:{major}.{minor}"
-    )
-
-
 @dataclass(slots=True)
 class Version:
     row: dict[str, Any]
@@ -437,7 +419,3 @@ class Templates:
 def _column(member: str) -> str:
     """provisioning -> provisioning, pipelineProvisioning -> pipeline_provisioning."""
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in member)
-
-
-# The environment family's name, as the rest of the code knows it.
-EnvironmentTemplates = Templates

@@ -81,40 +81,49 @@ audit_log = Table(
     Column("request_id", String(36), nullable=False),
 )
 
-environment_templates = Table(
-    "environment_templates",
-    metadata,
-    Column("account_id", String(12), primary_key=True),
-    Column("region", String(32), primary_key=True),
-    Column("name", String(100), primary_key=True),
-    Column("display_name", Text),
-    Column("description", Text),
-    Column("encryption_key", String(200)),
-    Column("provisioning", String(32)),
-    # What Create was called with, so that a repeated Create can tell a retry from a mismatch.
-    Column("parameters_digest", String(64), nullable=False),
-    Column("created_at", BigInteger, nullable=False),
-    Column("last_modified_at", BigInteger, nullable=False),
-)
 
-environment_template_versions = Table(
-    "environment_template_versions",
-    metadata,
-    Column("account_id", String(12), primary_key=True),
-    Column("region", String(32), primary_key=True),
-    Column("template_name", String(100), primary_key=True),
-    Column("major_version", Integer, primary_key=True),
-    Column("minor_version", Integer, primary_key=True),
-    Column("description", Text),
-    Column("status", String(32), nullable=False),
-    Column("status_message", Text),
-    Column("source_bucket", String(255)),
-    Column("source_key", String(1024)),
-    Column("created_at", BigInteger, nullable=False),
-    Column("last_modified_at", BigInteger, nullable=False),
-    # When registration finishes; until then the version reads as REGISTRATION_IN_PROGRESS.
-    Column("registered_at", BigInteger, nullable=False),
-)
+def _template_tables(kind: str, provisioning: str, *version_columns: Column) -> tuple[Table, Table]:
+    """A family's templates and their versions (environment and service templates share their shape)."""
+    templates = Table(
+        f"{kind}_templates",
+        metadata,
+        Column("account_id", String(12), primary_key=True),
+        Column("region", String(32), primary_key=True),
+        Column("name", String(100), primary_key=True),
+        Column("display_name", Text),
+        Column("description", Text),
+        Column("encryption_key", String(200)),
+        # Who provisions: environment templates' `provisioning`, service templates' `pipeline_provisioning`
+        # (CUSTOMER_MANAGED: its services have no pipeline).
+        Column(provisioning, String(32)),
+        # What Create was called with, so that a repeated Create can tell a retry from a mismatch.
+        Column("parameters_digest", String(64), nullable=False),
+        Column("created_at", BigInteger, nullable=False),
+        Column("last_modified_at", BigInteger, nullable=False),
+    )
+    versions = Table(
+        f"{kind}_template_versions",
+        metadata,
+        Column("account_id", String(12), primary_key=True),
+        Column("region", String(32), primary_key=True),
+        Column("template_name", String(100), primary_key=True),
+        Column("major_version", Integer, primary_key=True),
+        Column("minor_version", Integer, primary_key=True),
+        Column("description", Text),
+        Column("status", String(32), nullable=False),
+        Column("status_message", Text),
+        Column("source_bucket", String(255)),
+        Column("source_key", String(1024)),
+        *version_columns,
+        Column("created_at", BigInteger, nullable=False),
+        Column("last_modified_at", BigInteger, nullable=False),
+        # When registration finishes; until then the version reads as REGISTRATION_IN_PROGRESS.
+        Column("registered_at", BigInteger, nullable=False),
+    )
+    return templates, versions
+
+
+environment_templates, environment_template_versions = _template_tables("environment", "provisioning")
 
 environments = Table(
     "environments",
@@ -215,41 +224,12 @@ settle_policy = Table(
 
 # -- services (../shared/spec/services.md) -----------------------------------------------------------------
 
-service_templates = Table(
-    "service_templates",
-    metadata,
-    Column("account_id", String(12), primary_key=True),
-    Column("region", String(32), primary_key=True),
-    Column("name", String(100), primary_key=True),
-    Column("display_name", Text),
-    Column("description", Text),
-    Column("encryption_key", String(200)),
-    # CUSTOMER_MANAGED: services of this template have no pipeline.
-    Column("pipeline_provisioning", String(32)),
-    Column("parameters_digest", String(64), nullable=False),
-    Column("created_at", BigInteger, nullable=False),
-    Column("last_modified_at", BigInteger, nullable=False),
-)
-
-service_template_versions = Table(
-    "service_template_versions",
-    metadata,
-    Column("account_id", String(12), primary_key=True),
-    Column("region", String(32), primary_key=True),
-    Column("template_name", String(100), primary_key=True),
-    Column("major_version", Integer, primary_key=True),
-    Column("minor_version", Integer, primary_key=True),
-    Column("description", Text),
-    Column("status", String(32), nullable=False),
-    Column("status_message", Text),
-    Column("source_bucket", String(255)),
-    Column("source_key", String(1024)),
+service_templates, service_template_versions = _template_tables(
+    "service",
+    "pipeline_provisioning",
     # JSON: the model's CompatibleEnvironmentTemplate list, and the supported component sources (or null).
     Column("compatible_environment_templates", Text, nullable=False),
     Column("supported_component_sources", Text),
-    Column("created_at", BigInteger, nullable=False),
-    Column("last_modified_at", BigInteger, nullable=False),
-    Column("registered_at", BigInteger, nullable=False),
 )
 
 services = Table(
