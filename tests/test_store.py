@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from openproton.store import Database
+from openproton.store.database import SCHEMA_HEAD
 from openproton.store.tables import metadata
 
 
@@ -25,7 +26,7 @@ def test_migrating_twice_is_harmless() -> None:
     database.migrate()
     with database.admin_transaction() as connection:
         version = connection.exec_driver_sql("select version_num from alembic_version").scalar_one()
-    assert version == "0005"
+    assert version == SCHEMA_HEAD
 
 
 def test_sqlite_readers_do_not_block_the_writer_and_a_busy_database_waits(tmp_path) -> None:  # type: ignore[no-untyped-def]

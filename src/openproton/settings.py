@@ -111,6 +111,8 @@ class Settings:
     # [doc] Proton's quotas: services per account and region, instances per service.
     service_quota: int = 1000
     service_instance_quota: int = 20
+    # [doc] Proton's quota of components per account and region.
+    component_quota: int = 100
     # [decided] D-12: how deployments end: succeed (after settle_delay_seconds), fail or manual.
     settle_policy: str = "succeed"
     settle_delay_seconds: float = 0.0
@@ -173,6 +175,7 @@ class Settings:
         _check_whole("OPENPROTON_ENVIRONMENT_QUOTA", self.environment_quota, 1)
         _check_whole("OPENPROTON_SERVICE_QUOTA", self.service_quota, 1)
         _check_whole("OPENPROTON_SERVICE_INSTANCE_QUOTA", self.service_instance_quota, 1)
+        _check_whole("OPENPROTON_COMPONENT_QUOTA", self.component_quota, 1)
         _check_whole("OPENPROTON_MAX_BODY_BYTES", self.max_body_bytes, 1)
         # No variable: set in-process only (mock_proton(settings=...)).
         _check_whole("client_token_ttl_seconds", self.client_token_ttl_seconds, 1)
@@ -201,6 +204,7 @@ class Settings:
             "OPENPROTON_ENVIRONMENT_QUOTA": str(self.environment_quota),
             "OPENPROTON_SERVICE_QUOTA": str(self.service_quota),
             "OPENPROTON_SERVICE_INSTANCE_QUOTA": str(self.service_instance_quota),
+            "OPENPROTON_COMPONENT_QUOTA": str(self.component_quota),
             "OPENPROTON_SETTLE_POLICY": self.settle_policy,
             "OPENPROTON_SETTLE_DELAY": str(self.settle_delay_seconds),
             "OPENPROTON_MAX_BODY_BYTES": str(self.max_body_bytes),
@@ -252,6 +256,7 @@ class Settings:
         for name, member in (
             ("OPENPROTON_SERVICE_QUOTA", "service_quota"),
             ("OPENPROTON_SERVICE_INSTANCE_QUOTA", "service_instance_quota"),
+            ("OPENPROTON_COMPONENT_QUOTA", "component_quota"),
         ):
             if name in env:
                 values[member] = _int(name, env[name])

@@ -12,6 +12,7 @@ from openproton.store.deployments import UNDER_WAY
 
 from . import arns
 from .errors import ResourceNotFoundException
+from .targets import KINDS, TargetKind
 
 RESOURCE_TYPE = "deployment"
 
@@ -70,23 +71,6 @@ def scope_of(row: dict[str, Any]) -> Scope:
     return Scope(row["account_id"], row["region"])
 
 
-def _state(row: dict[str, Any], prefix: str) -> dict[str, Any] | None:
-    if row[f"{prefix}_major_version"] is None:
-        return None
-    state: dict[str, Any] = {
-        "spec": row[f"{prefix}_spec"],
-        "templateMajorVersion": str(row[f"{prefix}_major_version"]),
-        "templateMinorVersion": str(row[f"{prefix}_minor_version"]),
-        "templateName": row["template_name"],
-    }
-    kind = row["target_type"]
-    if kind == "SERVICE_INSTANCE":
-        state["lastSuccessfulEnvironmentDeploymentId"] = row["last_successful_environment_deployment_id"]
-        state["lastSuccessfulServicePipelineDeploymentId"] = row["last_successful_pipeline_deployment_id"]
-    key = {"ENVIRONMENT": "environment", "SERVICE_INSTANCE": "serviceInstance", "SERVICE_PIPELINE": "servicePipeline"}
-    return {key[kind]: state}
-
-
 def to_wire(row: dict[str, Any], *, summary: bool = False) -> dict[str, Any]:
     """The model's Deployment (or DeploymentSummary), for every target type."""
     wire: dict[str, Any] = {
@@ -107,8 +91,10 @@ def to_wire(row: dict[str, Any], *, summary: bool = False) -> dict[str, Any]:
     }
     if not summary:
         wire["deploymentStatusMessage"] = row["status_message"]
-        wire["initialState"] = _state(row, "initial")
-        wire["targetState"] = _state(row, "target")
+        kind = KINDS[row["target_type"]]
+        initial, target = kind.wire_state(row, "initial"), kind.wire_state(row, "target")
+        wire["initialState"] = None if initial is None else {kind.state_key: initial}
+        wire["targetState"] = None if target is None else {kind.state_key: target}
     return wire
 
 
@@ -175,17 +161,15 @@ def started_mirror(now_ms: int) -> dict[str, Any]:
     }
 
 
-def after_deployment(target: dict[str, Any], deployment: dict[str, Any]) -> dict[str, Any] | None:
+def after_deployment(kind: TargetKind, target: dict[str, Any], deployment: dict[str, Any]) -> dict[str, Any] | None:
     """The target once `deployment` (its last attempted one) has ended; None when that deleted it."""
     status = deployment["status"]
     if status == DELETE_COMPLETE:
         return None
     ended = {**target, "deployment_status": status, "deployment_status_message": deployment["status_message"]}
-    if status == SUCCEEDED:  # [decided] D-13: the version and spec change only when the deployment succeeds
+    if status == SUCCEEDED:  # [decided] D-13, C-2: the state changes only when the deployment succeeds
         ended.update(
-            template_major_version=deployment["target_major_version"],
-            template_minor_version=deployment["target_minor_version"],
-            spec=deployment["target_spec"],
+            kind.succeeded(deployment),
             last_deployment_succeeded_at=deployment["completed_at"],
             last_succeeded_deployment_id=deployment["id"],
         )

@@ -46,7 +46,7 @@ from .deployment_view import (
 from .errors import ConflictException
 from .settle_policy import Plan, SettlePolicies, SettlePolicy, SettlePolicyError
 from .tagging import Tags
-from .targets import KINDS, Row, TargetKind
+from .targets import KINDS, STATE_COLUMNS, Row, TargetKind
 
 __all__ = ["Deployments", "SettlePolicy", "SettlePolicyError"]
 
@@ -122,7 +122,7 @@ class Deployments:
         deployment = as_of(stored, call.now_ms)
         if deployment is stored:
             return row, deployment
-        target = after_deployment(row, deployment)
+        target = after_deployment(kind, row, deployment)
         if call.write:
             store.update(call.tx, stored["id"], changed_columns(stored, deployment))
             if target is None:
@@ -147,7 +147,7 @@ class Deployments:
         row: Row,
         deployment_id: str,
         action: str,
-        target: tuple[int, int, str | None],
+        target: Mapping[str, Any],
         *,
         self_managed: bool,
         environment_account_id: str | None,
@@ -158,8 +158,10 @@ class Deployments:
     ) -> Row:
         """Start a deployment of `row` (changed in place to show it), record it, and return it.
 
-        `fails_now`: why it cannot run (D-14: a connection that is not CONNECTED), so it fails at once.
-        `plan`: an ending the caller fixed itself. `names`, `state`: deployment columns the target type adds.
+        `target`: the state to deploy, keyed by the row's columns of the kind's state (targets.versioned for a
+        template version). `fails_now`: why it cannot run (D-14: a connection that is not CONNECTED), so it
+        fails at once. `plan`: an ending the caller fixed itself. `names`, `state`: deployment columns the target
+        type adds.
         """
         status = DELETE_IN_PROGRESS if action == DELETE else IN_PROGRESS
         if plan is None:
@@ -172,6 +174,7 @@ class Deployments:
         outcome, outcome_message, settles_at = plan
         initial = action != CREATE
         deployment = {
+            **_EMPTY,
             "id": deployment_id,
             "account_id": call.account_id,
             "region": call.region,
@@ -183,27 +186,19 @@ class Deployments:
             "target_resource_created_at": row["created_at"],
             "kind": action,
             "status": status,
-            "status_message": None,
             "outcome": outcome,
             "outcome_message": outcome_message,
             "settles_at": settles_at,
-            "template_name": row["template_name"],
-            "initial_major_version": row["template_major_version"] if initial else None,
-            "initial_minor_version": row["template_minor_version"] if initial else None,
-            "initial_spec": row["spec"] if initial else None,
-            "target_major_version": target[0],
-            "target_minor_version": target[1],
-            "target_spec": target[2],
+            "template_name": row.get("template_name"),
+            **(kind.initial(row) if initial else {}),
+            **kind.target(target),
             "previous_attempted_id": row["last_attempted_deployment_id"] if initial else None,
             "previous_succeeded_id": row["last_succeeded_deployment_id"] if initial else None,
-            "last_successful_environment_deployment_id": None,
-            "last_successful_pipeline_deployment_id": None,
             **(state or {}),
             "outputs": "[]",
             "provisioned_resources": "[]",
             "created_at": call.now_ms,
             "last_modified_at": call.now_ms,
-            "completed_at": None,
         }
         row.update(
             deployment_status=status,
@@ -240,11 +235,10 @@ class Deployments:
             or (updates_only and deployment["kind"] != "UPDATE")
         ):
             state = row["deployment_status"]
+            started_by = " started by an update" if updates_only else ""
             raise ConflictException(
-                f"{_capital(kind.label(row))} has no deployment IN_PROGRESS started by an update to cancel "
+                f"{_capital(kind.label(row))} has no deployment IN_PROGRESS{started_by} to cancel "
                 f"(its deployment is {state})."
-                if updates_only
-                else f"Environment {row['name']} has no deployment IN_PROGRESS to cancel (its deployment is {state})."
             )
         # [decided] D-2: CANCELLING answers the call; the cancellation ends at once, so reads see CANCELLED.
         store.update(
@@ -350,6 +344,21 @@ class Deployments:
             if status == FAILED:
                 self._failed(tx, {**row, **changes}, now_ms)
             return admin_view(as_of({**row, **changes}, now_ms))
+
+
+# The columns a deployment leaves empty unless its target type or its start fills them.
+_EMPTY: dict[str, Any] = {
+    **{column: None for column in STATE_COLUMNS},
+    "environment_name": None,
+    "service_name": None,
+    "service_instance_name": None,
+    "component_name": None,
+    "status_message": None,
+    "last_successful_environment_deployment_id": None,
+    "last_successful_pipeline_deployment_id": None,
+    "last_successful_component_deployment_id": None,
+    "completed_at": None,
+}
 
 
 def _capital(text: str) -> str:

@@ -46,7 +46,7 @@ from .errors import ConflictException, ResourceNotFoundException, ServiceQuotaEx
 from .idempotency import digest
 from .relations import Relations
 from .tagging import Tags
-from .targets import ENVIRONMENT
+from .targets import ENVIRONMENT, versioned
 from .templates import Templates, version_number
 
 __all__ = ["RESOURCE_TYPE", "Environments"]
@@ -207,7 +207,7 @@ class Environments:
             environment,
             deployment_id,
             kind,
-            target,
+            versioned(*target),
             self_managed=placement.self_managed,
             environment_account_id=placement.account_id,
             fails_now=placement.fails_now,

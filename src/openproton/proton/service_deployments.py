@@ -27,7 +27,7 @@ from .errors import ConflictException, ValidationException
 from .relations import Relations
 from .service_templates import ServiceTemplates, compatible_of
 from .settle_policy import Plan
-from .targets import SERVICE_INSTANCE, SERVICE_PIPELINE, Row, instance_arn, instance_not_found
+from .targets import SERVICE_INSTANCE, SERVICE_PIPELINE, Row, instance_arn, instance_not_found, versioned
 from .templates import Version
 
 CREATE_IN_PROGRESS, UPDATE_IN_PROGRESS, DELETE_IN_PROGRESS = (
@@ -174,7 +174,7 @@ class ServiceParts:
             instance,
             str(uuid.uuid4()),
             action,
-            target,
+            versioned(*target),
             # [doc] An instance in a self-managed environment is deployed by the customer's automation.
             self_managed=placement is not None and placement.self_managed,
             environment_account_id=placement.account_id if placement else call.account_id,
@@ -225,7 +225,7 @@ class ServiceParts:
             pipeline,
             str(uuid.uuid4()),
             action,
-            target,
+            versioned(*target),
             self_managed=self_managed,
             environment_account_id=call.account_id,
             plan=plan,

@@ -167,14 +167,16 @@ deployments = Table(
     Column("id", String(36), primary_key=True),
     Column("account_id", String(12), nullable=False),
     Column("region", String(32), nullable=False),
-    # ENVIRONMENT, SERVICE_INSTANCE or SERVICE_PIPELINE; the target is named by the columns that follow
-    # (environment_name for an environment; service_name and service_instance_name for an instance;
-    # service_name for a pipeline, whose environment_name is the one S-25 gives it, or none).
+    # ENVIRONMENT, SERVICE_INSTANCE, SERVICE_PIPELINE or COMPONENT; the target is named by the columns that
+    # follow (environment_name for an environment; service_name and service_instance_name for an instance;
+    # service_name for a pipeline, whose environment_name is the one S-25 gives it, or none; component_name
+    # for a component, with its environment and the instance of its target state's attachment, C-12).
     Column("target_type", String(32), nullable=False),
     Column("target_arn", String(1011), nullable=False),
     Column("environment_name", String(100)),
     Column("service_name", String(100)),
     Column("service_instance_name", String(100)),
+    Column("component_name", String(100)),
     # The account the target is provisioned in (S-2): the admin view shows it.
     Column("environment_account_id", String(12)),
     Column("target_resource_created_at", BigInteger, nullable=False),
@@ -188,18 +190,29 @@ deployments = Table(
     Column("outcome", String(16)),
     Column("outcome_message", Text),
     Column("settles_at", BigInteger),
-    Column("template_name", String(100), nullable=False),
+    # The states before and after (targets.py says which columns each target type's state uses): the
+    # template version and spec of environments, instances and pipelines; a component's attachment, spec
+    # and template file. Initial columns are empty for a create.
+    Column("template_name", String(100)),
     Column("initial_major_version", Integer),
     Column("initial_minor_version", Integer),
     Column("initial_spec", Text),
-    Column("target_major_version", Integer, nullable=False),
-    Column("target_minor_version", Integer, nullable=False),
+    Column("target_major_version", Integer),
+    Column("target_minor_version", Integer),
     Column("target_spec", Text),
+    Column("initial_service_name", String(100)),
+    Column("initial_service_instance_name", String(100)),
+    Column("initial_template_file", Text),
+    Column("target_service_name", String(100)),
+    Column("target_service_instance_name", String(100)),
+    Column("target_template_file", Text),
     Column("previous_attempted_id", String(36)),
     Column("previous_succeeded_id", String(36)),
     # An instance deployment's state: the environment's and the pipeline's last successful deployments at its start.
     Column("last_successful_environment_deployment_id", String(36)),
     Column("last_successful_pipeline_deployment_id", String(36)),
+    # [decided] C-14: ... and the last successful deployment of the component attached to it.
+    Column("last_successful_component_deployment_id", String(36)),
     # JSON lists of the model's Output and ProvisionedResource: what the deployment produced.
     Column("outputs", Text, nullable=False),
     Column("provisioned_resources", Text, nullable=False),
@@ -209,6 +222,7 @@ deployments = Table(
     Index("ix_deployments_by_scope", "account_id", "region", "created_at", "id"),
     Index("ix_deployments_by_environment", "account_id", "region", "environment_name", "created_at", "id"),
     Index("ix_deployments_by_service", "account_id", "region", "service_name", "created_at", "id"),
+    Index("ix_deployments_by_component", "account_id", "region", "component_name", "created_at", "id"),
 )
 
 # The settle policy set at run time (admin interface, mock handle): one row, shared by every replica.
@@ -314,4 +328,35 @@ account_settings = Table(
     Column("repository_provider", String(32)),
     Column("repository_name", String(100)),
     Column("repository_branch", String(200)),
+)
+
+# -- components (../shared/spec/components.md) -------------------------------------------------------------
+
+components = Table(
+    "components",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    # [decided] C-1: a component never changes environment.
+    Column("environment_name", String(100), nullable=False),
+    Column("description", Text),
+    # [decided] C-2: the attachment, serviceSpec and template file of the last successful deployment (of the
+    # creating request until one succeeds); a deployment under way holds its own in the deployment's row.
+    Column("service_name", String(100)),
+    Column("service_instance_name", String(100)),
+    Column("spec", Text),
+    Column("template_file", Text, nullable=False),
+    Column("manifest", Text, nullable=False),
+    Column("last_client_request_token", String(64)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_modified_at", BigInteger, nullable=False),
+    Column("deployment_status", String(32), nullable=False),
+    Column("deployment_status_message", Text),
+    Column("last_deployment_attempted_at", BigInteger, nullable=False),
+    Column("last_deployment_succeeded_at", BigInteger),
+    Column("last_attempted_deployment_id", String(36), nullable=False),
+    Column("last_succeeded_deployment_id", String(36)),
+    # An environment with components cannot be deleted; an instance with one attached cannot be removed.
+    Index("ix_components_by_environment", "account_id", "region", "environment_name"),
 )
