@@ -348,6 +348,7 @@ def _service_in(client: Any, environment: str) -> tuple[dict[str, Any], dict[str
         templateName="web",
         source={"s3": {"bucket": "bundles", "key": "web.tgz"}},
         compatibleEnvironmentTemplates=[{"templateName": "vpc", "majorVersion": "1"}],
+        supportedComponentSources=["DIRECTLY_DEFINED"],
     )
     client.update_service_template_version(templateName="web", majorVersion="1", minorVersion="0", status="PUBLISHED")
     spec = f"proton: ServiceSpec\ninstances:\n  - name: shop-{environment}\n    environment: {environment}\n"
@@ -449,6 +450,37 @@ def _every_service_operation(client: Any, service: dict[str, Any], instance: dic
     ]
 
 
+MANIFEST = (
+    "infrastructure:\n  templates:\n    - file: queue.yaml\n      rendering_engine: jinja\n"
+    "      template_language: cloudformation\n"
+)
+
+
+def _every_component_operation(client: Any, component: dict[str, Any]) -> list[tuple[str, Any]]:
+    name = component["name"]
+    attached = {"serviceName": component["serviceName"], "serviceInstanceName": component["serviceInstanceName"]}
+    return [
+        (
+            "CreateComponent",
+            lambda: client.create_component(name="mine", **attached, manifest=MANIFEST, templateFile="Resources: {}"),
+        ),
+        ("GetComponent", lambda: client.get_component(name=name)),
+        ("UpdateComponent", lambda: client.update_component(name=name, deploymentType="NONE", description="mine")),
+        ("DeleteComponent", lambda: client.delete_component(name=name)),
+        ("CancelComponentDeployment", lambda: client.cancel_component_deployment(componentName=name)),
+        ("ListComponentOutputs", lambda: client.list_component_outputs(componentName=name)),
+        ("ListComponentProvisionedResources", lambda: client.list_component_provisioned_resources(componentName=name)),
+        ("ListDeployments", lambda: client.list_deployments(componentName=name)),
+        (
+            "NotifyResourceDeploymentStatusChange",
+            lambda: client.notify_resource_deployment_status_change(resourceArn=component["arn"], status="FAILED"),
+        ),
+        ("TagResource", lambda: client.tag_resource(resourceArn=component["arn"], tags=[{"key": "k", "value": "v"}])),
+        ("UntagResource", lambda: client.untag_resource(resourceArn=component["arn"], tagKeys=["owner"])),
+        ("ListTagsForResource", lambda: client.list_tags_for_resource(resourceArn=component["arn"])),
+    ]
+
+
 def _publish(client: Any, name: str) -> None:
     client.create_environment_template(name=name)
     client.create_environment_template_version(templateName=name, source={"s3": {"bucket": "bundles", "key": "t.tgz"}})
@@ -485,6 +517,21 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
     environment = management.get_environment(name="dev")["environment"]
     assert environment["deploymentStatus"] == "SUCCEEDED"
     service, instance = _service_in(management, "dev")
+    # A component attached to the instance, through the connection's component role.
+    connection = strict.client(ENV_KEY).update_environment_account_connection(
+        id=connection["id"], componentRoleArn="arn:aws:iam::111111111111:role/component"
+    )["environmentAccountConnection"]
+    management.create_component(
+        name="queue",
+        serviceName="shop",
+        serviceInstanceName=instance["name"],
+        manifest=MANIFEST,
+        templateFile="Resources: {}",
+        tags=[{"key": "owner", "value": "platform"}],
+    )
+    component = management.get_component(name="queue")["component"]
+    assert component["deploymentStatus"] == "SUCCEEDED"
+    summary = management.get_resources_summary()["counts"]
     settings = management.get_account_settings()["accountSettings"]
     deployments = [d["id"] for d in management.list_deployments()["deployments"]]
 
@@ -502,6 +549,7 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
         *_every_template_operation(other, template),
         *_every_environment_operation(other, environment, deployment),
         *_every_service_operation(other, service, instance),
+        *_every_component_operation(other, component),
     ]:
         with pytest.raises(ClientError) as excinfo:
             call()
@@ -537,6 +585,18 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
     assert other.list_services()["services"] == []
     assert other.list_service_instances()["serviceInstances"] == []
     assert other.get_account_settings()["accountSettings"] == {}
+    assert other.list_components()["components"] == []
+    # Its summary counts its own template `mine` and nothing of the management account's.
+    deployed = {"total": 0, "failed": 0, "upToDate": 0, "behindMajor": 0, "behindMinor": 0}
+    assert other.get_resources_summary()["counts"] == {
+        "environmentTemplates": {"total": 1},
+        "serviceTemplates": {"total": 0},
+        "environments": {"total": 0},
+        "components": {"total": 0, "failed": 0},
+        "serviceInstances": deployed,
+        "pipelines": deployed,
+        "services": deployed,
+    }
     other.update_account_settings(pipelineServiceRoleArn="arn:aws:iam::333333333333:role/mine")
     covered |= {
         "ListServiceTemplates",
@@ -545,6 +605,8 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
         "GetAccountSettings",
         "UpdateAccountSettings",
         "CreateServiceTemplate",
+        "ListComponents",
+        "GetResourcesSummary",
     }
     assert covered == set(ROUTES), "every implemented operation is tried from the other account"
     # ...and nothing changed for its owners.
@@ -557,7 +619,9 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
     assert [d["id"] for d in management.list_deployments()["deployments"]] == deployments
     assert management.get_service(name="shop")["service"] == service
     assert management.get_account_settings()["accountSettings"] == settings
-    for arn in (environment["arn"], deployment["arn"]):
+    assert management.get_component(name="queue")["component"] == component
+    assert management.get_resources_summary()["counts"] == summary
+    for arn in (environment["arn"], deployment["arn"], component["arn"]):
         assert management.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "owner", "value": "platform"}]
 
 

@@ -31,7 +31,9 @@ def make_state(database: str) -> None:
     try:
         world = ServerWorld(server)
         pending = create_connection(world, name="pending", tags=[{"key": "team", "value": "a"}])
-        connected = create_connection(world, name="connected", clientToken="token-1")
+        connected = create_connection(
+            world, name="connected", clientToken="token-1", componentRoleArn=f"arn:aws:iam::{ENV}:role/component"
+        )
         rejected = create_connection(world, name="rejected", region="eu-west-1")
         deleted = create_connection(world, name="deleted")
         world.client(MGMT).accept_environment_account_connection(id=connected["id"])
@@ -61,6 +63,7 @@ def make_state(database: str) -> None:
             templateName="api",
             source={"s3": {"bucket": "bundles", "key": "api.tar.gz"}},
             compatibleEnvironmentTemplates=[{"templateName": "web", "majorVersion": "1"}],
+            supportedComponentSources=["DIRECTLY_DEFINED"],
         )
         world.client(MGMT).update_service_template_version(
             templateName="api", majorVersion="1", minorVersion="0", status="PUBLISHED"
@@ -73,6 +76,16 @@ def make_state(database: str) -> None:
             repositoryConnectionArn=f"arn:aws:codestar-connections:us-east-1:{MGMT}:connection/c",
             repositoryId="acme/shop",
             branchName="main",
+        )
+        # A component attached to the instance, through the connection's component role.
+        world.client(MGMT).create_component(
+            name="queue",
+            serviceName="shop",
+            serviceInstanceName="shop-connected",
+            serviceSpec="size: 1\n",
+            manifest="infrastructure:\n  templates:\n    - file: queue.yaml\n      rendering_engine: jinja\n"
+            "      template_language: cloudformation\n",
+            templateFile="Resources: {}\n",
         )
         world.set_settle_policy("manual")
         world.client(MGMT).update_environment(
@@ -94,15 +107,16 @@ def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(
         "environment_account_connections": 4,
         "environment_account_connection_events": 7,
         "resource_tags": 3,  # two on the pending connection, one on the environment
-        "client_tokens": 6,  # boto3 gives every create a token, the template versions' too
+        "client_tokens": 7,  # boto3 gives every create a token, the template versions' and the component's too
         # 4 creates, accept, reject, delete, tag, template, template version, publish, environment, account
-        # settings, service template, its version, publish, service, update
-        "audit_log": 18,
+        # settings, service template, its version, publish, service, component, update
+        "audit_log": 19,
         "environment_templates": 1,
         "environment_template_versions": 1,
         "environments": 1,
-        # the environment's create (succeeded) and update (under way), the instance's and the pipeline's creates
-        "deployments": 4,
+        # the environment's create (succeeded) and update (under way), the instance's, the pipeline's and the
+        # component's creates
+        "deployments": 5,
         "settle_policy": 1,
         "service_templates": 1,
         "service_template_versions": 1,
@@ -110,6 +124,7 @@ def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(
         "service_instances": 1,
         "service_pipelines": 1,
         "account_settings": 1,
+        "components": 1,
     }
     [environment] = original["tables"]["environments"]
     assert (environment["name"], environment["environment_account_id"]) == ("connected", ENV)

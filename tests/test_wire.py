@@ -549,17 +549,17 @@ def test_sensitive_and_plain_members_in_one_message(world: World) -> None:
 
 
 def test_unimplemented_operation_is_501_naming_it(world: World) -> None:
-    response = world.call("GetComponent", {"name": "web"})
+    response = world.call("GetRepository", {"name": "acme/web", "provider": "GITHUB"})
     message = assert_error(response, "NotImplementedException", 501)
-    assert "GetComponent" in message
+    assert "GetRepository" in message
 
 
 def test_unimplemented_operation_is_not_retried_by_boto3(world: World) -> None:
     with pytest.raises(ClientError) as excinfo:
-        world.client().get_component(name="web")
+        world.client().get_repository(name="acme/web", provider="GITHUB")
     error = excinfo.value.response
     assert error["Error"]["Code"] == "NotImplementedException"
-    assert "GetComponent" in error["Error"]["Message"]
+    assert "GetRepository" in error["Error"]["Message"]
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert error["ResponseMetadata"]["RetryAttempts"] == 0
     assert_uuid4(error["ResponseMetadata"]["RequestId"])

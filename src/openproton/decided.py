@@ -373,14 +373,14 @@ DECISIONS: tuple[Decision, ...] = (
         "serviceInstanceName without serviceName is a ValidationException. ListDeployments: each filter matches "
         "the deployment member of that name for the resource as it exists now, one naming no existing resource is "
         "ResourceNotFoundException, serviceInstanceName needs serviceName, serviceName covers the service's "
-        "instances (present or removed) and its pipeline, and componentName stays ResourceNotFoundException until "
-        "components exist.",
+        "instances (present or removed) and its pipeline (and the components attached to its instances, C-12), and "
+        "componentName names a component as the other names do.",
     ),
     Decision(
         "S-27",
-        "NotifyResourceDeploymentStatusChange takes environment, service instance and pipeline ARNs (others: "
-        "ResourceNotFoundException) from S-3's callers, for any provisioning method, and acts on the target's "
-        "deployment under way (`deploymentId`, else its last attempted; another target's: "
+        "NotifyResourceDeploymentStatusChange takes environment, service instance, pipeline and component (C-13) "
+        "ARNs (others: ResourceNotFoundException) from S-3's callers, for any provisioning method, and acts on the "
+        "target's deployment under way (`deploymentId`, else its last attempted; another target's: "
         "ResourceNotFoundException; not under way: ConflictException), merging the outputs by key. SUCCEEDED or "
         "FAILED ends it now (a deletion DELETE_COMPLETE or DELETE_FAILED), overriding the settle policy; "
         "IN_PROGRESS or no status records outputs only.",
@@ -396,6 +396,121 @@ DECISIONS: tuple[Decision, ...] = (
         "not wait for NotifyResourceDeploymentStatusChange: it ends DELETE_COMPLETE by the first read, whatever "
         "the settle policy.",
     ),
+    # components.md
+    Decision("C-1", "A component never changes environment."),
+    Decision(
+        "C-2",
+        "A component shows the attachment and serviceSpec (and keeps the template file) of its last successful "
+        "deployment, those of its creating request until one succeeds; a deployment under way holds its request in "
+        "`targetState` until it succeeds. lastDeploymentSucceededAt and lastSucceededDeploymentId are omitted until "
+        "one succeeds.",
+    ),
+    Decision(
+        "C-3",
+        "CreateComponent attaching checks the instance (exists; not DELETE_IN_PROGRESS or DELETE_FAILED; in the "
+        "environment named, if one is; on a version supporting DIRECTLY_DEFINED: ValidationException; no other "
+        "component attached now or by a deployment under way, and not busy: ConflictException); a detached "
+        "component's environment must exist (ResourceNotFoundException).",
+    ),
+    Decision(
+        "C-4",
+        "A component goes only into an environment with a successful deployment that is not DELETE_IN_PROGRESS or "
+        "DELETE_FAILED, else ValidationException `Environment <env> is not deployed` (as S-13).",
+    ),
+    Decision(
+        "C-5",
+        "The component role that counts: through a connection, the connection's componentRoleArn (the connection "
+        "must still exist); in the management account, the environment's; a self-managed environment needs none. "
+        "Missing: ValidationException `Environment <env> has no component role; directly defined components aren't "
+        "allowed in it`.",
+    ),
+    Decision(
+        "C-6",
+        "A manifest is YAML whose `infrastructure.templates` lists exactly one mapping with string `file`, "
+        "`rendering_engine` and `template_language`: `jinja` with `cloudformation` outside self-managed "
+        "environments, `hcl` with `terraform` in them; else ValidationException `Component manifest is not valid: "
+        "<problem>` (`Components don't support CodeBuild provisioning` for a `codebuild` rendering engine), never "
+        "quoting the text.",
+    ),
+    Decision(
+        "C-7",
+        "CreateComponent's clientToken works as the connection's (same token and parameters within 8 h: the "
+        "component as it reads now; other parameters: the idempotent parameter mismatch ValidationException), kept "
+        "as lastClientRequestToken; otherwise a taken name is ConflictException `Component <name> already exists`.",
+    ),
+    Decision(
+        "C-8",
+        "UpdateComponent CURRENT_VERSION: templateFile and serviceSpec replace the current ones; names omitted keep "
+        'the attachment, both `""` detach and drop serviceSpec, both set on a detached component attach it (create\'s '
+        "checks, the instance in the component's environment); another instance than the attached one is a "
+        "ConflictException; serviceSpec on a component left detached is a ValidationException; no member redeploys "
+        "the current state.",
+    ),
+    Decision(
+        "C-9",
+        "A component, and the instance it is attached to or is to be attached to, are busy while a deployment of "
+        "either is IN_PROGRESS, CANCELLING or DELETE_IN_PROGRESS: UpdateComponent in both modes, CreateComponent "
+        "attaching and UpdateServiceInstance give ConflictException.",
+    ),
+    Decision(
+        "C-10",
+        "DeleteComponent on a DELETE_IN_PROGRESS component returns it; on a DELETE_FAILED one it tries again.",
+    ),
+    Decision(
+        "C-11",
+        "CancelComponentDeployment works as D-2: CANCELLING answers the call, CANCELLED at once, `User initiated "
+        "cancellation.`, the last successful state kept.",
+    ),
+    Decision(
+        "C-12",
+        "A component's deployment: targetResourceType COMPONENT, the component's ARN and createdAt, environmentName, "
+        "componentName, and the serviceName and serviceInstanceName of the target state's attachment (for a "
+        'detach, of the instance left). States are `{"component": {serviceName, serviceInstanceName, serviceSpec, '
+        'templateFile}}`, names `""` when detached, serviceSpec only when attached; no initialState on create; a '
+        "delete targets the current state.",
+    ),
+    Decision(
+        "C-13",
+        "NotifyResourceDeploymentStatusChange on a component's ARN works as S-27, from the owner only.",
+    ),
+    Decision(
+        "C-14",
+        "A component's deployment never starts its instance's; the instance's next deployment records the attached "
+        "component's last successful deployment in `lastSuccessfulComponentDeploymentIds`.",
+    ),
+    Decision(
+        "C-15",
+        "UpdateServiceInstance to a version lacking DIRECTLY_DEFINED while a component is attached is a "
+        "ValidationException; changing a version's supportedComponentSources leaves existing attachments alone.",
+    ),
+    Decision(
+        "C-16",
+        "ListComponents' filters (environmentName, serviceName, serviceInstanceName, which needs serviceName) AND, "
+        "see the attachment a component shows, and a name matching nothing gives an empty list; by name, paginated "
+        "as wire.md.",
+    ),
+    Decision(
+        "R-1",
+        "GetResourcesSummary gives every member of each row's list, zeros included, and no other: total for "
+        "templates and environments, total and failed for components, total, failed, upToDate, behindMajor and "
+        "behindMinor for service instances, pipelines and services.",
+    ),
+    Decision(
+        "R-2", "`total` counts every resource that exists, in any status (DELETE_IN_PROGRESS and DELETE_FAILED too)."
+    ),
+    Decision(
+        "R-3",
+        "`failed`: deploymentStatus FAILED or DELETE_FAILED (components, instances, pipelines; CANCELLED is not "
+        "failed); services in CREATE_FAILED, CREATE_FAILED_CLEANUP_*, UPDATE_FAILED, UPDATE_FAILED_CLEANUP_*, "
+        "UPDATE_COMPLETE_CLEANUP_FAILED or DELETE_FAILED.",
+    ),
+    Decision(
+        "R-4",
+        "A resource on template T at M.m is behindMajor when T's recommended version has a major above M; else "
+        "behindMinor when the highest PUBLISHED minor of M is above m; else upToDate (also when nothing is "
+        "published or M.m is above the recommended version). The three sum to total; failed overlaps them.",
+    ),
+    Decision("R-5", "A service is as stale as its stalest instance or pipeline; with neither, upToDate."),
 )
 
 # W-3: the page size when a list call gives no maxResults.

@@ -21,7 +21,17 @@ from .deployments import Deployments, belongs, kind_of
 from .environment_view import not_found as environment_not_found
 from .errors import ResourceNotFoundException, ValidationException
 from .tagging import Tags
-from .targets import ENVIRONMENT, SERVICE_INSTANCE, SERVICE_PIPELINE, Row, TargetKind, instance_not_found
+from .targets import (
+    COMPONENT,
+    COMPONENT_TYPE,
+    ENVIRONMENT,
+    SERVICE_INSTANCE,
+    SERVICE_PIPELINE,
+    Row,
+    TargetKind,
+    component_not_found,
+    instance_not_found,
+)
 from .targets import service_not_found as service_not_found_error
 
 RESOURCE_TYPE = "deployment"
@@ -35,6 +45,7 @@ class Finders:
     service: Callable[[Call, str], Row | None]
     instance: Callable[[Call, str, str], Row | None]
     pipeline: Callable[[Call, str], Row | None]
+    component: Callable[[Call, str], Row | None]
 
 
 class DeploymentRecords:
@@ -80,9 +91,13 @@ class DeploymentRecords:
 
     def _filters(self, call: Call, params: dict[str, Any]) -> dict[str, tuple[str, int]]:
         """[decided] S-26: each filter names a resource that exists now; its deployments since it was created."""
-        if params.get("componentName") is not None:
-            raise ResourceNotFoundException(f"The requested component does not exist: {params['componentName']}")
         filters: dict[str, tuple[str, int]] = {}
+        component_name = params.get("componentName")
+        if component_name is not None:
+            component = self.find.component(call, component_name)
+            if component is None:
+                raise component_not_found(call.scope, component_name)
+            filters["component_name"] = (component_name, component["created_at"])
         name = params.get("environmentName")
         if name is not None:
             environment = self.find.environment(call, name)
@@ -131,13 +146,15 @@ class DeploymentRecords:
             return self.find.environment(call, deployment["environment_name"])
         if kind is SERVICE_INSTANCE:
             return self.find.instance(call, deployment["service_name"], deployment["service_instance_name"])
+        if kind is COMPONENT:
+            return self.find.component(call, deployment["component_name"])
         return self.find.pipeline(call, deployment["service_name"])
 
     # -- NotifyResourceDeploymentStatusChange ------------------------------------------------------------
 
     def notify(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        """[decided] S-27 and S-3 (superseding D-11): an environment, instance or pipeline deployment reports how
-        it went."""
+        """[decided] S-27 and S-3 (superseding D-11), C-13: an environment, instance, pipeline or component
+        deployment reports how it went."""
         resource_arn = params["resourceArn"]
         arn = arns.parse(resource_arn)
         if arn is None:
@@ -173,6 +190,9 @@ class DeploymentRecords:
                 if pipeline is not None and pipeline["id"] != name:
                     pipeline = None
                 return SERVICE_PIPELINE, pipeline, None
+        if arn.resource_type == COMPONENT_TYPE:
+            # [decided] C-13: from the owner only, wherever the component is provisioned.
+            return COMPONENT, self.find.component(call, arn.resource_id), None
         return ENVIRONMENT, None, None
 
     # -- tagging -------------------------------------------------------------------------------------------

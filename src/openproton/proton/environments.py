@@ -250,6 +250,11 @@ class Environments:
                 f"Environment {environment['name']} has service instances ({', '.join(instances)}); delete them "
                 "before the environment."
             )
+        components = self.relations.components_in_environment(call, environment["name"])
+        if components:
+            # [doc] Nor one with components, attached or not, whatever their status.
+            names = ", ".join(sorted(component["name"] for component, _ in components))
+            raise ConflictException(f"Environment {environment['name']} has components: {names}")
         target = (environment["template_major_version"], environment["template_minor_version"], environment["spec"])
         deleting = dict(environment)
         self._start(call, deleting, str(uuid.uuid4()), DELETE, target)

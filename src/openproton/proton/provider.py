@@ -10,17 +10,27 @@ from openproton.protocol.pipeline import RequestContext
 from openproton.settings import Settings
 from openproton.store import Database, Scope
 
-from . import account_connections, deployment_records, environments, service_templates, services, templates
+from . import (
+    account_connections,
+    components,
+    deployment_records,
+    environments,
+    service_templates,
+    services,
+    templates,
+)
 from .account_connections import AccountConnections
 from .account_settings import AccountSettings
 from .audit import AuditLog
 from .call import Call
 from .clock import Clock
+from .components import Components
 from .deployment_records import DeploymentRecords, Finders
 from .deployments import Deployments, SettlePolicy
 from .environments import Environments
 from .idempotency import ClientTokens
 from .relations import Relations
+from .resources_summary import ResourcesSummary
 from .service_deployments import ServiceParts, fail_pipeline_with_instance
 from .service_instances import ServiceInstances
 from .service_pipelines import ServicePipelines
@@ -96,6 +106,15 @@ ROUTES: dict[str, tuple[str, str, bool]] = {
     "ListServicePipelineProvisionedResources": ("pipelines", "list_provisioned_resources", READ),
     "GetAccountSettings": ("account_settings", "get", READ),
     "UpdateAccountSettings": ("account_settings", "update", WRITE),
+    "CreateComponent": ("components", "create", WRITE),
+    "GetComponent": ("components", "get", READ),
+    "ListComponents": ("components", "list", READ),
+    "UpdateComponent": ("components", "update", WRITE),
+    "DeleteComponent": ("components", "delete", WRITE),
+    "CancelComponentDeployment": ("components", "cancel", WRITE),
+    "ListComponentOutputs": ("components", "list_outputs", READ),
+    "ListComponentProvisionedResources": ("components", "list_provisioned_resources", READ),
+    "GetResourcesSummary": ("resources_summary", "get", READ),
 }
 
 
@@ -130,6 +149,8 @@ class ProtonProvider:
         self.instances = ServiceInstances(self.services, parts, tokens, tags)
         self.pipelines = ServicePipelines(self.services, parts)
         self.account_settings = AccountSettings(relations)
+        self.components = Components(settings.component_quota, parts, tokens, tags)
+        self.resources_summary = ResourcesSummary(self.deployments, self.service_templates, self.services)
         self.deployment_records = DeploymentRecords(
             self.deployments,
             Finders(
@@ -137,6 +158,7 @@ class ProtonProvider:
                 service=self.services.find,
                 instance=self.instances.find,
                 pipeline=self.pipelines.find,
+                component=self.components.find,
             ),
             tags,
         )
@@ -148,6 +170,7 @@ class ProtonProvider:
             (deployment_records.RESOURCE_TYPE, self.deployment_records.check_tagging),
             (service_templates.RESOURCE_TYPE, self.service_templates.check_tagging),
             (services.RESOURCE_TYPE, self.services.check_tagging),
+            (components.RESOURCE_TYPE, self.components.check_tagging),
         ):
             tags.register(resource_type, check)
         self.operations: dict[str, tuple[Handler, bool]] = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from openproton.store import components as component_store
 from openproton.store import connections as connection_store
 from openproton.store import environments as environment_store
 from openproton.store import services as service_store
@@ -19,7 +20,8 @@ from openproton.store import services as service_store
 from .call import Call
 from .deployment_view import DELETE_FAILED, DELETE_IN_PROGRESS
 from .deployments import Deployments
-from .targets import ENVIRONMENT, SERVICE_INSTANCE, SERVICE_PIPELINE, Row, TargetKind
+from .errors import ValidationException
+from .targets import COMPONENT, ENVIRONMENT, SERVICE_INSTANCE, SERVICE_PIPELINE, Row, TargetKind
 
 CONNECTED = "CONNECTED"
 
@@ -63,6 +65,28 @@ class Relations:
         self._lock(call)
         rows = service_store.instances_in_environment(call.tx, call.scope, environment_name)
         return [f"{row['service_name']}/{row['name']}" for row in self._live(call, SERVICE_INSTANCE, rows)]
+
+    def components_in_environment(self, call: Call, environment_name: str) -> list[tuple[Row, Row | None]]:
+        """[doc] The environment's components, attached or not, in any status until gone, by name, each with
+        its deployment under way: the environment cannot be deleted while there is one."""
+        self._lock(call)
+        found = []
+        for row in component_store.in_environment(call.tx, call.scope, environment_name):
+            component, deployment = self.deployments.current(call, COMPONENT, row)
+            if component is not None:
+                found.append((component, deployment))
+        return found
+
+    def component_of_instance(self, call: Call, instance: Row) -> tuple[Row, Row | None] | None:
+        """[doc] The component attached to the instance now or by a deployment under way (one per instance), with
+        that deployment: the instance cannot be removed while there is one."""
+        wanted = (instance["service_name"], instance["name"])
+        for component, deployment in self.components_in_environment(call, instance["environment_name"]):
+            if (component["service_name"], component["service_instance_name"]) == wanted or (
+                deployment is not None and (deployment["service_name"], deployment["service_instance_name"]) == wanted
+            ):
+                return component, deployment
+        return None
 
     def service_template_version_users(self, call: Call, template_name: str, major: int, minor: int) -> list[str]:
         """[doc] Instances and pipelines on the service template version, or with a deployment under way to it
@@ -125,6 +149,23 @@ class Relations:
             self_managed=environment["repository_name"] is not None,
             fails_now=problem,
         )
+
+    def component_role(self, call: Call, environment: Row) -> None:
+        """[decided] C-5: directly defined components need a component role: the connection's for an environment
+        provisioned through one (which must still exist), else the environment's; a self-managed one needs none."""
+        if environment["repository_name"] is not None:
+            return
+        connection_id = environment["environment_account_connection_id"]
+        if connection_id is not None:
+            connection = connection_store.get_by_id(call.tx, connection_id)
+            role = connection["component_role_arn"] if connection is not None else None
+        else:
+            role = environment["component_role_arn"]
+        if role is None:
+            raise ValidationException(
+                f"Environment {environment['name']} has no component role; directly defined components aren't "
+                "allowed in it"
+            )
 
     # -- account settings ------------------------------------------------------------------------------------
 

@@ -133,6 +133,16 @@ class ServiceParts:
             raise ValidationException(f"Service template {template_name} has no published version.")
         return newest
 
+    def check_no_component(self, call: Call, instances: list[Row], action: str) -> None:
+        """[doc] An instance with a component attached, now or by a deployment under way, cannot go."""
+        for instance in instances:
+            attached = self.relations.component_of_instance(call, instance)
+            if attached is not None:
+                raise ConflictException(
+                    f"Service instance {instance['service_name']}/{instance['name']} has an attached component "
+                    f"{attached[0]['name']}; detach or delete it before {action}."
+                )
+
     def check_pipeline_roles(self, call: Call) -> Row:
         settings = self.relations.account_settings(call)
         if not can_run_pipelines(settings):
@@ -166,6 +176,7 @@ class ServiceParts:
         if environment is None:
             environment = self.relations.environment(call, instance["environment_name"])
         pipeline = store.get_pipeline(call.tx, call.scope, instance["service_name"])
+        component = self.relations.component_of_instance(call, instance)
         what = f"service instance {instance['name']}"
         placement = self.relations.placement(call, environment, what=what) if environment is not None else None
         return self.deployments.start(
@@ -183,6 +194,8 @@ class ServiceParts:
                 "last_successful_environment_deployment_id": environment
                 and environment["last_succeeded_deployment_id"],
                 "last_successful_pipeline_deployment_id": pipeline and pipeline["last_succeeded_deployment_id"],
+                # [decided] C-14
+                "last_successful_component_deployment_id": component and component[0]["last_succeeded_deployment_id"],
             },
         )
 

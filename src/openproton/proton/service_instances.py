@@ -17,6 +17,7 @@ from .environment_rules import NONE, update_target
 from .errors import ConflictException, ValidationException
 from .idempotency import ClientTokens, digest
 from .service_deployments import SERVICE_BUSY, ServiceParts, busy, conflict
+from .service_templates import supports_directly_defined
 from .service_view import instance_wire
 from .services import Services
 from .tagging import Tags
@@ -126,11 +127,26 @@ class ServiceInstances:
             changes.update(last_client_request_token=token, last_client_request_digest=digest(params))
         updated = {**instance, **changes}
         if kind != NONE:
+            attached = self.parts.relations.component_of_instance(call, instance)
+            if attached is not None and (attached[1] is not None or attached[0]["deployment_status"] in UNDER_WAY):
+                # [doc] IN_PROGRESS, [decided] C-9
+                raise conflict(
+                    f"Component {attached[0]['name']} of service instance {instance['name']} has a deployment "
+                    f"{attached[0]['deployment_status']}",
+                    "updating the instance",
+                )
             if (major, minor) != (instance["template_major_version"], instance["template_minor_version"]):
                 version = self.parts.templates.version(call, instance["template_name"], str(major), str(minor))
                 environment = self.parts.relations.environment(call, instance["environment_name"])
                 if environment is not None:
                     self.parts.check_compatible(environment, version)  # [decided] S-13
+                if attached is not None and not supports_directly_defined(version.row):
+                    # [decided] C-15
+                    raise ValidationException(
+                        f"Service template version {instance['template_name']}:{major}.{minor} doesn't support "
+                        f"directly defined components; component {attached[0]['name']} is attached to service "
+                        f"instance {instance['name']}"
+                    )
             self.parts.start_instance(call, updated, UPDATE, (major, minor, spec_text), None)
         store.update_instance(
             call.tx,

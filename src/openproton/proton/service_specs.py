@@ -120,14 +120,18 @@ class _SpecLoader(yaml.SafeLoader):
 _SpecLoader.add_constructor(None, _SpecLoader._refuse_tag)
 
 
-class _YamlProblem(Exception):
+class YamlProblem(Exception):
+    """Why a text is not a YAML document this loader accepts: `not valid YAML at line <l>, column <c>: ...`."""
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-def _load(text: str) -> Any:
-    """The one document of `text`, or _YamlProblem with B-13's `not valid YAML at line <l>, column <c>: ...`."""
+def load_yaml(text: str) -> Any:
+    """The one document of an untrusted text (a spec, a component manifest), or YamlProblem (B-13's wording).
+
+    No anchors, aliases or unknown tags; nesting at most MAX_DEPTH."""
     try:
         loader = _SpecLoader(text)
         try:
@@ -139,21 +143,21 @@ def _load(text: str) -> Any:
         # PyYAML splits most messages in two ("while scanning a simple key" / "could not find expected ':'");
         # either half alone reads badly, so both are kept, in PyYAML's order.
         problem = ", ".join(part for part in (error.context, error.problem) if part)
-        raise _YamlProblem(_yaml_message(mark, problem)) from None
+        raise YamlProblem(_yaml_message(mark, problem)) from None
     except ReaderError as error:
         # Raised before parsing (a control character, say), with an offset rather than a Mark.
         line = text.count("\n", 0, error.position) + 1
         column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
-        raise _YamlProblem(f"Invalid spec: not valid YAML at line {line}, column {column}: {error.reason}") from None
+        raise YamlProblem(f"not valid YAML at line {line}, column {column}: {error.reason}") from None
     except yaml.YAMLError:
-        raise _YamlProblem("Invalid spec: not valid YAML") from None
+        raise YamlProblem("not valid YAML") from None
 
 
 def _yaml_message(mark: Mark | None, problem: str) -> str:
     if mark is None:
-        return f"Invalid spec: not valid YAML: {problem}"
+        return f"not valid YAML: {problem}"
     # PyYAML counts from 0; editors, and users reading the message, count from 1.
-    return f"Invalid spec: not valid YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return f"not valid YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}"
 
 
 # --- Checking the structure ---------------------------------------------------------------------------------
@@ -206,9 +210,9 @@ def parse(text: str, *, environment_exists: Callable[[str], bool]) -> ServiceSpe
     of the items, which B-13 fixes by path.
     """
     try:
-        document = _load(text)
-    except _YamlProblem as problem:
-        raise ValidationException(problem.message) from None
+        document = load_yaml(text)
+    except YamlProblem as problem:
+        raise ValidationException(f"Invalid spec: {problem.message}") from None
     if not isinstance(document, dict):
         raise _invalid([(DOCUMENT, "must be a mapping")])
     items: list[tuple[str, str]] = []
@@ -344,8 +348,8 @@ def _stored_document(text: str | None) -> dict[Any, Any]:
     if not text:
         return {}
     try:
-        document = _load(text)
-    except _YamlProblem:
+        document = load_yaml(text)
+    except YamlProblem:
         return {}
     return document if isinstance(document, dict) else {}
 

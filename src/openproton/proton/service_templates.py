@@ -28,6 +28,15 @@ SERVICE_TEMPLATE = TemplateFamily(
 )
 
 
+DIRECTLY_DEFINED = "DIRECTLY_DEFINED"
+
+
+def supports_directly_defined(row: dict[str, Any]) -> bool:
+    """[doc] Whether the version's supportedComponentSources admits directly defined components."""
+    sources = row["supported_component_sources"]
+    return sources is not None and DIRECTLY_DEFINED in orjson.loads(sources)
+
+
 def compatible_of(row: dict[str, Any]) -> list[tuple[str, int]]:
     """A version's compatible environment templates as (name, major)."""
     return [

@@ -304,6 +304,7 @@ class Services:
         removed = [
             row for row in existing.values() if row["name"] not in named or row["deployment_status"] == "DELETE_FAILED"
         ]
+        self.parts.check_no_component(call, removed, "removing it")
         if pipeline is None and not spec.instances:
             raise ValidationException(f"Service {name} has no pipeline, so its spec must name at least one instance.")
         if len(existing) + len(added) > self.instance_quota:
@@ -365,6 +366,7 @@ class Services:
         reason = busy(service, parts)
         if reason is not None:
             raise conflict(reason, "deleting it")  # [decided] S-17
+        self.parts.check_no_component(call, [row for row, _ in instances], "deleting the service")
         started: list[Row] = []
         for row, _ in instances:
             deleting = dict(row)

@@ -18,7 +18,7 @@ Row = dict[str, Any]
 UNDER_WAY = ("IN_PROGRESS", "CANCELLING", "DELETE_IN_PROGRESS")
 
 # The members ListDeployments filters on, each a column of the deployment (S-26).
-FILTER_COLUMNS = ("environment_name", "service_name", "service_instance_name")
+FILTER_COLUMNS = ("environment_name", "service_name", "service_instance_name", "component_name")
 
 
 _GET = Statement(lambda: select(deployments).where(*scoped(deployments), deployments.c.id == bindparam("id")))

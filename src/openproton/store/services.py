@@ -28,6 +28,7 @@ _PAGE_SERVICES = Statement(
         .limit(bindparam("limit"))
     )
 )
+_ALL_SERVICES = Statement(lambda: select(services).where(*scoped(services)))
 _COUNT_SERVICES = Statement(lambda: select(func.count()).select_from(services).where(*scoped(services)))
 _DELETING_SERVICES = Statement(
     lambda: select(services).where(*scoped(services), services.c.operation == bindparam("operation"))
@@ -83,6 +84,11 @@ def delete_service(tx: Tx, scope: Scope, name: str) -> None:
 
 def page_services(tx: Tx, scope: Scope, *, after: str, limit: int) -> list[Row]:
     return tx.all(_PAGE_SERVICES, {**scope_params(scope), "after": after, "limit": limit})
+
+
+def all_services(tx: Tx, scope: Scope) -> list[Row]:
+    """Every service of the scope (bounded by the service quota)."""
+    return tx.all(_ALL_SERVICES, scope_params(scope))
 
 
 def count_services(tx: Tx, scope: Scope) -> int:
@@ -227,6 +233,14 @@ def insert_pipeline(tx: Tx, values: Mapping[str, Any]) -> None:
 
 def update_pipeline(tx: Tx, scope: Scope, service_name: str, values: Mapping[str, Any]) -> None:
     update_row(tx, service_pipelines, {**scope_params(scope), "service_name": service_name}, values)
+
+
+_ALL_PIPELINES = Statement(lambda: select(service_pipelines).where(*scoped(service_pipelines)))
+
+
+def all_pipelines(tx: Tx, scope: Scope) -> list[Row]:
+    """Every pipeline of the scope (at most one per service)."""
+    return tx.all(_ALL_PIPELINES, scope_params(scope))
 
 
 def pipelines_of_template(tx: Tx, scope: Scope, template_name: str) -> list[Row]:

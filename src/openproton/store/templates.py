@@ -35,6 +35,7 @@ class TemplateStore:
                 .limit(bindparam("limit"))
             )
         )
+        self._count_templates = Statement(lambda: select(func.count()).select_from(templates).where(*scoped(templates)))
         key = lambda: [  # noqa: E731 - built lazily, with the statements
             versions.c.template_name == bindparam("template_name"),
             versions.c.major_version == bindparam("major_version"),
@@ -72,6 +73,9 @@ class TemplateStore:
 
     def page_templates(self, tx: Tx, scope: Scope, *, after: str, limit: int) -> list[Row]:
         return tx.all(self._page_templates, {**scope_params(scope), "after": after, "limit": limit})
+
+    def count_templates(self, tx: Tx, scope: Scope) -> int:
+        return int(tx.scalar(self._count_templates, scope_params(scope)))
 
     def get_version(self, tx: Tx, scope: Scope, template_name: str, major: int, minor: int) -> Row | None:
         key = {"template_name": template_name, "major_version": major, "minor_version": minor}
