@@ -6,11 +6,11 @@ Two comparisons, each from one run, round by round (the families alternate withi
 machine touches them alike):
 
 - Get of an environment account connection (the path bench/run.py measures against its peers), an
-  environment template, an environment, a service, a service instance, and the first page of 100 service
-  instances (ListServiceInstances, no filter), through boto3 and `mock_proton()`: what the wider shapes and
-  the deployments of the newer families cost, as a ratio to the connection's Get.
+  environment template, an environment, a service, a service instance, a component, and the first page of 100
+  service instances (ListServiceInstances, no filter), through boto3 and `mock_proton()`: what the wider shapes
+  and the deployments of the newer families cost, as a ratio to the connection's Get.
 - The account holds 5 services of 20 instances each (the per-service quota) in environment `dev`, each with a
-  pipeline. Deployments end lazily: a read computes an ending that only a later writing call stores. Before
+  pipeline, and a component attached to instance svc-2-i10. Deployments end lazily: a read computes an ending that only a later writing call stores. Before
   measuring, an UpdateService with only a description on each service stores the endings of its operation,
   its instances and its pipeline (Services.current does, in a write), which is the state a user's account is
   in once anything has written to its services; the run checks that no stored row is left under way.
@@ -35,12 +35,17 @@ from openproton.console.api import Caller, ConsoleApi
 from openproton.console.pages import Console
 from openproton.settings import Settings
 from openproton.store import Scope
+from openproton.store import components as component_store
 from openproton.store import environments as environment_store
 from openproton.store import services as service_store
 
 ENV, MGMT = "111111111111", "222222222222"
 ROLE = f"arn:aws:iam::{ENV}:role/proton-environment"
 SERVICES, INSTANCES = 5, 20  # 20: the default quota of instances per service
+MANIFEST = (
+    "infrastructure:\n  templates:\n    - file: queue.yaml\n      rendering_engine: jinja\n"
+    "      template_language: cloudformation\n"
+)
 PAGE = 100  # the first page of ListServiceInstances (the model's largest maxResults, and the default)
 
 
@@ -50,7 +55,10 @@ def services(mgmt: Any, source: dict[str, Any]) -> None:
     mgmt.update_account_settings(pipelineServiceRoleArn=f"arn:aws:iam::{MGMT}:role/proton-pipeline")
     mgmt.create_service_template(name="web")
     mgmt.create_service_template_version(
-        templateName="web", source=source, compatibleEnvironmentTemplates=[{"templateName": "vpc", "majorVersion": "1"}]
+        templateName="web",
+        source=source,
+        compatibleEnvironmentTemplates=[{"templateName": "vpc", "majorVersion": "1"}],
+        supportedComponentSources=["DIRECTLY_DEFINED"],
     )
     mgmt.update_service_template_version(templateName="web", majorVersion="1", minorVersion="0", status="PUBLISHED")
     for number in range(SERVICES):
@@ -67,9 +75,14 @@ def services(mgmt: Any, source: dict[str, Any]) -> None:
             repositoryId="acme/shop",
             branchName="main",
         )
+    mgmt.create_component(
+        name="queue", serviceName="svc-2", serviceInstanceName="svc-2-i10", manifest=MANIFEST, templateFile="R: {}"
+    )
     for number in range(SERVICES):
         # A writing call that reads the service stores the endings of its operation, instances and pipeline.
         mgmt.update_service(name=f"svc-{number}", description="settled")
+    # ...and one on the component stores its creation's ending.
+    mgmt.update_component(name="queue", deploymentType="NONE", description="settled")
 
 
 def settled(database: Any) -> None:
@@ -86,6 +99,8 @@ def settled(database: Any) -> None:
             assert service is not None and service["operation"] is None and service["status"] == "ACTIVE", service
         environment = environment_store.get_environment(tx, scope, "dev")
         assert environment is not None and environment["deployment_status"] == "SUCCEEDED", "dev under way"
+        component = component_store.get(tx, scope, "queue")
+        assert component is not None and component["deployment_status"] == "SUCCEEDED", "the component under way"
 
 
 def rate(call: Callable[[], Any], seconds: float) -> float:
@@ -128,6 +143,7 @@ def main() -> None:
             templateMajorVersion="1",
             spec="proton: EnvironmentSpec\n",
             protonServiceRoleArn=f"arn:aws:iam::{MGMT}:role/proton-service",
+            componentRoleArn=f"arn:aws:iam::{MGMT}:role/proton-component",
         )
         assert mock.service is not None
         services(mgmt, source)
@@ -144,6 +160,7 @@ def main() -> None:
             "GetEnvironment": lambda: mgmt.get_environment(name="dev"),
             "GetService": lambda: mgmt.get_service(name="svc-2"),
             "GetServiceInstance": lambda: mgmt.get_service_instance(serviceName="svc-2", name="svc-2-i10"),
+            "GetComponent": lambda: mgmt.get_component(name="queue"),
             f"ListServiceInstances ({PAGE})": lambda: mgmt.list_service_instances(maxResults=PAGE),
         }
         listed = mgmt.list_service_instances(maxResults=PAGE)["serviceInstances"]

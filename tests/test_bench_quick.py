@@ -61,6 +61,22 @@ def test_families_benchmark_runs_every_family(tmp_path: Path) -> None:
         check=False,
     )
     assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
-    for name in ("GetEnvironment", "GetService", "GetServiceInstance", "ListServiceInstances (100)"):
+    for name in ("GetEnvironment", "GetService", "GetServiceInstance", "GetComponent", "ListServiceInstances (100)"):
         assert f"median ratio to GetEnvironmentAccountConnection: {name} " in completed.stdout, name
     assert "console: /console/connections (25 rows)" in completed.stdout
+
+
+def test_summary_scale_benchmark_runs(tmp_path: Path) -> None:
+    """bench/summary_scale.py fills the caller's account, copies its rows to other accounts and checks that the
+    summary's counts did not change; with two accounts and short measurements, only that it runs."""
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / "summary_scale.py"), "--seconds", "0.02", "--rounds", "1", "--accounts", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
+    assert "1031 resources in the caller's account and region" in completed.stdout
+    assert "ratio with 2,066 foreign rows to none: " in completed.stdout
