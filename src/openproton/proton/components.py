@@ -35,7 +35,7 @@ from .environment_view import not_found as environment_not_found
 from .errors import ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException
 from .idempotency import ClientTokens
 from .service_deployments import ServiceParts
-from .service_templates import supports_directly_defined
+from .service_templates import no_directly_defined, supports_directly_defined
 from .tagging import Tags
 from .targets import COMPONENT, COMPONENT_TYPE, Row, component_not_found, instance_not_found
 
@@ -173,9 +173,7 @@ class Components:
         template = instance["template_name"]
         version = self.parts.templates.version(call, template, str(major), str(minor))
         if not supports_directly_defined(version.row):
-            raise ValidationException(
-                f"Service template version {template}:{major}.{minor} doesn't support directly defined components"
-            )
+            raise no_directly_defined(template, major, minor)
 
     def _deployable(self, call: Call, environment_name: str) -> Row:
         environment = self.relations.environment(call, environment_name)

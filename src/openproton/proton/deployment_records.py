@@ -91,31 +91,38 @@ class DeploymentRecords:
 
     def _filters(self, call: Call, params: dict[str, Any]) -> dict[str, tuple[str, int]]:
         """[decided] S-26: each filter names a resource that exists now; its deployments since it was created."""
+        service = params.get("serviceName")
+        # member, the deployment column it filters, the resource of that name now, the error when there is none
+        named: list[tuple[str, str, Callable[[str], Row | None], Callable[[str], Exception]]] = [
+            ("environmentName", "environment_name", lambda n: self.find.environment(call, n), environment_not_found),
+            (
+                "serviceName",
+                "service_name",
+                lambda n: self.find.service(call, n),
+                lambda n: service_not_found_error(call.scope, n),
+            ),
+            (
+                "serviceInstanceName",  # with serviceName (_instance_needs_service)
+                "service_instance_name",
+                lambda n: self.find.instance(call, str(service), n),
+                lambda n: instance_not_found(call.scope, str(service), n),
+            ),
+            (
+                "componentName",
+                "component_name",
+                lambda n: self.find.component(call, n),
+                lambda n: component_not_found(call.scope, n),
+            ),
+        ]
         filters: dict[str, tuple[str, int]] = {}
-        component_name = params.get("componentName")
-        if component_name is not None:
-            component = self.find.component(call, component_name)
-            if component is None:
-                raise component_not_found(call.scope, component_name)
-            filters["component_name"] = (component_name, component["created_at"])
-        name = params.get("environmentName")
-        if name is not None:
-            environment = self.find.environment(call, name)
-            if environment is None:
-                raise environment_not_found(name)
-            filters["environment_name"] = (name, environment["created_at"])
-        service_name = params.get("serviceName")
-        if service_name is not None:
-            service = self.find.service(call, service_name)
-            if service is None:
-                raise service_not_found_error(call.scope, service_name)
-            filters["service_name"] = (service_name, service["created_at"])
-            instance_name = params.get("serviceInstanceName")
-            if instance_name is not None:
-                instance = self.find.instance(call, service_name, instance_name)
-                if instance is None:
-                    raise instance_not_found(call.scope, service_name, instance_name)
-                filters["service_instance_name"] = (instance_name, instance["created_at"])
+        for member, column, find, missing in named:
+            name = params.get(member)
+            if name is None:
+                continue
+            resource = find(name)
+            if resource is None:
+                raise missing(name)
+            filters[column] = (name, resource["created_at"])
         return filters
 
     def delete(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:

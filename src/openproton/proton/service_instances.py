@@ -17,7 +17,7 @@ from .environment_rules import NONE, update_target
 from .errors import ConflictException, ValidationException
 from .idempotency import ClientTokens, digest
 from .service_deployments import SERVICE_BUSY, ServiceParts, busy, conflict
-from .service_templates import supports_directly_defined
+from .service_templates import no_directly_defined, supports_directly_defined
 from .service_view import instance_wire
 from .services import Services
 from .tagging import Tags
@@ -142,10 +142,11 @@ class ServiceInstances:
                     self.parts.check_compatible(environment, version)  # [decided] S-13
                 if attached is not None and not supports_directly_defined(version.row):
                     # [decided] C-15
-                    raise ValidationException(
-                        f"Service template version {instance['template_name']}:{major}.{minor} doesn't support "
-                        f"directly defined components; component {attached[0]['name']} is attached to service "
-                        f"instance {instance['name']}"
+                    raise no_directly_defined(
+                        instance["template_name"],
+                        major,
+                        minor,
+                        f"; component {attached[0]['name']} is attached to service instance {instance['name']}",
                     )
             self.parts.start_instance(call, updated, UPDATE, (major, minor, spec_text), None)
         store.update_instance(

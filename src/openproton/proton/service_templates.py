@@ -37,6 +37,13 @@ def supports_directly_defined(row: dict[str, Any]) -> bool:
     return sources is not None and DIRECTLY_DEFINED in orjson.loads(sources)
 
 
+def no_directly_defined(template: str, major: int, minor: int, detail: str = "") -> ValidationException:
+    """[doc] The answer to a component on a version whose supportedComponentSources lacks DIRECTLY_DEFINED."""
+    return ValidationException(
+        f"Service template version {template}:{major}.{minor} doesn't support directly defined components{detail}"
+    )
+
+
 def compatible_of(row: dict[str, Any]) -> list[tuple[str, int]]:
     """A version's compatible environment templates as (name, major)."""
     return [

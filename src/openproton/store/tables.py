@@ -6,6 +6,8 @@ own precision.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
@@ -123,6 +125,19 @@ def _template_tables(kind: str, provisioning: str, *version_columns: Column) -> 
     return templates, versions
 
 
+def _mirror() -> list[Column[Any]]:
+    """What a deployed target (environment, service instance, pipeline, component) shows of its last attempted
+    deployment; while that one is under way, reads settle it as of their time (proton/deployments.py)."""
+    return [
+        Column("deployment_status", String(32), nullable=False),
+        Column("deployment_status_message", Text),
+        Column("last_deployment_attempted_at", BigInteger, nullable=False),
+        Column("last_deployment_succeeded_at", BigInteger),
+        Column("last_attempted_deployment_id", String(36), nullable=False),
+        Column("last_succeeded_deployment_id", String(36)),
+    ]
+
+
 environment_templates, environment_template_versions = _template_tables("environment", "provisioning")
 
 environments = Table(
@@ -149,13 +164,7 @@ environments = Table(
     Column("repository_branch", String(200)),
     Column("parameters_digest", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
-    # Mirrors the last attempted deployment; while that one is under way, reads settle it as of their time.
-    Column("deployment_status", String(32), nullable=False),
-    Column("deployment_status_message", Text),
-    Column("last_deployment_attempted_at", BigInteger, nullable=False),
-    Column("last_deployment_succeeded_at", BigInteger),
-    Column("last_attempted_deployment_id", String(36), nullable=False),
-    Column("last_succeeded_deployment_id", String(36)),
+    *_mirror(),
     # A connection cannot be rejected while an environment uses it; a version cannot go while one is on it.
     Index("ix_environments_by_connection", "environment_account_connection_id"),
     Index("ix_environments_by_template", "account_id", "region", "template_name"),
@@ -286,12 +295,7 @@ service_instances = Table(
     Column("last_client_request_token", String(64)),
     Column("last_client_request_digest", String(64)),
     Column("created_at", BigInteger, nullable=False),
-    Column("deployment_status", String(32), nullable=False),
-    Column("deployment_status_message", Text),
-    Column("last_deployment_attempted_at", BigInteger, nullable=False),
-    Column("last_deployment_succeeded_at", BigInteger),
-    Column("last_attempted_deployment_id", String(36), nullable=False),
-    Column("last_succeeded_deployment_id", String(36)),
+    *_mirror(),
     # An environment in use by instances cannot be deleted; a version in use cannot go.
     Index("ix_service_instances_by_environment", "account_id", "region", "environment_name"),
     Index("ix_service_instances_by_template", "account_id", "region", "template_name"),
@@ -309,12 +313,7 @@ service_pipelines = Table(
     Column("template_minor_version", Integer, nullable=False),
     Column("spec", Text),
     Column("created_at", BigInteger, nullable=False),
-    Column("deployment_status", String(32), nullable=False),
-    Column("deployment_status_message", Text),
-    Column("last_deployment_attempted_at", BigInteger, nullable=False),
-    Column("last_deployment_succeeded_at", BigInteger),
-    Column("last_attempted_deployment_id", String(36), nullable=False),
-    Column("last_succeeded_deployment_id", String(36)),
+    *_mirror(),
     Index("ix_service_pipelines_by_template", "account_id", "region", "template_name"),
 )
 
@@ -351,12 +350,7 @@ components = Table(
     Column("last_client_request_token", String(64)),
     Column("created_at", BigInteger, nullable=False),
     Column("last_modified_at", BigInteger, nullable=False),
-    Column("deployment_status", String(32), nullable=False),
-    Column("deployment_status_message", Text),
-    Column("last_deployment_attempted_at", BigInteger, nullable=False),
-    Column("last_deployment_succeeded_at", BigInteger),
-    Column("last_attempted_deployment_id", String(36), nullable=False),
-    Column("last_succeeded_deployment_id", String(36)),
+    *_mirror(),
     # An environment with components cannot be deleted; an instance with one attached cannot be removed.
     Index("ix_components_by_environment", "account_id", "region", "environment_name"),
 )
