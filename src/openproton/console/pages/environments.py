@@ -1,5 +1,5 @@
-"""Environments: the list in the caller's account and region, and one environment with its deployments and the
-service instances that run in it."""
+"""Environments: the list in the caller's account and region, and one environment with its deployments, the
+service instances that run in it and its components."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from openproton.protocol.pipeline import HttpResponse
 from ..api import ApiError
 from ..html import arn, details, e, status, table, url, when
 from .base import Handler, Pages, Route, Visit
+from .services import attachment, component_link
 
 
 class EnvironmentPages(Pages):
@@ -51,6 +52,7 @@ class EnvironmentPages(Pages):
             running = api.pages(
                 "ListServiceInstances", {"filters": [{"key": "environmentName", "value": name}]}, "serviceInstances"
             )
+            components = api.pages("ListComponents", {"environmentName": name}, "components")
         except ApiError as failure:
             return self.unreadable(
                 visit,
@@ -107,8 +109,24 @@ class EnvironmentPages(Pages):
             empty="No service instances run in this environment.",
             caption="Service instances",
         )
+        # Attached or detached, as ListComponents shows them (the attachment of their last successful deployment).
+        members = table(
+            ["Component", "Attached to", "Deployment", "Last attempted"],
+            (
+                [
+                    component_link(c["name"]),
+                    attachment(c),
+                    status(c.get("deploymentStatus")),
+                    when(c.get("lastDeploymentAttemptedAt")),
+                ]
+                for c in components
+            ),
+            empty="No components in this environment.",
+            caption="Components",
+        )
         content = (
             f'<p><a href="{url("environments")}">All environments</a></p><div class="card">{facts}</div>'
             f"<h2>Deployments</h2>{deployments}<h2>Outputs</h2>{produced}<h2>Service instances</h2>{instances}"
+            f"<h2>Components</h2>{members}"
         )
         return self.render(visit, f"Environment {name}", content, section="environments")

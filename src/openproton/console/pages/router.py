@@ -15,6 +15,7 @@ from ..html import url
 from ..session import SESSION_COOKIE, Sessions, cookies, set_cookie
 from .audit import AuditPages
 from .base import Handler, Pages, Route, Visit, plain, redirect
+from .components import ComponentPages
 from .connections import ConnectionPages
 from .environments import EnvironmentPages
 from .identity import IdentityPages
@@ -40,6 +41,7 @@ class Console:
             ConnectionPages(service, self.sessions),
             EnvironmentPages(service, self.sessions),
             ServicePages(service, self.sessions),
+            ComponentPages(service, self.sessions),
             TemplatePages(service, self.sessions),
             AuditPages(service, self.sessions),
         )

@@ -1,6 +1,7 @@
 """Services: the list in the caller's account and region, one service with its spec, pipeline, instances and
-deployments, and one service instance with its spec, outputs and deployments. Read-only, as the API gives them
-(services.md); the service templates are on the templates page (templates.py)."""
+deployments, and one service instance with its spec, attached component, outputs and deployments. Read-only, as the
+API gives them (services.md); the service templates are on the templates page (templates.py), components on
+theirs (components.py)."""
 
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ def version(item: dict[str, Any]) -> str:
     return e(f"{item.get('templateName', '')} {major}.{minor}" if major is not None else item.get("templateName"))
 
 
-def spec_block(spec: Any) -> str:
+def spec_block(spec: Any, *, empty: str = "No spec.") -> str:
     """A spec document as the API returns it, verbatim and escaped, in a box that scrolls sideways."""
     if not spec:
-        return "<p>No spec.</p>"
+        return f"<p>{e(empty)}</p>"
     return f'<div class="card scroll"><pre class="mono">{e(spec)}</pre></div>'
 
 
@@ -41,6 +42,18 @@ def outputs_table(outputs: Iterable[dict[str, Any]], caption: str) -> str:
 
 def instance_link(service: str, instance: str) -> str:
     return f'<a href="{url("services", service, "instances", instance)}">{e(instance)}</a>'
+
+
+def component_link(name: Any) -> str:
+    return f'<a href="{url("components", name)}">{e(name)}</a>' if name else ""
+
+
+def attachment(item: dict[str, Any]) -> str:
+    """Where a component is attached: its service instance as `service/instance`, linked, or detached."""
+    service, instance = item.get("serviceName"), item.get("serviceInstanceName")
+    if not (service and instance):
+        return "detached"
+    return f'<a href="{url("services", service)}">{e(service)}</a>/{instance_link(service, instance)}'
 
 
 def environment_link(name: Any) -> str:
@@ -193,6 +206,8 @@ class ServicePages(Pages):
             item = api.call("GetServiceInstance", {"serviceName": service, "name": name})["serviceInstance"]
             produced = api.call("ListServiceInstanceOutputs", wanted)["outputs"]
             history = api.pages("ListDeployments", wanted, "deployments", limit=DEPLOYMENTS_SHOWN)
+            # One component at most is attached to an instance (components.md C-3).
+            attached = api.call("ListComponents", wanted)["components"]
         except ApiError as failure:
             return self.unreadable(visit, "Service instance", back, section="services", error=failure)
         facts = details(
@@ -202,6 +217,7 @@ class ServicePages(Pages):
                 ("Deployment status", status(item.get("deploymentStatus"))),
                 ("Status message", e(item.get("deploymentStatusMessage"))),
                 ("Template version", version(item)),
+                ("Component", ", ".join(component_link(c["name"]) for c in attached) or "None attached"),
                 ("Created", when(item.get("createdAt"))),
                 ("Last attempted", when(item.get("lastDeploymentAttemptedAt"))),
                 ("Last succeeded", when(item.get("lastDeploymentSucceededAt"))),
