@@ -8,9 +8,9 @@ Point it at an OpenProton server with the standard endpoint variable and run it:
 As in examples/environment_walkthrough.py, a 12-digit access key id is the caller's account in OpenProton's
 default mode, so the two clients below act as two accounts: the environment account, where `prod`'s
 infrastructure would live, and the management account, which owns the templates, both environments, the
-service, its instances and its pipeline. The management account deploys `dev` itself and `prod` through a
-connection the environment account requested. Names carry a random suffix, so the script can run again and
-again against one server. It tidies up after itself, the account settings included.
+service, its instances, its pipeline and the component attached to `shop-dev`. The management account deploys
+`dev` itself and `prod` through a connection the environment account requested. Names carry a random suffix, so
+the script can run again and again against one server. It tidies up after itself, the account settings included.
 
 It can also be imported: `main()` returns what it saw, so a test can run it inside `mock_proton()`.
 """
@@ -34,6 +34,23 @@ PIPELINE_ROLE = f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/proton-pipeline"
 REPOSITORY_CONNECTION = (
     f"arn:aws:codestar-connections:{REGION}:{MANAGEMENT_ACCOUNT}:connection/2f1cbd4e-6a4f-4a7e-9d0b-5b2a3c1d7e90"
 )
+COMPONENT_ROLE = f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/proton-component"
+# A directly defined component brings its own infrastructure: a manifest naming one IaC file, and that file.
+COMPONENT_MANIFEST = (
+    "infrastructure:\n"
+    "  templates:\n"
+    "    - file: cloudformation.yaml\n"
+    "      rendering_engine: jinja\n"
+    "      template_language: cloudformation\n"
+)
+COMPONENT_TEMPLATE = (
+    "Resources:\n"
+    "  Cache:\n"
+    "    Type: AWS::SQS::Queue\n"
+    "    Properties:\n"
+    "      QueueName: '{{ service_instance.name }}-{{ component.inputs.queue }}'\n"
+)
+COMPONENT_SPEC = "queue: jobs\n"
 
 
 def service_spec(dev: str, prod: str, test_command: str) -> str:
@@ -83,7 +100,11 @@ def wait(client: Any, waiter_name: str, operation: str, **params: Any) -> int:
 
 
 def plural(polls: int) -> str:
-    return f"{polls} poll" if polls == 1 else f"{polls} polls"
+    return counted(polls, "poll")
+
+
+def counted(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def error_code(error: ClientError) -> str:
@@ -116,13 +137,14 @@ def main() -> dict[str, Any]:
     dev, prod = f"dev-{suffix}", f"prod-{suffix}"
     service_template = f"web-{suffix}"
     service = f"shop-{suffix}"
+    component = f"jobs-{suffix}"
     environment_account = proton_client(ENVIRONMENT_ACCOUNT)
     management = proton_client(MANAGEMENT_ACCOUNT)
     seen: dict[str, Any] = {"serviceName": service, "dev": dev, "prod": prod}
 
     # 1. The environments: the environment account requests a connection for `prod`, the management account
-    # accepts it, publishes environment template version 1.0 and deploys `dev` itself and `prod` through the
-    # connection. Then it gives its pipelines a role.
+    # accepts it, publishes environment template version 1.0 and deploys `dev` itself (with a role for the
+    # components developers add to it) and `prod` through the connection. Then it gives its pipelines a role.
     connection = environment_account.create_environment_account_connection(
         environmentName=prod,
         managementAccountId=MANAGEMENT_ACCOUNT,
@@ -166,6 +188,7 @@ def main() -> dict[str, Any]:
         templateMajorVersion=environment_major,
         spec=ENVIRONMENT_SPEC,
         protonServiceRoleArn=f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/proton-service",
+        componentRoleArn=COMPONENT_ROLE,
     )
     management.create_environment(
         name=prod,
@@ -192,11 +215,15 @@ def main() -> dict[str, Any]:
     expect("pipeline service role", seen["pipelineServiceRoleArn"], PIPELINE_ROLE)
     print(f"1. pipeline service role set: {settings['pipelineServiceRoleArn']}")
 
-    # 2. The service template `web`: version 1.0, for environments of the `vpc` template's major 1.
+    # 2. The service template `web`: version 1.0, for environments of the `vpc` template's major 1, whose
+    # instances may have a directly defined component attached.
     compatible = [{"templateName": environment_template, "majorVersion": environment_major}]
     management.create_service_template(name=service_template, displayName="Web", description="A web service")
     version = management.create_service_template_version(
-        templateName=service_template, source=SERVICE_BUNDLE, compatibleEnvironmentTemplates=compatible
+        templateName=service_template,
+        source=SERVICE_BUNDLE,
+        compatibleEnvironmentTemplates=compatible,
+        supportedComponentSources=["DIRECTLY_DEFINED"],
     )["serviceTemplateVersion"]
     major, minor = version["majorVersion"], version["minorVersion"]
     polls = wait(
@@ -303,20 +330,85 @@ def main() -> dict[str, Any]:
     )
     print("6. deployments of shop-prod, newest first: the update SUCCEEDED, the create SUCCEEDED")
 
-    # 7. An environment with an instance in it cannot be deleted; the service goes first, then both environments.
+    # 7. A component: a queue a developer adds to shop-dev, defined directly by its manifest and CloudFormation
+    # file rather than by a template. `dev` has a component role and web 1.0 supports directly defined
+    # components, so it may be attached to shop-dev, with inputs of its own (serviceSpec).
+    creating = management.create_component(
+        name=component,
+        serviceName=service,
+        serviceInstanceName="shop-dev",
+        manifest=COMPONENT_MANIFEST,
+        templateFile=COMPONENT_TEMPLATE,
+        serviceSpec=COMPONENT_SPEC,
+        description="The shop's job queue",
+    )["component"]
+    seen["componentCreateStatus"] = creating["deploymentStatus"]
+    polls = wait(management, "component_deployed", "GetComponent", name=component)
+    got = management.get_component(name=component)["component"]
+    seen["componentDeployedPolls"] = polls
+    seen["componentAttachment"] = (got["environmentName"], got.get("serviceName"), got.get("serviceInstanceName"))
+    expect("deployment status of the component", got["deploymentStatus"], "SUCCEEDED")
+    expect("attachment of the component", seen["componentAttachment"], (dev, service, "shop-dev"))
+    print(
+        f"7. component {component} {creating['deploymentStatus']}, then {got['deploymentStatus']} "
+        f"({plural(polls)}), attached to {got['serviceName']}/{got['serviceInstanceName']} in {got['environmentName']}"
+    )
+    # What the account holds now, counted by the service (on a shared server, other runs' resources count too).
+    counts = management.get_resources_summary()["counts"]
+    seen["summary"] = {kind: counts[kind]["total"] for kind in counts}
+    expect("components counted", counts["components"]["total"] >= 1, True)
+    summary = ", ".join(
+        counted(counts[kind]["total"], noun)
+        for kind, noun in (
+            ("environmentTemplates", "environment template"),
+            ("environments", "environment"),
+            ("serviceTemplates", "service template"),
+            ("services", "service"),
+            ("serviceInstances", "service instance"),
+            ("pipelines", "pipeline"),
+            ("components", "component"),
+        )
+    )
+    print(f"7. resources summary: {summary}")
+
+    # 8. An environment with an instance in it cannot be deleted, nor a component attached to an instance: the
+    # component is detached (a deployment with both names empty) and deleted, then the service goes, then both
+    # environments.
     try:
         management.delete_environment(name=prod)
         seen["deleteProdError"] = None
     except ClientError as error:
         seen["deleteProdError"] = error_code(error)
-    print(f"7. deleting environment {prod} while shop-prod is in it: {seen['deleteProdError']}")
+    print(f"8. deleting environment {prod} while shop-prod is in it: {seen['deleteProdError']}")
     expect("answer to deleting an environment in use", seen["deleteProdError"], "ConflictException")
+    try:
+        management.delete_component(name=component)
+        seen["deleteAttachedError"] = None
+    except ClientError as error:
+        seen["deleteAttachedError"] = error_code(error)
+    print(f"8. deleting component {component} while it is attached to shop-dev: {seen['deleteAttachedError']}")
+    expect("answer to deleting an attached component", seen["deleteAttachedError"], "ConflictException")
+
+    management.update_component(
+        name=component, deploymentType="CURRENT_VERSION", serviceName="", serviceInstanceName=""
+    )
+    polls = wait(management, "component_deployed", "GetComponent", name=component)
+    got = management.get_component(name=component)["component"]
+    seen["componentDetachedPolls"] = polls
+    seen["componentAfterDetach"] = (got["environmentName"], got.get("serviceName"), got.get("serviceInstanceName"))
+    expect("attachment after detaching", seen["componentAfterDetach"], (dev, None, None))
+    print(f"8. component {component} detached ({plural(polls)}): still in {got['environmentName']}, on its own")
+    deleting = management.delete_component(name=component)["component"]
+    seen["componentDeleteStatus"] = deleting["deploymentStatus"]
+    polls = wait(management, "component_deleted", "GetComponent", name=component)
+    seen["componentDeletedPolls"] = polls
+    print(f"8. component {component} deleted ({deleting['deploymentStatus']}), then gone ({plural(polls)})")
 
     deleting = management.delete_service(name=service)["service"]
     seen["serviceDeleteStatus"] = deleting["status"]
     polls = wait(management, "service_deleted", "GetService", name=service)
     seen["serviceDeletedPolls"] = polls
-    print(f"7. service {service} deleted ({deleting['status']}), then gone ({plural(polls)})")
+    print(f"8. service {service} deleted ({deleting['status']}), then gone ({plural(polls)})")
     for name, key in ((dev, "dev"), (prod, "prod")):
         status, after, polls = delete_environment(management, name)
         seen[f"{key}DeleteStatus"], seen[f"{key}AfterDelete"], seen[f"{key}DeletedPolls"] = status, after, polls

@@ -1,6 +1,8 @@
 """services.md's "Walkthrough a user runs": examples/service_walkthrough.py, a plain boto3 script, runs unchanged
 in-process (under mock_proton) and against `openproton serve` on SQLite and on PostgreSQL, reaching the server
-only through AWS_ENDPOINT_URL_PROTON; with the default settle policy every waiter finishes on its first poll.
+only through AWS_ENDPOINT_URL_PROTON; with the default settle policy every waiter finishes on its first poll. Its
+step 7 adds a component (components.md) to shop-dev and reads GetResourcesSummary; step 8 detaches and deletes
+the component before the service and the environments go.
 
 Run as tests/environments/test_scenario.py runs the environment walkthrough (whose helpers are bound to that
 script): imported and called inside mock_proton(), and as a subprocess against servers from tests/support.py.
@@ -23,6 +25,20 @@ MANAGEMENT_ACCOUNT = "222222222222"
 
 # What the script prints at each step, in order; the waiter lines include how many polls they took.
 GONE = "deleted (DELETE_IN_PROGRESS), then Get: ResourceNotFoundException (1 poll)"
+# GetResourcesSummary's totals while everything the script made exists (each run starts from a server it tidied).
+TOTALS = {
+    "environmentTemplates": 1,
+    "environments": 2,
+    "serviceTemplates": 1,
+    "services": 1,
+    "serviceInstances": 2,
+    "pipelines": 1,
+    "components": 1,
+}
+SUMMARY = (
+    "7. resources summary: 1 environment template, 2 environments, 1 service template, 1 service, "
+    "2 service instances, 1 pipeline, 1 component"
+)
 CHECKPOINTS = [
     ("1. connection ", "requested: PENDING, then CONNECTED"),
     ("1. environment template vpc-", "version 1.0 registered (1 poll), then PUBLISHED"),
@@ -35,8 +51,13 @@ CHECKPOINTS = [
     ("4. instance shop-prod answered IN_PROGRESS on 1.0, then SUCCEEDED on 1.1 (1 poll)", ""),
     ("5. pipeline redeployed with a new spec: SUCCEEDED (1 poll)", ""),
     ("6. deployments of shop-prod, newest first: the update SUCCEEDED, the create SUCCEEDED", ""),
-    ("7. deleting environment prod-", "while shop-prod is in it: ConflictException"),
-    ("7. service shop-", "deleted (DELETE_IN_PROGRESS), then gone (1 poll)"),
+    ("7. component jobs-", ""),  # in full in assert_checkpoints
+    (SUMMARY, ""),
+    ("8. deleting environment prod-", "while shop-prod is in it: ConflictException"),
+    ("8. deleting component jobs-", "while it is attached to shop-dev: ConflictException"),
+    ("8. component jobs-", ", on its own"),  # in full in assert_checkpoints
+    ("8. component jobs-", "deleted (DELETE_IN_PROGRESS), then gone (1 poll)"),
+    ("8. service shop-", "deleted (DELETE_IN_PROGRESS), then gone (1 poll)"),
     ("   environment dev-", GONE),
     ("   environment prod-", GONE),
     ("done", ""),
@@ -56,6 +77,16 @@ def assert_checkpoints(output: str) -> None:
         assert line.startswith(start) and line.endswith(end), (line, start, end)
     instance_line = lines[7]  # its ARN in full
     assert re.fullmatch(rf"3\. instance shop-prod in environment prod-[0-9a-f]{{8}}: {INSTANCE_ARN}", instance_line)
+    component_line = lines[11]  # the component is in dev, attached to the service's shop-dev
+    assert re.fullmatch(
+        r"7\. component jobs-([0-9a-f]{8}) IN_PROGRESS, then SUCCEEDED \(1 poll\), "
+        r"attached to shop-\1/shop-dev in dev-\1",
+        component_line,
+    ), component_line
+    detached_line = lines[15]
+    assert re.fullmatch(
+        r"8\. component jobs-([0-9a-f]{8}) detached \(1 poll\): still in dev-\1, on its own", detached_line
+    ), detached_line
 
 
 def run_script(endpoint: str) -> subprocess.CompletedProcess[str]:
@@ -126,8 +157,17 @@ def test_the_service_walkthrough_runs_in_process_under_mock_proton(
         (seen["createDeploymentId"], "SUCCEEDED"),
     ]
     assert seen["updateDeploymentId"] != seen["createDeploymentId"]
-    # Step 7.
+    # Step 7: the component answers IN_PROGRESS, then is SUCCEEDED, in dev and attached to shop-dev; the summary
+    # counts what the script made.
+    assert seen["componentCreateStatus"] == "IN_PROGRESS"
+    assert seen["componentAttachment"] == (seen["dev"], seen["serviceName"], "shop-dev")
+    assert seen["summary"] == TOTALS
+    # Step 8: neither an environment in use nor an attached component can be deleted; detached, the component
+    # stays in dev, and then is deleted.
     assert seen["deleteProdError"] == "ConflictException"
+    assert seen["deleteAttachedError"] == "ConflictException"
+    assert seen["componentAfterDetach"] == (seen["dev"], None, None)
+    assert seen["componentDeleteStatus"] == "DELETE_IN_PROGRESS"
     assert seen["serviceDeleteStatus"] == "DELETE_IN_PROGRESS"
     for key in ("dev", "prod"):
         assert (seen[f"{key}DeleteStatus"], seen[f"{key}AfterDelete"]) == (
@@ -145,6 +185,9 @@ def test_the_service_walkthrough_runs_in_process_under_mock_proton(
         "minorVersionRegisteredPolls": 1,
         "instanceDeployedPolls": 1,
         "pipelineDeployedPolls": 1,
+        "componentDeployedPolls": 1,
+        "componentDetachedPolls": 1,
+        "componentDeletedPolls": 1,
         "serviceDeletedPolls": 1,
         "devDeletedPolls": 1,
         "prodDeletedPolls": 1,
@@ -167,7 +210,11 @@ def test_the_service_walkthrough_runs_in_process_under_mock_proton(
         ("UpdateServiceTemplateVersion", "OK"),
         ("UpdateServiceInstance", "OK"),
         ("UpdateServicePipeline", "OK"),
+        ("CreateComponent", "OK"),
         ("DeleteEnvironment", "ConflictException"),
+        ("DeleteComponent", "ConflictException"),
+        ("UpdateComponent", "OK"),
+        ("DeleteComponent", "OK"),
         ("DeleteService", "OK"),
         ("DeleteEnvironment", "OK"),
         ("DeleteEnvironment", "OK"),
