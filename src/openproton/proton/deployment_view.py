@@ -76,6 +76,7 @@ def to_wire(row: dict[str, Any], *, summary: bool = False) -> dict[str, Any]:
     wire: dict[str, Any] = {
         "arn": deployment_arn(row),
         "completedAt": Millis(row["completed_at"]) if row["completed_at"] is not None else None,
+        "componentName": row["component_name"],
         "createdAt": Millis(row["created_at"]),
         "deploymentStatus": row["status"],
         "environmentName": row["environment_name"],
