@@ -313,13 +313,17 @@ def test_a_manifest_names_exactly_one_cloudformation_or_terraform_file_and_is_ne
 
 
 def test_a_client_token_makes_a_retry_return_the_component_as_it_reads_now(world: World) -> None:
-    component_world(world, service=False)
+    component_world(world)
     created = detached(world, clientToken="token-1", description="first")
     again = detached(world, clientToken="token-1", description="first")
     assert again == get_component(world, "bucket")
     assert again["lastAttemptedDeploymentId"] == created["lastAttemptedDeploymentId"]
     assert again["deploymentStatus"] == "SUCCEEDED"
     assert len(deployments(world, componentName="bucket")) == 1
+    proton(world).update_component(name="bucket", deploymentType="NONE", description="changed")
+    replayed = detached(world, clientToken="token-1", description="first")
+    assert replayed == get_component(world, "bucket")
+    assert replayed["description"] == "changed"
     code, _, status = refused(detached, world=world, clientToken="token-1", description="second")
     assert (code, status) == ("ValidationException", 400)
     # Without the token (boto3 sends a fresh one) the name is taken.
@@ -328,6 +332,14 @@ def test_a_client_token_makes_a_retry_return_the_component_as_it_reads_now(world
         "Component bucket already exists",
         400,
     )
+    # The token is checked before the attachment: a retry is not a second component on the instance.
+    world.set_settle_policy("manual")
+    attached = create_component(world, clientToken="token-2", serviceSpec=SERVICE_SPEC)
+    assert create_component(world, clientToken="token-2", serviceSpec=SERVICE_SPEC) == attached
+    code, _, status = refused(create_component, world=world, clientToken="token-2", serviceSpec="other: spec\n")
+    assert (code, status) == ("ValidationException", 400)
+    assert [d["id"] for d in world.deployments_under_way()] == [attached["lastAttemptedDeploymentId"]]
+    world.set_settle_policy("succeed")
     # Once the component is gone, the retry creates a new one.
     proton(world).delete_component(name="bucket")
     recreated = detached(world, clientToken="token-1", description="first")

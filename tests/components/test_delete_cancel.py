@@ -13,6 +13,7 @@ from support import World
 
 from .component_helpers import (
     NEW_SERVICE_SPEC,
+    NEW_TEMPLATE_FILE,
     SERVICE_SPEC,
     component_arn,
     component_names,
@@ -128,7 +129,7 @@ def test_cancel_answers_cancelling_then_reads_cancelled_and_keeps_the_last_succe
     component_world(world)
     create_component(world, serviceSpec=SERVICE_SPEC)
     world.set_settle_policy("manual")
-    updating = update_component(world, "CURRENT_VERSION", serviceSpec=NEW_SERVICE_SPEC)
+    updating = update_component(world, "CURRENT_VERSION", serviceSpec=NEW_SERVICE_SPEC, templateFile=NEW_TEMPLATE_FILE)
     client = proton(world)
     cancelling = client.cancel_component_deployment(componentName="queue")["component"]
     assert cancelling == {**updating, "deploymentStatus": "CANCELLING", "lastModifiedAt": cancelling["lastModifiedAt"]}
@@ -146,10 +147,14 @@ def test_cancel_answers_cancelling_then_reads_cancelled_and_keeps_the_last_succe
     assert world.deployments_under_way() == []
     code, _, status = refused(client.cancel_component_deployment, componentName="queue")
     assert (code, status) == ("ConflictException", 400)
-    # A cancelled deployment blocks nothing.
+    # A cancelled deployment blocks nothing, and the next one starts from the last successful state (C-2: its
+    # template file too).
     world.set_settle_policy("succeed")
-    update_component(world, "CURRENT_VERSION", serviceSpec=NEW_SERVICE_SPEC)
-    assert get_component(world)["serviceSpec"] == NEW_SERVICE_SPEC
+    redeploy = update_component(world, "CURRENT_VERSION")
+    assert get_deployment(world, redeploy["lastAttemptedDeploymentId"])["targetState"] == component_state(
+        spec=SERVICE_SPEC
+    )
+    assert get_component(world)["serviceSpec"] == SERVICE_SPEC
 
 
 def test_only_an_update_in_progress_can_be_cancelled(world: World) -> None:

@@ -197,6 +197,32 @@ def test_in_a_self_managed_environment_a_deployment_waits_for_notify_from_the_ow
     assert refused(client.get_component, name="bucket") == missing_component("bucket")
 
 
+def test_notify_ends_any_components_deployment_and_merges_outputs_by_key(world: World) -> None:
+    component_world(world)
+    world.set_settle_policy("manual")
+    created = create_component(world)
+    arn = component_arn("queue")
+    client = proton(world)
+    client.notify_resource_deployment_status_change(resourceArn=arn, status="IN_PROGRESS", outputs=OUTPUTS_2)
+    assert get_component(world)["deploymentStatus"] == "IN_PROGRESS"
+    code, _, status = refused(
+        client.notify_resource_deployment_status_change,
+        resourceArn=arn,
+        status="SUCCEEDED",
+        deploymentId=get_instance(world)["lastAttemptedDeploymentId"],  # another target's
+    )
+    assert (code, status) == ("ResourceNotFoundException", 400)
+    client.notify_resource_deployment_status_change(resourceArn=arn, status="SUCCEEDED", outputs=OUTPUTS_1)
+    got = get_component(world)
+    assert (got["deploymentStatus"], got["lastSucceededDeploymentId"]) == (
+        "SUCCEEDED",
+        created["lastAttemptedDeploymentId"],
+    )
+    assert world.deployments_under_way() == []
+    merged = {o["key"]: o["valueString"] for o in outputs_of(world)["outputs"]}
+    assert merged == {"queueUrl": "https://queue-1", "arn": "arn-2"}
+
+
 def test_a_delete_through_a_deleted_connection_fails_at_once_naming_it(world: World) -> None:
     component_world(world, service=False)
     connection = connected(world, "prod")
@@ -209,7 +235,10 @@ def test_a_delete_through_a_deleted_connection_fails_at_once_naming_it(world: Wo
     # C-5: the connection must still exist for a new component there.
     code, _, status = refused(detached, world=world, name="other", environment_name="prod")
     assert (code, status) == ("ValidationException", 400)
-    # D-14: a deployment through it fails at once, naming it.
+    # Create's role check applies to UpdateComponent.
+    code, _, status = refused(update_component, world=world, deployment_type="CURRENT_VERSION", name="bucket")
+    assert (code, status) == ("ValidationException", 400)
+    # D-14: a deployment through it fails at once, naming it (a delete needs no role).
     proton(world).delete_component(name="bucket")
     got = get_component(world, "bucket")
     assert got["deploymentStatus"] == "DELETE_FAILED"

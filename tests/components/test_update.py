@@ -21,6 +21,7 @@ from .component_helpers import (
     NEW_SERVICE_SPEC,
     NEW_TEMPLATE_FILE,
     SERVICE_SPEC,
+    TEMPLATE_FILE,
     TWO,
     component_state,
     component_world,
@@ -98,6 +99,19 @@ def test_an_update_shows_the_old_state_until_its_deployment_succeeds(world: Worl
         NEW_SERVICE_SPEC,
         deployment_id,
     )
+    # A failed update leaves the last successful state, which the next redeploy starts from.
+    failing = update_component(world, "CURRENT_VERSION", serviceSpec=SERVICE_SPEC, templateFile=TEMPLATE_FILE)
+    world.settle(failing["lastAttemptedDeploymentId"], "FAILED")
+    got = get_component(world)
+    assert (got["deploymentStatus"], got["serviceSpec"], got["lastSucceededDeploymentId"]) == (
+        "FAILED",
+        NEW_SERVICE_SPEC,
+        deployment_id,
+    )
+    redeploy = update_component(world, "CURRENT_VERSION")
+    assert get_deployment(world, redeploy["lastAttemptedDeploymentId"])["targetState"] == component_state(
+        spec=NEW_SERVICE_SPEC, template_file=NEW_TEMPLATE_FILE
+    )
 
 
 def test_only_the_members_given_change(world: World) -> None:
@@ -163,6 +177,23 @@ def test_both_names_attach_a_detached_component_with_creates_checks(world: World
         serviceInstanceName="nope",
     )
     assert (code, status) == ("ResourceNotFoundException", 400)
+    # An instance being deleted.
+    proton(world).create_service_instance(
+        name="shop-old", serviceName="shop", spec=spec_of(DEV, TWO, ("shop-old", "dev"))
+    )
+    world.set_settle_policy("manual")
+    proton(world).update_service(name="shop", spec=spec_of(DEV, TWO))  # shop-old: DELETE_IN_PROGRESS
+    code, _, status = refused(
+        update_component,
+        world=world,
+        deployment_type="CURRENT_VERSION",
+        name="bucket",
+        serviceName="shop",
+        serviceInstanceName="shop-old",
+    )
+    assert (code, status) == ("ValidationException", 400)
+    settle_all(world)
+    world.set_settle_policy("succeed")
     attaching = update_component(
         world, "CURRENT_VERSION", "bucket", serviceName="shop", serviceInstanceName="shop-dev", serviceSpec=SERVICE_SPEC
     )
