@@ -29,6 +29,7 @@ def check_family(
 ) -> Counter[str]:
     """Run the property; returns how many calls failed and how many writes succeeded (each must be > 0)."""
     outcomes: Counter[str] = Counter()
+    errors: Counter[str] = Counter()  # for the message when a count is 0
     read_only = {name for name, (_family, _method, write) in ROUTES.items() if not write}
 
     @FEWER
@@ -58,6 +59,7 @@ def check_family(
                 if error is not None:
                     assert after == before, f"{name} failed with {error} but changed the database"
                     outcomes["failed"] += 1
+                    errors[f"{name}: {error}"] += 1
                     continue
                 if harvest(response.json(), pools):
                     inputs = Inputs(pools)
@@ -68,6 +70,6 @@ def check_family(
                     outcomes["write succeeded"] += 1
 
     run()
-    assert outcomes["write succeeded"] > 0, outcomes
+    assert outcomes["write succeeded"] > 0, (outcomes, errors.most_common(20))
     assert outcomes["failed"] > 0, outcomes
     return outcomes
