@@ -11,6 +11,7 @@ from services.service_helpers import (
     environment,
     proton,
     service_template,
+    settle_all,
     spec_of,
     template_version,
 )
@@ -145,6 +146,14 @@ def test_staleness_follows_the_recommended_version_and_the_highest_published_min
         templateName="web", majorVersion="1", minorVersion="2", status="PUBLISHED"
     )
     assert counts(world)["serviceInstances"] == stale(1, minor=1)
+    # The version the instance's Get shows counts: an update under way changes nothing yet.
+    world.set_settle_policy("manual")
+    proton(world).update_service_instance(name="shop-dev", serviceName="shop", deploymentType="MINOR_VERSION")
+    assert counts(world)["serviceInstances"] == stale(1, minor=1)
+    settle_all(world)
+    world.set_settle_policy("succeed")
+    assert counts(world)["serviceInstances"] == stale(1)
+    template_version(world, "web", "1")  # 1.3: behind the minor again
     template_version(world)  # 2.0: behind the major wins over behind the minor
     assert counts(world)["serviceInstances"] == stale(1, major=1)
     assert counts(world)["services"] == stale(1, major=1)
