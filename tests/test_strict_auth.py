@@ -481,6 +481,20 @@ def _every_component_operation(client: Any, component: dict[str, Any]) -> list[t
     ]
 
 
+CODE_CONNECTION = "arn:aws:codestar-connections:us-east-1:222222222222:connection/c"
+
+
+def _every_repository_operation(client: Any, link: dict[str, Any]) -> list[tuple[str, Any]]:
+    named = {"provider": link["provider"], "name": link["name"]}
+    return [
+        ("GetRepository", lambda: client.get_repository(**named)),
+        ("DeleteRepository", lambda: client.delete_repository(**named)),
+        ("TagResource", lambda: client.tag_resource(resourceArn=link["arn"], tags=[{"key": "k", "value": "v"}])),
+        ("UntagResource", lambda: client.untag_resource(resourceArn=link["arn"], tagKeys=["owner"])),
+        ("ListTagsForResource", lambda: client.list_tags_for_resource(resourceArn=link["arn"])),
+    ]
+
+
 def _publish(client: Any, name: str) -> None:
     client.create_environment_template(name=name)
     client.create_environment_template_version(templateName=name, source={"s3": {"bucket": "bundles", "key": "t.tgz"}})
@@ -532,6 +546,12 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
     component = management.get_component(name="queue")["component"]
     assert component["deploymentStatus"] == "SUCCEEDED"
     summary = management.get_resources_summary()["counts"]
+    link = management.create_repository(
+        provider="GITHUB",
+        name="acme/templates",
+        connectionArn=CODE_CONNECTION,
+        tags=[{"key": "owner", "value": "platform"}],
+    )["repository"]
     settings = management.get_account_settings()["accountSettings"]
     deployments = [d["id"] for d in management.list_deployments()["deployments"]]
 
@@ -550,6 +570,7 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
         *_every_environment_operation(other, environment, deployment),
         *_every_service_operation(other, service, instance),
         *_every_component_operation(other, component),
+        *_every_repository_operation(other, link),
     ]:
         with pytest.raises(ClientError) as excinfo:
             call()
@@ -586,6 +607,10 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
     assert other.list_service_instances()["serviceInstances"] == []
     assert other.get_account_settings()["accountSettings"] == {}
     assert other.list_components()["components"] == []
+    # A link is the linking account's: another account lists none, and linking the same repository makes its own.
+    assert other.list_repositories()["repositories"] == []
+    own = other.create_repository(provider="GITHUB", name="acme/templates", connectionArn=CODE_CONNECTION)
+    assert own["repository"]["arn"] == link["arn"].replace("222222222222", "333333333333")
     # Its summary counts its own template `mine` and nothing of the management account's.
     deployed = {"total": 0, "failed": 0, "upToDate": 0, "behindMajor": 0, "behindMinor": 0}
     assert other.get_resources_summary()["counts"] == {
@@ -607,6 +632,8 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
         "CreateServiceTemplate",
         "ListComponents",
         "GetResourcesSummary",
+        "ListRepositories",
+        "CreateRepository",
     }
     assert covered == set(ROUTES), "every implemented operation is tried from the other account"
     # ...and nothing changed for its owners.
@@ -621,7 +648,8 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
     assert management.get_account_settings()["accountSettings"] == settings
     assert management.get_component(name="queue")["component"] == component
     assert management.get_resources_summary()["counts"] == summary
-    for arn in (environment["arn"], deployment["arn"], component["arn"]):
+    assert management.get_repository(provider="GITHUB", name="acme/templates")["repository"] == link
+    for arn in (environment["arn"], deployment["arn"], component["arn"], link["arn"]):
         assert management.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "owner", "value": "platform"}]
 
 

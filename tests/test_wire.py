@@ -549,17 +549,17 @@ def test_sensitive_and_plain_members_in_one_message(world: World) -> None:
 
 
 def test_unimplemented_operation_is_501_naming_it(world: World) -> None:
-    response = world.call("GetRepository", {"name": "acme/web", "provider": "GITHUB"})
+    response = world.call("GetTemplateSyncConfig", {"templateName": "vpc", "templateType": "ENVIRONMENT"})
     message = assert_error(response, "NotImplementedException", 501)
-    assert "GetRepository" in message
+    assert "GetTemplateSyncConfig" in message
 
 
 def test_unimplemented_operation_is_not_retried_by_boto3(world: World) -> None:
     with pytest.raises(ClientError) as excinfo:
-        world.client().get_repository(name="acme/web", provider="GITHUB")
+        world.client().get_template_sync_config(templateName="vpc", templateType="ENVIRONMENT")
     error = excinfo.value.response
     assert error["Error"]["Code"] == "NotImplementedException"
-    assert "GetRepository" in error["Error"]["Message"]
+    assert "GetTemplateSyncConfig" in error["Error"]["Message"]
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert error["ResponseMetadata"]["RetryAttempts"] == 0
     assert_uuid4(error["ResponseMetadata"]["RequestId"])

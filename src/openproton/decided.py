@@ -511,6 +511,27 @@ DECISIONS: tuple[Decision, ...] = (
         "published or M.m is above the recommended version). The three sum to total; failed overlaps them.",
     ),
     Decision("R-5", "A service is as stale as its stalest instance or pipeline; with neither, upToDate."),
+    # repositories-and-sync.md
+    Decision(
+        "Y-1",
+        "A repository link's ARN is `repository/<provider in lowercase>:<name>` for every provider: `github`, "
+        "`github_enterprise`, `bitbucket`.",
+    ),
+    Decision(
+        "Y-2", "A link's connectionArn and encryptionKey get the model's checks only: stored, returned, never used."
+    ),
+    Decision(
+        "Y-3",
+        "Creates are idempotent: an existing link, template or service sync config with the same members is "
+        "returned; with others, ConflictException (`Repository GITHUB:owner/repo is already linked`, `Template "
+        "ENVIRONMENT/vpc already has a sync config`, `Service web already has a sync config`).",
+    ),
+    Decision(
+        "Y-4",
+        "DeleteRepository only unlinks and returns the link (missing: ResourceNotFoundException); while a sync "
+        "config, an environment's provisioningRepository or the account's pipelineProvisioningRepository names it, "
+        "ConflictException naming that user. Its attempts go with it.",
+    ),
 )
 
 # W-3: the page size when a list call gives no maxResults.

@@ -15,6 +15,7 @@ from . import (
     components,
     deployment_records,
     environments,
+    repositories,
     service_templates,
     services,
     templates,
@@ -30,6 +31,7 @@ from .deployments import Deployments, SettlePolicy
 from .environments import Environments
 from .idempotency import ClientTokens
 from .relations import Relations
+from .repositories import Repositories
 from .resources_summary import ResourcesSummary
 from .service_deployments import ServiceParts, fail_pipeline_with_instance
 from .service_instances import ServiceInstances
@@ -115,6 +117,10 @@ ROUTES: dict[str, tuple[str, str, bool]] = {
     "ListComponentOutputs": ("components", "list_outputs", READ),
     "ListComponentProvisionedResources": ("components", "list_provisioned_resources", READ),
     "GetResourcesSummary": ("resources_summary", "get", READ),
+    "CreateRepository": ("repositories", "create", WRITE),
+    "GetRepository": ("repositories", "get", READ),
+    "ListRepositories": ("repositories", "list", READ),
+    "DeleteRepository": ("repositories", "delete", WRITE),
 }
 
 
@@ -150,6 +156,7 @@ class ProtonProvider:
         self.pipelines = ServicePipelines(self.services, parts)
         self.account_settings = AccountSettings(relations)
         self.components = Components(settings.component_quota, parts, tokens, tags)
+        self.repositories = Repositories(relations, tags)
         self.resources_summary = ResourcesSummary(self.deployments, self.service_templates, self.services)
         self.deployment_records = DeploymentRecords(
             self.deployments,
@@ -171,6 +178,7 @@ class ProtonProvider:
             (service_templates.RESOURCE_TYPE, self.service_templates.check_tagging),
             (services.RESOURCE_TYPE, self.services.check_tagging),
             (components.RESOURCE_TYPE, self.components.check_tagging),
+            (repositories.RESOURCE_TYPE, self.repositories.check_tagging),
         ):
             tags.register(resource_type, check)
         self.operations: dict[str, tuple[Handler, bool]] = {

@@ -167,6 +167,21 @@ class Relations:
                 "allowed in it"
             )
 
+    def repository_users(self, call: Call, provider: str, name: str) -> list[str]:
+        """[decided] Y-4: what names a repository link, so that it cannot be unlinked: self-managed environments
+        (their provisioningRepository) and the account settings' pipelineProvisioningRepository."""
+        self._lock(call)
+        rows = environment_store.all_environments(call.tx, call.scope)
+        users = [
+            f"environment {row['name']}"
+            for row in self._live(call, ENVIRONMENT, rows)
+            if (row["repository_provider"], row["repository_name"]) == (provider, name)
+        ]
+        settings = self.account_settings(call)
+        if (settings["repository_provider"], settings["repository_name"]) == (provider, name):
+            users.append("the account settings' pipelineProvisioningRepository")
+        return users
+
     # -- account settings ------------------------------------------------------------------------------------
 
     def account_settings(self, call: Call) -> Row:

@@ -354,3 +354,19 @@ components = Table(
     # An environment with components cannot be deleted; an instance with one attached cannot be removed.
     Index("ix_components_by_environment", "account_id", "region", "environment_name"),
 )
+
+# -- repository links and sync (../shared/spec/repositories-and-sync.md) -----------------------------------
+
+repositories = Table(
+    "repositories",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("provider", String(32), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    # [decided] Y-2: stored and returned, never used.
+    Column("connection_arn", String(200), nullable=False),
+    Column("encryption_key", String(200)),
+    Column("parameters_digest", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
