@@ -247,6 +247,17 @@ class ServerProcess:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def link_repository(
+    world: World, repository: dict[str, Any], *, account: str = MGMT_ACCOUNT, region: str = REGION
+) -> dict[str, Any]:
+    """Link the repository a self-managed resource names ([decided] Y-5: it must be linked first). Linking an
+    already linked repository with the same members returns the link (Y-3)."""
+    connection = f"arn:aws:codestar-connections:{region}:{account}:connection/0a1b2c3d"
+    return world.client(account, region).create_repository(
+        provider=repository["provider"], name=repository["name"], connectionArn=connection
+    )["repository"]
+
+
 def create_connection(
     world: World,
     *,

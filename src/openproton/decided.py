@@ -532,6 +532,12 @@ DECISIONS: tuple[Decision, ...] = (
         "config, an environment's provisioningRepository or the account's pipelineProvisioningRepository names it, "
         "ConflictException naming that user. Its attempts go with it.",
     ),
+    Decision(
+        "Y-5",
+        "provisioningRepository (Create/UpdateEnvironment) and pipelineProvisioningRepository "
+        "(UpdateAccountSettings) must name a link of the caller's account and region, else ValidationException "
+        "`Repository GITHUB:owner/repo is not linked`.",
+    ),
 )
 
 # W-3: the page size when a list call gives no maxResults.

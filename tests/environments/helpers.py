@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from support import ENV_ACCOUNT, MGMT_ACCOUNT, REGION, World, create_connection, error_of
+from support import ENV_ACCOUNT, MGMT_ACCOUNT, REGION, World, create_connection, error_of, link_repository
 
 SOURCE = {"s3": {"bucket": "templates", "key": "x.tar.gz"}}
 SPEC = "proton: EnvironmentSpec\nspec:\n  size: small\n"
@@ -84,6 +84,8 @@ def create_env(
     """CreateEnvironment; in the management account with a service role unless another way is given."""
     if not any(member in members for member in PROVISIONING):
         members["protonServiceRoleArn"] = SERVICE_ROLE
+    if "provisioningRepository" in members:
+        link_repository(world, members["provisioningRepository"], account=account)
     members.setdefault("spec", SPEC)
     return proton(world, account).create_environment(
         name=name, templateName=template, templateMajorVersion=major, **members
@@ -95,6 +97,8 @@ def get_env(world: World, name: str = "dev") -> dict[str, Any]:
 
 
 def update_env(world: World, deployment_type: str, name: str = "dev", **members: Any) -> dict[str, Any]:
+    if "provisioningRepository" in members:
+        link_repository(world, members["provisioningRepository"])
     return proton(world).update_environment(name=name, deploymentType=deployment_type, **members)["environment"]
 
 

@@ -123,3 +123,30 @@ def test_another_account_or_region_sees_no_link_and_makes_its_own(world: World) 
     )
     assert own["repository"]["arn"] == created["arn"].replace(MGMT_ACCOUNT, OTHER_ACCOUNT)
     assert proton(world).get_repository(provider="GITHUB", name="acme/templates")["repository"] == created
+
+
+def test_self_managed_resources_must_name_a_linked_repository(world: World) -> None:
+    env_template(world)
+    repository = {"provider": "GITHUB", "name": "acme/infra", "branch": "main"}
+    not_linked = ("ValidationException", "Repository GITHUB:acme/infra is not linked", 400)
+    client = proton(world)
+    create = {"name": "dev", "templateName": "vpc", "templateMajorVersion": "1", "spec": "proton: EnvironmentSpec\n"}
+    assert refused(client.create_environment, **create, provisioningRepository=repository) == not_linked
+    assert refused(client.update_account_settings, pipelineProvisioningRepository=repository) == not_linked
+    assert client.list_environments()["environments"] == []
+    assert body(client.get_account_settings()) == {"accountSettings": {}}
+    # A link of another account does not count; the caller's own does.
+    proton(world, OTHER_ACCOUNT).create_repository(provider="GITHUB", name="acme/infra", connectionArn=CONNECTION)
+    assert refused(client.create_environment, **create, provisioningRepository=repository) == not_linked
+    link(world, name="acme/infra")
+    assert client.create_environment(**create, provisioningRepository=repository)["environment"]["name"] == "dev"
+    client.notify_resource_deployment_status_change(
+        resourceArn=f"arn:aws:proton:{REGION}:{MGMT_ACCOUNT}:environment/dev", status="SUCCEEDED"
+    )
+    moved = {"provider": "GITHUB", "name": "acme/moved", "branch": "main"}
+    assert refused(client.update_environment, name="dev", deploymentType="NONE", provisioningRepository=moved) == (
+        "ValidationException",
+        "Repository GITHUB:acme/moved is not linked",
+        400,
+    )
+    assert client.get_environment(name="dev")["environment"]["provisioningRepository"]["name"] == "acme/infra"

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from support import ENV_ACCOUNT, MGMT_ACCOUNT, REGION, World, create_connection, error_of
+from support import ENV_ACCOUNT, MGMT_ACCOUNT, REGION, World, create_connection, error_of, link_repository
 
 SOURCE = {"s3": {"bucket": "templates", "key": "web.tar.gz"}}
 ENV_SPEC = "proton: EnvironmentSpec\nspec:\n  size: small\n"
@@ -142,6 +142,8 @@ def environment(world: World, name: str = "dev", *, template: str = "vpc", major
     """CreateEnvironment in the management account, with a service role unless another way is given."""
     if not {"environmentAccountConnectionId", "provisioningRepository", "codebuildRoleArn"} & set(members):
         members["protonServiceRoleArn"] = SERVICE_ROLE
+    if "provisioningRepository" in members:
+        link_repository(world, members["provisioningRepository"])
     return proton(world).create_environment(
         name=name, templateName=template, templateMajorVersion=major, spec=ENV_SPEC, **members
     )["environment"]
@@ -163,6 +165,8 @@ def pipeline_roles(world: World, **members: Any) -> dict[str, Any]:
     """UpdateAccountSettings, by default setting pipelineServiceRoleArn."""
     if not members:
         members = {"pipelineServiceRoleArn": PIPELINE_ROLE}
+    if members.get("pipelineProvisioningRepository"):
+        link_repository(world, members["pipelineProvisioningRepository"])
     return proton(world).update_account_settings(**members)["accountSettings"]
 
 

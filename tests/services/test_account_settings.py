@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support import MGMT_ACCOUNT, OTHER_ACCOUNT, REGION, World
+from support import MGMT_ACCOUNT, OTHER_ACCOUNT, REGION, World, link_repository
 
 from .service_helpers import (
     CODEBUILD_ROLE,
@@ -51,6 +51,7 @@ def test_an_empty_string_clears_a_role(world: World) -> None:
 
 
 def test_the_repository_comes_back_with_its_arn(world: World) -> None:
+    link_repository(world, PIPELINE_REPOSITORY)  # [decided] Y-5: a linked repository
     client = proton(world)
     assert body(client.update_account_settings(pipelineProvisioningRepository=PIPELINE_REPOSITORY)) == {
         "accountSettings": {"pipelineProvisioningRepository": STORED_REPOSITORY}
@@ -59,6 +60,7 @@ def test_the_repository_comes_back_with_its_arn(world: World) -> None:
         "accountSettings": {"pipelineProvisioningRepository": STORED_REPOSITORY}
     }
     other = {"provider": "BITBUCKET", "name": "acme/deploys", "branch": "release"}
+    link_repository(world, other)
     assert client.update_account_settings(pipelineProvisioningRepository=other)["accountSettings"] == {
         "pipelineProvisioningRepository": {
             **other,
@@ -68,6 +70,7 @@ def test_the_repository_comes_back_with_its_arn(world: World) -> None:
 
 
 def test_the_delete_flag_removes_the_repository_and_keeps_the_roles(world: World) -> None:
+    link_repository(world, PIPELINE_REPOSITORY)  # [decided] Y-5: a linked repository
     client = proton(world)
     client.update_account_settings(
         pipelineServiceRoleArn=PIPELINE_ROLE, pipelineProvisioningRepository=PIPELINE_REPOSITORY
@@ -85,8 +88,10 @@ def test_the_delete_flag_removes_the_repository_and_keeps_the_roles(world: World
 
 
 def test_the_delete_flag_with_a_repository_is_refused(world: World) -> None:
+    link_repository(world, PIPELINE_REPOSITORY)  # [decided] Y-5: a linked repository
     client = proton(world)
     client.update_account_settings(pipelineProvisioningRepository=PIPELINE_REPOSITORY)
+    link_repository(world, {"provider": "GITHUB", "name": "acme/other"})
     code, _, status = refused(
         client.update_account_settings,
         deletePipelineProvisioningRepository=True,
@@ -118,6 +123,7 @@ def test_create_service_with_a_pipeline_needs_pipeline_roles(world: World) -> No
 
 
 def test_any_one_of_the_three_settings_lets_a_pipeline_deploy(world: World) -> None:
+    link_repository(world, PIPELINE_REPOSITORY)  # [decided] Y-5: a linked repository
     setup(world, roles=False)
     client = proton(world)
     for index, members in enumerate(

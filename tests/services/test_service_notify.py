@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from support import ENV_ACCOUNT, OTHER_ACCOUNT, World
+from support import ENV_ACCOUNT, OTHER_ACCOUNT, World, link_repository
 
 from .service_helpers import (
     DEV,
@@ -187,6 +187,7 @@ def test_an_instance_in_a_self_managed_environment_waits_for_notify(world: World
 
 
 def test_self_managed_deletes_end_at_once_whatever_the_policy(world: World) -> None:
+    link_repository(world, PIPELINE_REPOSITORY)  # [decided] Y-5: a linked repository
     setup(world, roles=False)
     proton(world).update_account_settings(pipelineProvisioningRepository=PIPELINE_REPOSITORY)
     self_managed_environment(world)

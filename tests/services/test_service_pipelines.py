@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import WaiterError
 
-from support import World
+from support import World, link_repository
 
 from .service_helpers import (
     CANCELLED,
@@ -240,6 +240,7 @@ def test_outputs_and_resources_of_the_pipeline(world: World) -> None:
 
 
 def test_a_pipeline_is_self_managed_when_the_settings_hold_only_the_repository(world: World) -> None:
+    link_repository(world, PIPELINE_REPOSITORY)  # [decided] Y-5: a linked repository
     setup(world, roles=False)
     proton(world).update_account_settings(pipelineProvisioningRepository=PIPELINE_REPOSITORY)
     create_service(world)
@@ -258,6 +259,7 @@ def test_a_pipeline_is_self_managed_when_the_settings_hold_only_the_repository(w
 
 
 def test_a_pipeline_with_a_role_as_well_as_the_repository_is_not_self_managed(world: World) -> None:
+    link_repository(world, PIPELINE_REPOSITORY)  # [decided] Y-5: a linked repository
     setup(world)
     proton(world).update_account_settings(pipelineProvisioningRepository=PIPELINE_REPOSITORY)
     create_service(world)
@@ -265,6 +267,7 @@ def test_a_pipeline_with_a_role_as_well_as_the_repository_is_not_self_managed(wo
 
 
 def test_self_management_is_fixed_when_the_deployment_starts(world: World) -> None:
+    link_repository(world, PIPELINE_REPOSITORY)  # [decided] Y-5: a linked repository
     setup(world, roles=False)
     client = proton(world)
     client.update_account_settings(pipelineProvisioningRepository=PIPELINE_REPOSITORY)

@@ -56,6 +56,7 @@ class AccountSettings:
             raise ValidationException(
                 "Give pipelineProvisioningRepository or deletePipelineProvisioningRepository, not both."
             )
+        self.relations.check_linked(call, repository)
         changes: dict[str, Any] = {}
         for member, column in (
             ("pipelineServiceRoleArn", "pipeline_service_role_arn"),

@@ -156,6 +156,7 @@ class Environments:
         connection_id = params.get(CONNECTION_MEMBER)
         if connection_id is not None:
             environment_account_id = usable_connection(call, connection_id, name)["environment_account_id"]
+        self.relations.check_linked(call, params.get(REPOSITORY_MEMBER))
         repository = params.get(REPOSITORY_MEMBER) or {}
         deployment_id = str(uuid.uuid4())
         row = {
@@ -226,6 +227,7 @@ class Environments:
         kind = params["deploymentType"]
         target = update_target(self.templates, call, environment, params, kind)
         changes = metadata_changes(call, environment, params)
+        self.relations.check_linked(call, params.get(REPOSITORY_MEMBER))
         updated = {**environment, **changes}
         if kind != NONE:
             self._start(call, updated, str(uuid.uuid4()), UPDATE, target)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from openproton.store import components as component_store
 from openproton.store import connections as connection_store
 from openproton.store import environments as environment_store
+from openproton.store import repositories as repository_store
 from openproton.store import services as service_store
 
 from .call import Call
@@ -166,6 +167,14 @@ class Relations:
                 f"Environment {environment['name']} has no component role; directly defined components aren't "
                 "allowed in it"
             )
+
+    def check_linked(self, call: Call, repository: dict[str, str] | None) -> None:
+        """[decided] Y-5: a provisioning repository must be a link of the caller's account and region."""
+        if repository is None:
+            return
+        self._lock(call)  # so that DeleteRepository (which takes it too) cannot unlink it meanwhile
+        if repository_store.get(call.tx, call.scope, repository["provider"], repository["name"]) is None:
+            raise ValidationException(f"Repository {repository['provider']}:{repository['name']} is not linked")
 
     def repository_users(self, call: Call, provider: str, name: str) -> list[str]:
         """[decided] Y-4: what names a repository link, so that it cannot be unlinked: self-managed environments
