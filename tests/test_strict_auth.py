@@ -486,8 +486,17 @@ CODE_CONNECTION = "arn:aws:codestar-connections:us-east-1:222222222222:connectio
 
 def _every_repository_operation(client: Any, link: dict[str, Any]) -> list[tuple[str, Any]]:
     named = {"provider": link["provider"], "name": link["name"]}
+    sync = {"templateName": "web", "templateType": "SERVICE"}
     return [
         ("GetRepository", lambda: client.get_repository(**named)),
+        ("GetTemplateSyncConfig", lambda: client.get_template_sync_config(**sync)),
+        (
+            "UpdateTemplateSyncConfig",
+            lambda: client.update_template_sync_config(
+                **sync, repositoryProvider="GITHUB", repositoryName=link["name"], branch="dev"
+            ),
+        ),
+        ("DeleteTemplateSyncConfig", lambda: client.delete_template_sync_config(**sync)),
         ("DeleteRepository", lambda: client.delete_repository(**named)),
         ("TagResource", lambda: client.tag_resource(resourceArn=link["arn"], tags=[{"key": "k", "value": "v"}])),
         ("UntagResource", lambda: client.untag_resource(resourceArn=link["arn"], tagKeys=["owner"])),
@@ -552,6 +561,13 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
         connectionArn=CODE_CONNECTION,
         tags=[{"key": "owner", "value": "platform"}],
     )["repository"]
+    management.create_template_sync_config(
+        templateName="web",
+        templateType="SERVICE",
+        repositoryProvider="GITHUB",
+        repositoryName="acme/templates",
+        branch="main",
+    )
     settings = management.get_account_settings()["accountSettings"]
     deployments = [d["id"] for d in management.list_deployments()["deployments"]]
 
@@ -609,6 +625,18 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
     assert other.list_components()["components"] == []
     # A link is the linking account's: another account lists none, and linking the same repository makes its own.
     assert other.list_repositories()["repositories"] == []
+    definitions = {"repositoryProvider": "GITHUB", "repositoryName": "acme/templates", "syncType": "TEMPLATE_SYNC"}
+    # Its own template `web` does not exist: the config is refused without naming the management account's.
+    with pytest.raises(ClientError) as excinfo:
+        other.create_template_sync_config(
+            templateName="web",
+            templateType="SERVICE",
+            repositoryProvider="GITHUB",
+            repositoryName="acme/templates",
+            branch="main",
+        )
+    assert error_of(excinfo)[:2] == ("ValidationException", "Service template web does not exist")
+    assert other.list_repository_sync_definitions(**definitions)["syncDefinitions"] == []
     own = other.create_repository(provider="GITHUB", name="acme/templates", connectionArn=CODE_CONNECTION)
     assert own["repository"]["arn"] == link["arn"].replace("222222222222", "333333333333")
     # Its summary counts its own template `mine` and nothing of the management account's.
@@ -634,6 +662,8 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
         "GetResourcesSummary",
         "ListRepositories",
         "CreateRepository",
+        "ListRepositorySyncDefinitions",
+        "CreateTemplateSyncConfig",
     }
     assert covered == set(ROUTES), "every implemented operation is tried from the other account"
     # ...and nothing changed for its owners.
@@ -649,6 +679,7 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
     assert management.get_component(name="queue")["component"] == component
     assert management.get_resources_summary()["counts"] == summary
     assert management.get_repository(provider="GITHUB", name="acme/templates")["repository"] == link
+    assert len(management.list_repository_sync_definitions(**definitions)["syncDefinitions"]) == 1
     for arn in (environment["arn"], deployment["arn"], component["arn"], link["arn"]):
         assert management.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "owner", "value": "platform"}]
 

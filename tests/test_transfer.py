@@ -93,6 +93,14 @@ def make_state(database: str) -> None:
             name="acme/templates",
             connectionArn=f"arn:aws:codestar-connections:us-east-1:{MGMT}:connection/c",
         )
+        world.client(MGMT).create_template_sync_config(
+            templateName="web",
+            templateType="ENVIRONMENT",
+            repositoryProvider="GITHUB",
+            repositoryName="acme/templates",
+            branch="main",
+            subdirectory="templates",
+        )
         world.set_settle_policy("manual")
         world.client(MGMT).update_environment(
             name="connected", deploymentType="CURRENT_VERSION", spec="proton: EnvironmentSpec\nspec: {}\n"
@@ -115,8 +123,9 @@ def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(
         "resource_tags": 3,  # two on the pending connection, one on the environment
         "client_tokens": 7,  # boto3 gives every create a token, the template versions' and the component's too
         # 4 creates, accept, reject, delete, tag, template, template version, publish, environment, account
-        # settings, service template, its version, publish, service, component, repository link, update
-        "audit_log": 20,
+        # settings, service template, its version, publish, service, component, repository link, template sync
+        # config, update
+        "audit_log": 21,
         "environment_templates": 1,
         "environment_template_versions": 1,
         "environments": 1,
@@ -132,6 +141,7 @@ def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(
         "account_settings": 1,
         "components": 1,
         "repositories": 1,
+        "template_sync_configs": 1,
     }
     [environment] = original["tables"]["environments"]
     assert (environment["name"], environment["environment_account_id"]) == ("connected", ENV)

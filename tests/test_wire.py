@@ -549,17 +549,17 @@ def test_sensitive_and_plain_members_in_one_message(world: World) -> None:
 
 
 def test_unimplemented_operation_is_501_naming_it(world: World) -> None:
-    response = world.call("GetTemplateSyncConfig", {"templateName": "vpc", "templateType": "ENVIRONMENT"})
+    response = world.call("GetServiceSyncConfig", {"serviceName": "web"})
     message = assert_error(response, "NotImplementedException", 501)
-    assert "GetTemplateSyncConfig" in message
+    assert "GetServiceSyncConfig" in message
 
 
 def test_unimplemented_operation_is_not_retried_by_boto3(world: World) -> None:
     with pytest.raises(ClientError) as excinfo:
-        world.client().get_template_sync_config(templateName="vpc", templateType="ENVIRONMENT")
+        world.client().get_service_sync_config(serviceName="web")
     error = excinfo.value.response
     assert error["Error"]["Code"] == "NotImplementedException"
-    assert "GetTemplateSyncConfig" in error["Error"]["Message"]
+    assert "GetServiceSyncConfig" in error["Error"]["Message"]
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert error["ResponseMetadata"]["RetryAttempts"] == 0
     assert_uuid4(error["ResponseMetadata"]["RequestId"])

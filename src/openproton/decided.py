@@ -538,6 +538,21 @@ DECISIONS: tuple[Decision, ...] = (
         "(UpdateAccountSettings) must name a link of the caller's account and region, else ValidationException "
         "`Repository GITHUB:owner/repo is not linked`.",
     ),
+    Decision(
+        "Y-10",
+        "A template sync config needs its template of that type (ValidationException `Environment template <name> "
+        "does not exist`, `Service template ...`), the link (Y-5's error) and no `..` segment in subdirectory "
+        "(ValidationException); one per template and type. Update changes all but name and type with the same "
+        "checks. Missing: ResourceNotFoundException `The requested template sync config does not exist: "
+        "ENVIRONMENT/vpc`. Delete returns it and keeps every version; deleting the template deletes it.",
+    ),
+    Decision(
+        "Y-13",
+        "ListRepositorySyncDefinitions `TEMPLATE_SYNC` lists the repository's template sync configs by type then "
+        "name (branch, directory = subdirectory or `/`, parent = templateName, target = `<TYPE>/<templateName>`), "
+        "`[]` for an unlinked repository; `SERVICE_SYNC` is a ValidationException `Only TEMPLATE_SYNC is "
+        "supported`.",
+    ),
 )
 
 # W-3: the page size when a list call gives no maxResults.

@@ -40,6 +40,7 @@ from .service_templates import ServiceTemplates
 from .services import Services
 from .tagging import Tags
 from .targets import SERVICE_INSTANCE
+from .template_sync_configs import TemplateSyncConfigs
 from .templates import Templates
 
 Handler = Callable[[Call, dict[str, Any]], dict[str, Any]]
@@ -121,6 +122,11 @@ ROUTES: dict[str, tuple[str, str, bool]] = {
     "GetRepository": ("repositories", "get", READ),
     "ListRepositories": ("repositories", "list", READ),
     "DeleteRepository": ("repositories", "delete", WRITE),
+    "CreateTemplateSyncConfig": ("template_sync_configs", "create", WRITE),
+    "GetTemplateSyncConfig": ("template_sync_configs", "get", READ),
+    "UpdateTemplateSyncConfig": ("template_sync_configs", "update", WRITE),
+    "DeleteTemplateSyncConfig": ("template_sync_configs", "delete", WRITE),
+    "ListRepositorySyncDefinitions": ("template_sync_configs", "list_definitions", READ),
 }
 
 
@@ -143,10 +149,16 @@ class ProtonProvider:
         self.deployments.on_failed[SERVICE_INSTANCE.type] = fail_pipeline_with_instance(self.deployments)
         relations = Relations(self.deployments)
         self.connections = AccountConnections(settings, tokens, tags, relations.environments_using_connection)
-        self.templates = Templates(tokens, tags, relations.environments_on_version)
+        self.templates = Templates(
+            tokens, tags, relations.environments_on_version, on_deleted=relations.template_deleted
+        )
         self.environments = Environments(settings.environment_quota, self.templates, self.deployments, relations, tags)
         self.service_templates = ServiceTemplates(
-            tokens, tags, relations.service_template_version_users, self.templates
+            tokens,
+            tags,
+            relations.service_template_version_users,
+            self.templates,
+            on_deleted=relations.template_deleted,
         )
         parts = ServiceParts(self.service_templates, self.deployments, relations)
         self.services = Services(
@@ -157,6 +169,7 @@ class ProtonProvider:
         self.account_settings = AccountSettings(relations)
         self.components = Components(settings.component_quota, parts, tokens, tags)
         self.repositories = Repositories(relations, tags)
+        self.template_sync_configs = TemplateSyncConfigs(self.templates, self.service_templates, relations)
         self.resources_summary = ResourcesSummary(self.deployments, self.service_templates, self.services)
         self.deployment_records = DeploymentRecords(
             self.deployments,

@@ -17,6 +17,7 @@ from openproton.store import connections as connection_store
 from openproton.store import environments as environment_store
 from openproton.store import repositories as repository_store
 from openproton.store import services as service_store
+from openproton.store import template_sync_configs as template_sync_store
 
 from .call import Call
 from .deployment_view import DELETE_FAILED, DELETE_IN_PROGRESS
@@ -176,6 +177,10 @@ class Relations:
         if repository_store.get(call.tx, call.scope, repository["provider"], repository["name"]) is None:
             raise ValidationException(f"Repository {repository['provider']}:{repository['name']} is not linked")
 
+    def template_deleted(self, call: Call, template_type: str, name: str) -> None:
+        """[decided] Y-10: deleting a template deletes its sync config."""
+        template_sync_store.delete(call.tx, call.scope, template_type, name)
+
     def repository_users(self, call: Call, provider: str, name: str) -> list[str]:
         """[decided] Y-4: what names a repository link, so that it cannot be unlinked: self-managed environments
         (their provisioningRepository) and the account settings' pipelineProvisioningRepository."""
@@ -185,6 +190,10 @@ class Relations:
             f"environment {row['name']}"
             for row in self._live(call, ENVIRONMENT, rows)
             if (row["repository_provider"], row["repository_name"]) == (provider, name)
+        ]
+        users += [
+            f"template sync config {row['template_type']}/{row['template_name']}"
+            for row in template_sync_store.of_repository(call.tx, call.scope, provider, name)
         ]
         settings = self.account_settings(call)
         if (settings["repository_provider"], settings["repository_name"]) == (provider, name):

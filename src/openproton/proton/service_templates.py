@@ -3,6 +3,7 @@ template version carries, the environment templates it runs in and the component
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -25,6 +26,7 @@ SERVICE_TEMPLATE = TemplateFamily(
     provisioning="pipelineProvisioning",
     store=SERVICE_TEMPLATES,
     names_by_arn=True,
+    template_type="SERVICE",
 )
 
 
@@ -63,8 +65,9 @@ class ServiceTemplates(Templates):
         environment_templates: Templates,
         *,
         registration_delay_ms: int = 0,
+        on_deleted: Callable[[Call, str, str], None] | None = None,
     ) -> None:
-        super().__init__(tokens, tags, users, registration_delay_ms=registration_delay_ms)
+        super().__init__(tokens, tags, users, registration_delay_ms=registration_delay_ms, on_deleted=on_deleted)
         self.environment_templates = environment_templates
 
     def _version_columns(self, call: Call, params: dict[str, Any], version: Version | None) -> dict[str, Any]:

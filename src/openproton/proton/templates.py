@@ -42,6 +42,7 @@ class TemplateFamily:
     store: TemplateStore
     # [decided] S-4: service templates' not-found messages name the ARN; environment templates' the name.
     names_by_arn: bool
+    template_type: str  # the model's TemplateType: ENVIRONMENT or SERVICE
 
     def template_arn(self, call: Call, name: str) -> str:
         return arns.build(call.region, call.account_id, self.resource_type, name)
@@ -72,6 +73,7 @@ ENVIRONMENT_TEMPLATE = TemplateFamily(
     provisioning="provisioning",
     store=ENVIRONMENT_TEMPLATES,
     names_by_arn=False,
+    template_type="ENVIRONMENT",
 )
 
 
@@ -118,8 +120,15 @@ class Templates:
     family = ENVIRONMENT_TEMPLATE
 
     def __init__(
-        self, tokens: ClientTokens, tags: Tags, users: VersionUsers, *, registration_delay_ms: int = 0
+        self,
+        tokens: ClientTokens,
+        tags: Tags,
+        users: VersionUsers,
+        *,
+        registration_delay_ms: int = 0,
+        on_deleted: Callable[[Call, str, str], None] | None = None,
     ) -> None:
+        self.on_deleted = on_deleted  # what else goes with a template (its sync config, relations.py)
         self.tokens = tokens
         self.tags = tags
         self.users = users
@@ -233,6 +242,8 @@ class Templates:
         wire = self._template_wire(call, row)
         self.store.delete_template(call.tx, call.scope, row["name"])
         self.tags.drop(call, wire["arn"])
+        if self.on_deleted is not None:
+            self.on_deleted(call, self.family.template_type, row["name"])
         return {self.family.wire_template: wire}
 
     # -- versions ------------------------------------------------------------------------------------

@@ -370,3 +370,20 @@ repositories = Table(
     Column("parameters_digest", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )
+
+template_sync_configs = Table(
+    "template_sync_configs",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("template_type", String(16), primary_key=True),  # ENVIRONMENT or SERVICE
+    Column("template_name", String(100), primary_key=True),
+    Column("repository_provider", String(32), nullable=False),
+    Column("repository_name", String(100), nullable=False),
+    Column("branch", String(200), nullable=False),
+    Column("subdirectory", String(4096)),
+    Column("parameters_digest", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    # A link cannot go while a config names it; ListRepositorySyncDefinitions lists a link's configs.
+    Index("ix_template_sync_configs_by_repository", "account_id", "region", "repository_provider", "repository_name"),
+)
