@@ -487,6 +487,7 @@ CODE_CONNECTION = "arn:aws:codestar-connections:us-east-1:222222222222:connectio
 def _every_repository_operation(client: Any, link: dict[str, Any]) -> list[tuple[str, Any]]:
     named = {"provider": link["provider"], "name": link["name"]}
     sync = {"templateName": "web", "templateType": "SERVICE"}
+    repository = {"repositoryProvider": "GITHUB", "repositoryName": link["name"], "branch": "main"}
     return [
         ("GetRepository", lambda: client.get_repository(**named)),
         ("GetTemplateSyncConfig", lambda: client.get_template_sync_config(**sync)),
@@ -497,6 +498,12 @@ def _every_repository_operation(client: Any, link: dict[str, Any]) -> list[tuple
             ),
         ),
         ("DeleteTemplateSyncConfig", lambda: client.delete_template_sync_config(**sync)),
+        ("GetServiceSyncConfig", lambda: client.get_service_sync_config(serviceName="shop")),
+        (
+            "UpdateServiceSyncConfig",
+            lambda: client.update_service_sync_config(serviceName="shop", filePath="ops.yaml", **repository),
+        ),
+        ("DeleteServiceSyncConfig", lambda: client.delete_service_sync_config(serviceName="shop")),
         ("DeleteRepository", lambda: client.delete_repository(**named)),
         ("TagResource", lambda: client.tag_resource(resourceArn=link["arn"], tags=[{"key": "k", "value": "v"}])),
         ("UntagResource", lambda: client.untag_resource(resourceArn=link["arn"], tagKeys=["owner"])),
@@ -568,6 +575,13 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
         repositoryName="acme/templates",
         branch="main",
     )
+    management.create_service_sync_config(
+        serviceName="shop",
+        repositoryProvider="GITHUB",
+        repositoryName="acme/templates",
+        branch="main",
+        filePath="proton-ops.yaml",
+    )
     settings = management.get_account_settings()["accountSettings"]
     deployments = [d["id"] for d in management.list_deployments()["deployments"]]
 
@@ -636,6 +650,15 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
             branch="main",
         )
     assert error_of(excinfo)[:2] == ("ValidationException", "Service template web does not exist")
+    with pytest.raises(ClientError) as excinfo:
+        other.create_service_sync_config(
+            serviceName="shop",
+            repositoryProvider="GITHUB",
+            repositoryName="acme/templates",
+            branch="main",
+            filePath="proton-ops.yaml",
+        )
+    assert error_of(excinfo)[:2] == ("ValidationException", "Service shop does not exist")
     assert other.list_repository_sync_definitions(**definitions)["syncDefinitions"] == []
     own = other.create_repository(provider="GITHUB", name="acme/templates", connectionArn=CODE_CONNECTION)
     assert own["repository"]["arn"] == link["arn"].replace("222222222222", "333333333333")
@@ -664,6 +687,7 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
         "CreateRepository",
         "ListRepositorySyncDefinitions",
         "CreateTemplateSyncConfig",
+        "CreateServiceSyncConfig",
     }
     assert covered == set(ROUTES), "every implemented operation is tried from the other account"
     # ...and nothing changed for its owners.

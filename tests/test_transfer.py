@@ -101,6 +101,13 @@ def make_state(database: str) -> None:
             branch="main",
             subdirectory="templates",
         )
+        world.client(MGMT).create_service_sync_config(
+            serviceName="shop",
+            repositoryProvider="GITHUB",
+            repositoryName="acme/templates",
+            branch="main",
+            filePath="proton-ops.yaml",
+        )
         world.set_settle_policy("manual")
         world.client(MGMT).update_environment(
             name="connected", deploymentType="CURRENT_VERSION", spec="proton: EnvironmentSpec\nspec: {}\n"
@@ -123,9 +130,9 @@ def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(
         "resource_tags": 3,  # two on the pending connection, one on the environment
         "client_tokens": 7,  # boto3 gives every create a token, the template versions' and the component's too
         # 4 creates, accept, reject, delete, tag, template, template version, publish, environment, account
-        # settings, service template, its version, publish, service, component, repository link, template sync
-        # config, update
-        "audit_log": 21,
+        # settings, service template, its version, publish, service, component, repository link, template and
+        # service sync configs, update
+        "audit_log": 22,
         "environment_templates": 1,
         "environment_template_versions": 1,
         "environments": 1,
@@ -142,6 +149,7 @@ def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(
         "components": 1,
         "repositories": 1,
         "template_sync_configs": 1,
+        "service_sync_configs": 1,
     }
     [environment] = original["tables"]["environments"]
     assert (environment["name"], environment["environment_account_id"]) == ("connected", ENV)

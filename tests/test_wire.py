@@ -549,17 +549,17 @@ def test_sensitive_and_plain_members_in_one_message(world: World) -> None:
 
 
 def test_unimplemented_operation_is_501_naming_it(world: World) -> None:
-    response = world.call("GetServiceSyncConfig", {"serviceName": "web"})
+    response = world.call("GetServiceSyncBlockerSummary", {"serviceName": "web"})
     message = assert_error(response, "NotImplementedException", 501)
-    assert "GetServiceSyncConfig" in message
+    assert "GetServiceSyncBlockerSummary" in message
 
 
 def test_unimplemented_operation_is_not_retried_by_boto3(world: World) -> None:
     with pytest.raises(ClientError) as excinfo:
-        world.client().get_service_sync_config(serviceName="web")
+        world.client().get_service_sync_blocker_summary(serviceName="web")
     error = excinfo.value.response
     assert error["Error"]["Code"] == "NotImplementedException"
-    assert "GetServiceSyncConfig" in error["Error"]["Message"]
+    assert "GetServiceSyncBlockerSummary" in error["Error"]["Message"]
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert error["ResponseMetadata"]["RetryAttempts"] == 0
     assert_uuid4(error["ResponseMetadata"]["RequestId"])

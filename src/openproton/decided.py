@@ -553,6 +553,13 @@ DECISIONS: tuple[Decision, ...] = (
         "`[]` for an unlinked repository; `SERVICE_SYNC` is a ValidationException `Only TEMPLATE_SYNC is "
         "supported`.",
     ),
+    Decision(
+        "Y-14",
+        "A service sync config needs its service (ValidationException `Service <name> does not exist`), the link "
+        "and no `..` segment in filePath (ValidationException); one per service. Missing: ResourceNotFoundException "
+        "`The requested service sync config does not exist: <service>`. Delete returns it and deletes no instance; "
+        "deleting the service deletes it.",
+    ),
 )
 
 # W-3: the page size when a list call gives no maxResults.

@@ -36,6 +36,7 @@ from .resources_summary import ResourcesSummary
 from .service_deployments import ServiceParts, fail_pipeline_with_instance
 from .service_instances import ServiceInstances
 from .service_pipelines import ServicePipelines
+from .service_sync_configs import ServiceSyncConfigs
 from .service_templates import ServiceTemplates
 from .services import Services
 from .tagging import Tags
@@ -127,6 +128,10 @@ ROUTES: dict[str, tuple[str, str, bool]] = {
     "UpdateTemplateSyncConfig": ("template_sync_configs", "update", WRITE),
     "DeleteTemplateSyncConfig": ("template_sync_configs", "delete", WRITE),
     "ListRepositorySyncDefinitions": ("template_sync_configs", "list_definitions", READ),
+    "CreateServiceSyncConfig": ("service_sync_configs", "create", WRITE),
+    "GetServiceSyncConfig": ("service_sync_configs", "get", READ),
+    "UpdateServiceSyncConfig": ("service_sync_configs", "update", WRITE),
+    "DeleteServiceSyncConfig": ("service_sync_configs", "delete", WRITE),
 }
 
 
@@ -169,6 +174,7 @@ class ProtonProvider:
         self.account_settings = AccountSettings(relations)
         self.components = Components(settings.component_quota, parts, tokens, tags)
         self.repositories = Repositories(relations, tags)
+        self.service_sync_configs = ServiceSyncConfigs(self.services, relations)
         self.template_sync_configs = TemplateSyncConfigs(self.templates, self.service_templates, relations)
         self.resources_summary = ResourcesSummary(self.deployments, self.service_templates, self.services)
         self.deployment_records = DeploymentRecords(

@@ -16,6 +16,7 @@ from openproton.store import components as component_store
 from openproton.store import connections as connection_store
 from openproton.store import environments as environment_store
 from openproton.store import repositories as repository_store
+from openproton.store import service_sync_configs as service_sync_store
 from openproton.store import services as service_store
 from openproton.store import template_sync_configs as template_sync_store
 
@@ -181,6 +182,10 @@ class Relations:
         """[decided] Y-10: deleting a template deletes its sync config."""
         template_sync_store.delete(call.tx, call.scope, template_type, name)
 
+    def service_deleted(self, call: Call, name: str) -> None:
+        """[decided] Y-14: deleting a service deletes its sync config."""
+        service_sync_store.delete(call.tx, call.scope, name)
+
     def repository_users(self, call: Call, provider: str, name: str) -> list[str]:
         """[decided] Y-4: what names a repository link, so that it cannot be unlinked: self-managed environments
         (their provisioningRepository) and the account settings' pipelineProvisioningRepository."""
@@ -194,6 +199,10 @@ class Relations:
         users += [
             f"template sync config {row['template_type']}/{row['template_name']}"
             for row in template_sync_store.of_repository(call.tx, call.scope, provider, name)
+        ]
+        users += [
+            f"service sync config {row['service_name']}"
+            for row in service_sync_store.of_repository(call.tx, call.scope, provider, name)
         ]
         settings = self.account_settings(call)
         if (settings["repository_provider"], settings["repository_name"]) == (provider, name):

@@ -98,6 +98,7 @@ class Services:
             if service is None:
                 store.delete_service(call.tx, call.scope, row["name"])
                 self.tags.drop(call, service_arn(call.scope, row["name"]))
+                self.relations.service_deleted(call, row["name"])
             else:
                 changes = {key: service[key] for key in ("status", "status_message", "operation", "last_modified_at")}
                 store.update_service(call.tx, call.scope, row["name"], {**changes, "operation_deployments": "[]"})

@@ -387,3 +387,18 @@ template_sync_configs = Table(
     # A link cannot go while a config names it; ListRepositorySyncDefinitions lists a link's configs.
     Index("ix_template_sync_configs_by_repository", "account_id", "region", "repository_provider", "repository_name"),
 )
+
+service_sync_configs = Table(
+    "service_sync_configs",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("service_name", String(100), primary_key=True),
+    Column("repository_provider", String(32), nullable=False),
+    Column("repository_name", String(100), nullable=False),
+    Column("branch", String(200), nullable=False),
+    Column("file_path", String(4096), nullable=False),
+    Column("parameters_digest", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_service_sync_configs_by_repository", "account_id", "region", "repository_provider", "repository_name"),
+)
