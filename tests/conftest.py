@@ -18,6 +18,9 @@ from support import (
     serving,
 )
 
+# The console tests' fixtures (reader, browser, served, page) live beside their helpers.
+pytest_plugins = ["console_support"]
+
 # The databases the xdist workers reported left behind, gathered on the controller as each worker finishes.
 _LEFT_BY_WORKERS: list[str] = []
 

@@ -6,16 +6,13 @@ test_console_services.py reads the service pages."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html import escape
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from openproton.console.pages import Console
+from console_support import Reader, deployment_ids, main_of, section, shot
 from services.service_helpers import (
     DEV,
     create_service,
@@ -27,11 +24,8 @@ from services.service_helpers import (
     service_template,
     template_version,
 )
-from support import ENV_ACCOUNT, MGMT_ACCOUNT, OTHER_ACCOUNT, InProcessWorld, ServerProcess, ServerWorld, World
+from support import ENV_ACCOUNT, MGMT_ACCOUNT, OTHER_ACCOUNT, ServerWorld, World
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "console"
-HOST = "console.test"
 COMPONENT_ROLE = f"arn:aws:iam::{MGMT_ACCOUNT}:role/proton-component"
 MANIFEST = (
     "infrastructure:\n  templates:\n    - file: cloudformation.yaml\n"
@@ -41,29 +35,6 @@ MANIFEST = (
 TEMPLATE_FILE = "Resources:\n  Queue: {Type: 'AWS::SQS::Queue', Properties: {QueueName: never-shown-template}}\n"
 SERVICE_SPEC = "proton: ComponentSpec\nsize: large\n"
 COMPONENT_ARN = f"arn:aws:proton:us-east-1:{MGMT_ACCOUNT}:component"
-
-
-class Reader:
-    """GETs console pages as one account (default mode: the account cookie), in-process or from the server."""
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.console = Console(world.mock.service) if isinstance(world, InProcessWorld) else None
-
-    def get(self, path: str, account: str = MGMT_ACCOUNT) -> tuple[int, str]:
-        headers = {"host": HOST, "cookie": f"op_account={account}"}
-        if self.console is not None:
-            answer = self.console.handle("GET", path, "", headers, b"")
-            return answer.status, answer.body.decode()
-        assert isinstance(self.world, ServerWorld)
-        del headers["host"]  # http.client sends the server's own
-        raw = self.world.server.request("GET", quote(path, safe="/"), headers, b"")  # as a browser sends it
-        return raw.status, raw.body.decode()
-
-
-@pytest.fixture
-def reader(world: World) -> Reader:
-    return Reader(world)
 
 
 def ready(world: World) -> None:
@@ -104,19 +75,6 @@ def components(world: World) -> dict[str, Any]:
     )
     create_component(world, "solo", environmentName="dev")
     return {"redeploy": redeploy["lastAttemptedDeploymentId"]}
-
-
-def main_of(html: str) -> str:
-    return html[html.index("<main") :]
-
-
-def section(html: str, heading: str) -> str:
-    """The part of the page's main content from `<h2>heading</h2>` to the next heading."""
-    return main_of(html).split(f"<h2>{heading}</h2>", 1)[1].split("<h2>", 1)[0]
-
-
-def deployment_ids(html: str) -> list[str]:
-    return re.findall(r'<span class="mono">([0-9a-f-]{36})</span>', section(html, "Deployments"))
 
 
 def test_the_environment_page_lists_its_components_attached_and_detached(world: World, reader: Reader) -> None:
@@ -267,35 +225,6 @@ def test_a_name_in_the_path_is_escaped_in_the_error(world: World, reader: Reader
 
 
 # -- in Chromium -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "the console tests drive Debian's chromium: apt-get install chromium"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def served(request: pytest.FixtureRequest) -> ServerWorld:
-    """The session's server on SQLite or PostgreSQL (conftest.py), emptied for this test."""
-    server: ServerProcess = request.getfixturevalue("server" if request.param == "sqlite" else "postgres_server")
-    assert server.request("POST", "/_openproton/reset", {}, b"").status == 200
-    return ServerWorld(server)
-
-
-@pytest.fixture
-def page(browser: Browser, served: ServerWorld) -> Iterator[Page]:
-    context = browser.new_context(base_url=served.server.endpoint, viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_a_user_clicks_from_an_environment_to_its_component_and_its_instance(page: Page, served: ServerWorld) -> None:

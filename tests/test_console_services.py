@@ -5,15 +5,15 @@ Console.handle, against `openproton serve` on SQLite and PostgreSQL, in strict m
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
+from console_support import HOST, Reader, deployment_ids, main_of, shot
 from openproton import mock_proton
 from openproton.console.pages import Console
 from openproton.settings import Settings
@@ -28,34 +28,7 @@ from services.service_helpers import (
     spec_of,
 )
 from strict_support import ADMIN_TOKEN, KEYS, MGMT_KEY, OTHER_KEY, strict_client, write_credentials
-from support import ENV_ACCOUNT, MGMT_ACCOUNT, OTHER_ACCOUNT, InProcessWorld, ServerProcess, ServerWorld, World
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "console"
-HOST = "console.test"
-
-
-class Reader:
-    """GETs console pages as one account (default mode: the account cookie), in-process or from the server."""
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.console = Console(world.mock.service) if isinstance(world, InProcessWorld) else None
-
-    def get(self, path: str, account: str = MGMT_ACCOUNT) -> tuple[int, str]:
-        headers = {"host": HOST, "cookie": f"op_account={account}"}
-        if self.console is not None:
-            answer = self.console.handle("GET", path, "", headers, b"")
-            return answer.status, answer.body.decode()
-        assert isinstance(self.world, ServerWorld)
-        del headers["host"]  # http.client sends the server's own
-        raw = self.world.server.request("GET", path, headers, b"")
-        return raw.status, raw.body.decode()
-
-
-@pytest.fixture
-def reader(world: World) -> Reader:
-    return Reader(world)
+from support import ENV_ACCOUNT, MGMT_ACCOUNT, OTHER_ACCOUNT, InProcessWorld, ServerWorld, World
 
 
 def shop(world: World) -> dict[str, Any]:
@@ -76,16 +49,6 @@ def shop(world: World) -> dict[str, Any]:
         updated["lastAttemptedDeploymentId"], outputs=[{"key": "url", "valueString": "https://shop-prod.example"}]
     )
     return {"update": updated["lastAttemptedDeploymentId"]}
-
-
-def main_of(html: str) -> str:
-    return html[html.index("<main") :]
-
-
-def deployment_ids(html: str) -> list[str]:
-    """The deployment ids of the page's Deployments table, in page order."""
-    table = main_of(html).split("<h2>Deployments</h2>", 1)[1]
-    return re.findall(r'<span class="mono">([0-9a-f-]{36})</span>', table)
 
 
 def test_the_service_pages_show_a_service_its_pipeline_and_its_instances(world: World, reader: Reader) -> None:
@@ -264,35 +227,6 @@ def test_strict_mode_shows_a_service_only_to_the_key_of_its_account(tmp_path: Pa
 
 
 # -- in Chromium -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "the console tests drive Debian's chromium: apt-get install chromium"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def served(request: pytest.FixtureRequest) -> ServerWorld:
-    """The session's server on SQLite or PostgreSQL (conftest.py), emptied for this test."""
-    server: ServerProcess = request.getfixturevalue("server" if request.param == "sqlite" else "postgres_server")
-    assert server.request("POST", "/_openproton/reset", {}, b"").status == 200
-    return ServerWorld(server)
-
-
-@pytest.fixture
-def page(browser: Browser, served: ServerWorld) -> Iterator[Page]:
-    context = browser.new_context(base_url=served.server.endpoint, viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_a_user_clicks_from_the_services_list_to_a_service_and_an_instance(page: Page, served: ServerWorld) -> None:
