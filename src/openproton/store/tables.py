@@ -402,3 +402,116 @@ service_sync_configs = Table(
     Column("created_at", BigInteger, nullable=False),
     Index("ix_service_sync_configs_by_repository", "account_id", "region", "repository_provider", "repository_name"),
 )
+
+# -- what sync runs remember (repositories-and-sync.md Y-6 to Y-17) -----------------------------------------
+
+# [decided] Y-6: run-time entries of the repository map, kept here so every replica follows them.
+repository_map = Table(
+    "repository_map",
+    metadata,
+    Column("key", String(140), primary_key=True),  # "<PROVIDER>:<name>", the provider in upper case
+    # Null: an entry given at start, removed at run time (the key is unmapped until it is put again).
+    Column("url", Text),
+    Column("mode", String(8)),  # branch or direct
+    Column("accounts", Text),  # JSON list of the accounts it serves, or null: every account
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+
+
+# [decided] Y-8: one row per unit (a link of an account and region, a branch, a sync type): its lease, so one
+# run at a time across replicas, and the heads its last run fetched, so the poller runs only units that moved.
+sync_units = Table(
+    "sync_units",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("repository_provider", String(32), primary_key=True),
+    Column("repository_name", String(100), primary_key=True),
+    Column("branch", String(200), primary_key=True),
+    Column("sync_type", String(16), primary_key=True),  # TEMPLATE_SYNC or SERVICE_SYNC
+    Column("lease_owner", String(64)),
+    Column("lease_until", BigInteger),
+    Column("heads", Text),  # JSON {branch: sha} of the last run's fetch
+)
+
+# [decided] Y-9: repository attempts, one per run (QUEUED ones wait for the unit's lease).
+sync_attempts = Table(
+    "sync_attempts",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("repository_provider", String(32), nullable=False),
+    Column("repository_name", String(100), nullable=False),
+    Column("branch", String(200), nullable=False),
+    Column("sync_type", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("events", Text, nullable=False),  # JSON list of the model's RepositorySyncEvent
+    Index(
+        "ix_sync_attempts_by_unit",
+        "account_id",
+        "region",
+        "repository_provider",
+        "repository_name",
+        "branch",
+        "sync_type",
+        "seq",
+    ),
+)
+
+# [decided] Y-9: resource attempts, one per target a run changes or fails to change.
+resource_sync_attempts = Table(
+    "resource_sync_attempts",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("sync_type", String(16), nullable=False),
+    # "<TYPE>/<templateName>" with its major, or "<serviceName>/<instanceName>" with major "".
+    Column("target", String(210), nullable=False),
+    Column("major", String(20), nullable=False),
+    Column("repository_attempt_id", String(36), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("target_revision", Text, nullable=False),  # JSON Revision
+    Column("initial_revision", Text, nullable=False),
+    Column("events", Text, nullable=False),  # JSON list of ResourceSyncEvent recorded so far
+    # An instance's deployment: until it ends the attempt reads IN_PROGRESS, then as the deployment ended.
+    Column("deployment_id", String(36)),
+    Index("ix_resource_sync_attempts_by_target", "account_id", "region", "sync_type", "target", "major", "seq"),
+)
+
+# [decided] Y-12, Y-13, Y-16: per target, what sync last made of it and the desired state of the last run.
+sync_records = Table(
+    "sync_records",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("sync_type", String(16), primary_key=True),
+    Column("target", String(210), primary_key=True),
+    Column("major", String(20), primary_key=True),
+    Column("version", String(20)),  # template sync: the last minor it created ("1.1")
+    Column("tree_id", String(64)),  # and the git tree it created it from
+    Column("desired_state", Text),  # JSON Revision
+)
+
+# Sync blockers ([doc]; [decided] Y-17): manual changes of a synced service stop its sync until resolved.
+sync_blockers = Table(
+    "sync_blockers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("service_name", String(100), nullable=False),
+    Column("service_instance_name", String(100)),  # null: a blocker on the whole service
+    Column("type", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_reason", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("resolved_reason", Text),
+    Column("resolved_at", BigInteger),
+    Index("ix_sync_blockers_by_target", "account_id", "region", "service_name", "service_instance_name", "created_at"),
+)
