@@ -105,6 +105,15 @@ class World:
     def deployments_under_way(self) -> list[dict[str, Any]]:
         raise NotImplementedError
 
+    # Git sync: the repository map and runs, through the mock handle or the admin endpoints.
+
+    def map_repository(self, provider: str, name: str, url: str, **entry: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def sync(self, provider: str, name: str, **body: str) -> list[dict[str, Any]]:
+        """Run the repository's units to their end (`body`: accountId, region, branch); their attempts."""
+        raise NotImplementedError
+
     def call(
         self,
         operation: str,
@@ -149,6 +158,13 @@ class InProcessWorld(World):
     def deployments_under_way(self) -> list[dict[str, Any]]:
         return self.mock.deployments_under_way()
 
+    def map_repository(self, provider: str, name: str, url: str, **entry: Any) -> dict[str, Any]:
+        return self.mock.map_repository(provider, name, url, **entry)
+
+    def sync(self, provider: str, name: str, **body: str) -> list[dict[str, Any]]:
+        names = {"accountId": "account_id", "region": "region", "branch": "branch"}
+        return self.mock.sync_repository(provider, name, **{names[key]: value for key, value in body.items()})
+
 
 class ServerWorld(World):
     mode = "server"
@@ -182,6 +198,18 @@ class ServerWorld(World):
     def deployments_under_way(self) -> list[dict[str, Any]]:
         return self.raw("GET", "/_openproton/deployments").json()["deployments"]
 
+    def map_repository(self, provider: str, name: str, url: str, **entry: Any) -> dict[str, Any]:
+        response = self.raw(
+            "PUT", f"/_openproton/repository-map/{provider}/{name}", {}, orjson.dumps({"url": url, **entry})
+        )
+        assert response.status == 200, response.body
+        return response.json()["entry"]
+
+    def sync(self, provider: str, name: str, **body: str) -> list[dict[str, Any]]:
+        response = self.raw("POST", f"/_openproton/repositories/{provider}/{name}/sync", {}, orjson.dumps(body))
+        assert response.status == 200, response.body
+        return response.json()["attempts"]
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -205,8 +233,13 @@ class ServerProcess:
         self.log_path = Path(self.tmp) / "server.log"
         command = [*openproton_command(), "serve", "--port", str(self.port), "--database", self.database, *extra]
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop)
+        # Shared test servers do not poll the mapped remotes: runs come from the tests' triggers (a test of the
+        # poller starts its own server with an interval).
         self.process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+            command,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "OPENPROTON_SYNC_INTERVAL": "0", **(env or {})},
         )
         self.wait_healthy()
 

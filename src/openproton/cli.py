@@ -51,9 +51,23 @@ def _settings(args: argparse.Namespace) -> Settings:
             keep_alive_seconds=getattr(args, "keep_alive_timeout", None),
             max_connections=getattr(args, "max_connections", None),
             allowed_hosts=getattr(args, "allowed_hosts", None),
+            repository_map_file=getattr(args, "repository_map", None),
+            # Flags add to the variable's entries; a key given twice is refused when the map is built.
+            repository_sources=_sources(args),
+            sync_interval_seconds=getattr(args, "sync_interval", None),
+            git_timeout_seconds=getattr(args, "git_timeout", None),
+            job_lease_seconds=getattr(args, "job_lease_seconds", None),
+            sync_cache_dir=getattr(args, "sync_cache", None),
         )
         .check()
     )
+
+
+def _sources(args: argparse.Namespace) -> tuple[str, ...] | None:
+    given = getattr(args, "repository_source", None)
+    if not given:
+        return None
+    return (*Settings.from_env().repository_sources, *given)
 
 
 def _open_for_reading(settings: Settings) -> Database:
@@ -393,6 +407,42 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME[,NAME]",
         help="Host names a loopback server also answers to, besides loopback ones, e.g. behind a proxy "
         "(default none; OPENPROTON_ALLOWED_HOSTS)",
+    )
+    serve.add_argument(
+        "--repository-map",
+        metavar="FILE",
+        help='JSON file mapping repository links to git remotes: {"GITHUB:owner/repo": {"url": ..., "mode": '
+        '"branch", "accounts": [...]}} (OPENPROTON_REPOSITORY_MAP)',
+    )
+    serve.add_argument(
+        "--repository-source",
+        action="append",
+        metavar="PROVIDER:NAME=URL",
+        help="map a repository link to a git remote (repeatable; OPENPROTON_REPOSITORY_SOURCES, whitespace-separated)",
+    )
+    serve.add_argument(
+        "--sync-interval",
+        type=float,
+        metavar="SECONDS",
+        help="seconds between polls of the mapped remotes, 0 off (default 60; OPENPROTON_SYNC_INTERVAL)",
+    )
+    serve.add_argument(
+        "--git-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="timeout of every git command a sync runs (default 60; OPENPROTON_GIT_TIMEOUT)",
+    )
+    serve.add_argument(
+        "--job-lease-seconds",
+        type=float,
+        metavar="SECONDS",
+        help="how long a replica holds a sync run's lease before another may take it over "
+        "(default 60; OPENPROTON_JOB_LEASE_SECONDS)",
+    )
+    serve.add_argument(
+        "--sync-cache",
+        metavar="DIR",
+        help="directory for git's disposable fetch cache (default: a temporary directory; OPENPROTON_SYNC_CACHE)",
     )
     serve.add_argument(
         "--workers",

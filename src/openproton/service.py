@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from openproton.protocol.faults import FaultRule, FaultRuleError, Faults, rule_from_dict
 from openproton.protocol.identity import DefaultIdentity
 from openproton.protocol.model import ServiceIndex, load_service_model
-from openproton.protocol.pipeline import HttpRequest, HttpResponse, Identity, Pipeline
+from openproton.protocol.pipeline import HttpRequest, HttpResponse, Identity, Pipeline, RequestContext
 from openproton.protocol.ratelimit import RateLimiter
 from openproton.protocol.serializer import OutputSerializer
 from openproton.protocol.sigv4 import StrictIdentity, load_credentials
@@ -18,6 +19,8 @@ from openproton.proton.admin import Admin
 from openproton.proton.audit import AuditLog
 from openproton.proton.clock import Clock, SystemClock
 from openproton.proton.provider import ProtonProvider
+from openproton.proton.sync import CONFIG_OPERATIONS, Sync
+from openproton.proton.sync_calls import SyncCalls
 from openproton.settings import Settings, SettingsError
 from openproton.store import Database
 
@@ -70,12 +73,21 @@ class OpenProton:
         self.index, validator, serializer = protocol_parts()
         self.audit = AuditLog(database, self.clock)
         self.provider = ProtonProvider(database, settings, self.clock, self.audit)
+        # Git sync changes resources through the same operations, as sync's own calls (no blockers).
+        calls = SyncCalls(database, self.clock, self.audit, self.index, validator, self.provider.operations)
+        self.sync = Sync(
+            settings,
+            database,
+            self.clock,
+            calls,
+            {"ENVIRONMENT": self.provider.templates, "SERVICE": self.provider.service_templates},
+        )
         identity = make_identity(settings)
         self.faults = Faults(load_fault_rules(settings.faults_file))
         limiter = RateLimiter(settings.rate_limit, settings.rate_burst) if settings.rate_limit else None
         self.pipeline = Pipeline(
             self.index,
-            self.provider.dispatch,
+            self._dispatch,
             identity,
             max_body_bytes=settings.max_body_bytes,
             validator=validator,
@@ -88,8 +100,20 @@ class OpenProton:
         # Everything beyond the API (settle policy, settling, events, audit, faults, reset), for the admin
         # endpoints, the mock handle and the console alike.
         self.admin = Admin(
-            database, self.clock, audit=self.audit, faults=self.faults, deployments=self.provider.deployments
+            database,
+            self.clock,
+            audit=self.audit,
+            faults=self.faults,
+            deployments=self.provider.deployments,
+            sync=self.sync,
         )
+
+    def _dispatch(self, context: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        result = self.provider.dispatch(context, params)
+        if context.operation in CONFIG_OPERATIONS:
+            # [decided] Y-8: after the config's transaction committed, its unit runs.
+            self.sync.config_changed(context.account_id, context.region, context.operation, params)
+        return result
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         return self.pipeline.handle(request)

@@ -144,6 +144,16 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     # Log one line per call: operation, account, status.
     access_log: bool = False
+    # [decided] Y-6 and P-21: the repository map given at start, as a JSON file and as `KEY=URL` entries.
+    repository_map_file: str | None = None
+    repository_sources: tuple[str, ...] = ()
+    # [decided] Y-8: seconds between polls of the mapped remotes (0: no polling), the timeout of every git
+    # command, and the lease a run holds on its unit (P-11's `--job-lease-seconds`).
+    sync_interval_seconds: float = 60.0
+    git_timeout_seconds: float = 60.0
+    job_lease_seconds: float = 60.0
+    # Where git keeps its disposable fetch cache; None: a temporary directory of the process.
+    sync_cache_dir: str | None = None
 
     def check(self) -> Settings:
         """Settings that cannot work together are refused at start, by name."""
@@ -191,6 +201,15 @@ class Settings:
             "--keep-alive-timeout / OPENPROTON_KEEP_ALIVE_TIMEOUT", self.keep_alive_seconds, MAX_TIMEOUT_SECONDS
         )
         _check_whole("--max-connections / OPENPROTON_MAX_CONNECTIONS", self.max_connections, 1, MAX_CONNECTIONS_CAP)
+        if not (math.isfinite(self.sync_interval_seconds) and 0 <= self.sync_interval_seconds <= MAX_TIMEOUT_SECONDS):
+            raise SettingsError(
+                "--sync-interval / OPENPROTON_SYNC_INTERVAL must be a number of seconds from 0 (off) to "
+                f"{MAX_TIMEOUT_SECONDS:g}, not {self.sync_interval_seconds}"
+            )
+        _check_seconds("--git-timeout / OPENPROTON_GIT_TIMEOUT", self.git_timeout_seconds, MAX_TIMEOUT_SECONDS)
+        _check_seconds(
+            "--job-lease-seconds / OPENPROTON_JOB_LEASE_SECONDS", self.job_lease_seconds, MAX_TIMEOUT_SECONDS
+        )
 
     def to_env(self) -> dict[str, str]:
         """The OPENPROTON_* variables that make `from_env` rebuild these settings (for worker processes)."""
@@ -222,6 +241,12 @@ class Settings:
             "OPENPROTON_MAX_CONNECTIONS": str(self.max_connections),
             "OPENPROTON_ALLOWED_HOSTS": ",".join(self.allowed_hosts),
             "OPENPROTON_ACCESS_LOG": "true" if self.access_log else "false",
+            "OPENPROTON_REPOSITORY_MAP": self.repository_map_file or "",
+            "OPENPROTON_REPOSITORY_SOURCES": " ".join(self.repository_sources),
+            "OPENPROTON_SYNC_INTERVAL": str(self.sync_interval_seconds),
+            "OPENPROTON_GIT_TIMEOUT": str(self.git_timeout_seconds),
+            "OPENPROTON_JOB_LEASE_SECONDS": str(self.job_lease_seconds),
+            "OPENPROTON_SYNC_CACHE": self.sync_cache_dir or "",
         }
 
     def resolved_database_url(self) -> str:
@@ -294,4 +319,18 @@ class Settings:
             values["allowed_hosts"] = parse_host_names(env["OPENPROTON_ALLOWED_HOSTS"])
         if "OPENPROTON_ACCESS_LOG" in env:
             values["access_log"] = _bool("OPENPROTON_ACCESS_LOG", env["OPENPROTON_ACCESS_LOG"])
+        if env.get("OPENPROTON_REPOSITORY_MAP"):
+            values["repository_map_file"] = env["OPENPROTON_REPOSITORY_MAP"]
+        if env.get("OPENPROTON_REPOSITORY_SOURCES"):
+            # [decided] Y-6: whitespace-separated entries (a URL never holds unescaped whitespace).
+            values["repository_sources"] = tuple(env["OPENPROTON_REPOSITORY_SOURCES"].split())
+        for name, member in (
+            ("OPENPROTON_SYNC_INTERVAL", "sync_interval_seconds"),
+            ("OPENPROTON_GIT_TIMEOUT", "git_timeout_seconds"),
+            ("OPENPROTON_JOB_LEASE_SECONDS", "job_lease_seconds"),
+        ):
+            if env.get(name):
+                values[member] = _float(name, env[name])
+        if env.get("OPENPROTON_SYNC_CACHE"):
+            values["sync_cache_dir"] = env["OPENPROTON_SYNC_CACHE"]
         return cls(**values)

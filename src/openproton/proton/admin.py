@@ -23,6 +23,8 @@ from .audit import AuditLog
 from .clock import Clock
 from .deployments import SettlePolicy
 from .events import connection_history, read_events
+from .repository_map import MapEntry
+from .sync import Sync
 
 
 class DeploymentDesk(Protocol):
@@ -54,9 +56,17 @@ class Admin:
     """Built once per instance (service.OpenProton.admin) from the parts it reads and drives."""
 
     def __init__(
-        self, database: Database, clock: Clock, *, audit: AuditLog, faults: Faults, deployments: DeploymentDesk
+        self,
+        database: Database,
+        clock: Clock,
+        *,
+        audit: AuditLog,
+        faults: Faults,
+        deployments: DeploymentDesk,
+        sync: Sync,
     ) -> None:
         self.database = database
+        self._sync = sync
         self.clock = clock
         self._audit = audit
         self._deployments = deployments
@@ -148,3 +158,35 @@ class Admin:
             outputs=outputs,
             provisioned_resources=provisioned_resources,
         )
+
+    # -- git sync: the repository map and runs ([decided] Y-6, Y-8) ----------------------------------------
+
+    def repository_map(self) -> list[MapEntry]:
+        """The map in force: run-time entries over those given at start."""
+        return self._sync.map_entries()
+
+    def map_repository(
+        self, provider: str, name: str, url: str, *, mode: str = "branch", accounts: list[str] | None = None
+    ) -> MapEntry:
+        """Map a link to a git remote for every replica; raises RepositoryMapError for an unusable entry."""
+        return self._sync.map_repository(provider, name, url, mode=mode, accounts=accounts)
+
+    def unmap_repository(self, provider: str, name: str) -> bool:
+        """Whether the key was mapped."""
+        return self._sync.unmap_repository(provider, name)
+
+    def sync_repository(
+        self,
+        provider: str,
+        name: str,
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+        branch: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run the matching units to their end; raises SyncRefused (404 unlinked, 409 unmapped)."""
+        return self._sync.trigger(provider, name, account_id=account_id, region=region, branch=branch)
+
+    def poll_repositories(self) -> int:
+        """One poll of every mapped remote, as the server's poller does; the number of runs."""
+        return self._sync.poll()

@@ -17,6 +17,8 @@ class Call:
     scope: Scope
     now_ms: int
     write: bool  # a writing operation locks what it reads before it changes it
+    # A client's call (True) or git sync's own (False): only manual changes raise sync blockers ([decided] Y-17).
+    manual: bool = True
 
     @property
     def account_id(self) -> str:

@@ -38,6 +38,7 @@ from .service_instances import ServiceInstances
 from .service_pipelines import ServicePipelines
 from .service_sync_configs import ServiceSyncConfigs
 from .service_templates import ServiceTemplates
+from .sync_status import SyncStatus
 from .services import Services
 from .tagging import Tags
 from .targets import SERVICE_INSTANCE
@@ -132,6 +133,9 @@ ROUTES: dict[str, tuple[str, str, bool]] = {
     "GetServiceSyncConfig": ("service_sync_configs", "get", READ),
     "UpdateServiceSyncConfig": ("service_sync_configs", "update", WRITE),
     "DeleteServiceSyncConfig": ("service_sync_configs", "delete", WRITE),
+    "GetRepositorySyncStatus": ("sync_status", "repository", READ),
+    "GetTemplateSyncStatus": ("sync_status", "template", READ),
+    "GetServiceInstanceSyncStatus": ("sync_status", "service_instance", READ),
 }
 
 
@@ -176,6 +180,7 @@ class ProtonProvider:
         self.repositories = Repositories(relations, tags)
         self.service_sync_configs = ServiceSyncConfigs(self.services, relations)
         self.template_sync_configs = TemplateSyncConfigs(self.templates, self.service_templates, relations)
+        self.sync_status = SyncStatus(self.instances)
         self.resources_summary = ResourcesSummary(self.deployments, self.service_templates, self.services)
         self.deployment_records = DeploymentRecords(
             self.deployments,

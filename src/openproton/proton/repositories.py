@@ -11,6 +11,7 @@ from itertools import islice
 from typing import Any
 
 from openproton.store import repositories as store
+from openproton.store import sync_state
 
 from . import arns, paging
 from .call import Call
@@ -109,6 +110,7 @@ class Repositories:
                 "unlinked."
             )
         store.delete(call.tx, call.scope, row["provider"], row["name"])
+        sync_state.delete_of_link(call.tx, call.scope, row["provider"], row["name"])  # [decided] Y-4
         self.tags.drop(call, repository_arn(call, row["provider"], row["name"]))
         return {"repository": self._wire(call, row)}
 

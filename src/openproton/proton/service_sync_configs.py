@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from openproton.store import service_sync_configs as store
+from openproton.store import sync_state
 
 from .call import Call
 from .errors import ConflictException, ResourceNotFoundException, ValidationException
@@ -94,4 +95,6 @@ class ServiceSyncConfigs:
         """[doc] Returns the config and deletes no instance."""
         row = self._load(call, params["serviceName"])
         store.delete(call.tx, call.scope, row["service_name"])
+        # [decided] Y-14: its attempts and records go with it (its instances' too); blockers stay.
+        sync_state.forget_target(call.tx, call.scope, "SERVICE_SYNC", row["service_name"], with_children=True)
         return {"serviceSyncConfig": _wire(row)}

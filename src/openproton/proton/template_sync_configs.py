@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from openproton.store import repositories as repository_store
+from openproton.store import sync_state
 from openproton.store import template_sync_configs as store
 
 from .call import Call
@@ -33,7 +34,7 @@ def _wire(row: Row) -> dict[str, Any]:
     }
 
 
-def _not_found(template_type: str, name: str) -> ResourceNotFoundException:
+def config_not_found(template_type: str, name: str) -> ResourceNotFoundException:
     return ResourceNotFoundException(f"The requested template sync config does not exist: {template_type}/{name}")
 
 
@@ -64,7 +65,7 @@ class TemplateSyncConfigs:
     def _load(self, call: Call, params: dict[str, Any]) -> Row:
         row = store.get(call.tx, call.scope, params["templateType"], params["templateName"])
         if row is None:
-            raise _not_found(params["templateType"], params["templateName"])
+            raise config_not_found(params["templateType"], params["templateName"])
         return row
 
     def create(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
@@ -102,6 +103,8 @@ class TemplateSyncConfigs:
         """[decided] Y-10: returns the config and keeps every version."""
         row = self._load(call, params)
         store.delete(call.tx, call.scope, row["template_type"], row["template_name"])
+        # [decided] Y-10: its attempts and records go with it.
+        sync_state.forget_target(call.tx, call.scope, "TEMPLATE_SYNC", f"{row['template_type']}/{row['template_name']}")
         return {"templateSyncConfig": _wire(row)}
 
     def list_definitions(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:

@@ -274,7 +274,8 @@ class Templates:
             **self._version_extra_wire(row, summary=summary),
         }
 
-    def create_version(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    def create_version(self, call: Call, params: dict[str, Any], *, at_major: int | None = None) -> dict[str, Any]:
+        """Create{Environment,Service}TemplateVersion; `at_major` is template sync's own numbering."""
         self._lock(call)
         name = params["templateName"]
         self.template(call, name)
@@ -288,7 +289,12 @@ class Templates:
                 return {self.family.wire_version: self._version_wire(call, version, self.versions(call, name))}
         existing = self.versions(call, name)
         majors = {v.major for v in existing}
-        if params.get("majorVersion") is None:
+        if at_major is not None:
+            # [decided] Y-12 step 4: N.0 when the template has no version in N (lower majors may be missing),
+            # else the next minor of N, counting versions made by hand.
+            major = at_major
+            minor = max((v.minor for v in existing if v.major == major), default=-1) + 1
+        elif params.get("majorVersion") is None:
             # [doc] Without a major version: a new major, numbered after the highest, minor 0.
             major, minor = max(majors, default=0) + 1, 0
         else:
@@ -300,7 +306,7 @@ class Templates:
                 )
             minor = max(v.minor for v in existing if v.major == major) + 1
         extra = self._version_columns(call, params, None)
-        source = params["source"].get("s3") or {}
+        source = (params.get("source") or {}).get("s3") or {}  # sync's versions come from git, not S3
         row = {
             "account_id": call.account_id,
             "region": call.region,

@@ -418,7 +418,6 @@ repository_map = Table(
 )
 
 
-
 # [decided] Y-8: one row per unit (a link of an account and region, a branch, a sync type): its lease, so one
 # run at a time across replicas, and the heads its last run fetched, so the poller runs only units that moved.
 sync_units = Table(

@@ -17,6 +17,8 @@ import orjson
 from openproton._version import __version__
 from openproton.protocol.faults import FaultRuleError
 from openproton.proton.deployments import SettlePolicy, SettlePolicyError
+from openproton.proton.repository_map import RepositoryMapError
+from openproton.proton.sync_runs import SyncRefused
 from openproton.service import OpenProton
 
 from .browser_guard import cross_site_reason
@@ -90,6 +92,12 @@ def handle(
         if method != "POST":
             return _json(405, {"message": "Use POST /_openproton/deployments/ID/settle."})
         return _settle(service, route[len("deployments/") : -len("/settle")], body)
+    if route == "repository-map" or route.startswith("repository-map/"):
+        return _repository_map(service, method, route[len("repository-map/") :], body)
+    if route.startswith("repositories/") and route.endswith("/sync"):
+        if method != "POST":
+            return _json(405, {"message": "Use POST /_openproton/repositories/PROVIDER/NAME/sync."})
+        return _sync(service, route[len("repositories/") : -len("/sync")], body)
     if route.startswith("faults/") and method == "DELETE":
         removed = service.admin.remove_fault(route[len("faults/") :])
         return _json(200 if removed else 404, {"removed": removed})
@@ -160,3 +168,63 @@ def _settle(service: OpenProton, deployment_id: str, body: bytes) -> tuple[int, 
         status = 409 if "cannot be settled" in str(error) else 400
         return _json(status, {"message": str(error)})
     return _json(200, {"deployment": settled})
+
+
+def _repository_key(rest: str) -> tuple[str, str] | None:
+    """`PROVIDER/owner/repo` into its provider and name (names hold a `/`)."""
+    provider, sep, name = rest.partition("/")
+    return (provider, name) if sep and provider and name else None
+
+
+def _repository_map(service: OpenProton, method: str, rest: str, body: bytes) -> tuple[int, bytes]:
+    """[decided] Y-6: GET the map; PUT or DELETE one entry at run time (kept in the database)."""
+    admin = service.admin
+    if not rest:
+        if method != "GET":
+            return _json(405, {"message": "Use GET /_openproton/repository-map, or PUT/DELETE on an entry."})
+        return _json(200, {"entries": [entry.to_dict() for entry in admin.repository_map()]})
+    key = _repository_key(rest)
+    if key is None:
+        return _json(404, {"message": "Name an entry as /_openproton/repository-map/PROVIDER/owner/repo."})
+    try:
+        if method in ("PUT", "POST"):
+            data = _body(body)
+            if not isinstance(data, dict):
+                return _json(400, {"message": 'The body must be a JSON object such as {"url": "/srv/git/x.git"}.'})
+            unknown = sorted(set(data) - {"url", "mode", "accounts"})
+            if unknown:
+                return _json(400, {"message": f"Unknown fields: {', '.join(unknown)}."})
+            entry = admin.map_repository(
+                *key, data.get("url"), mode=data.get("mode", "branch"), accounts=data.get("accounts")
+            )
+            return _json(200, {"entry": entry.to_dict()})
+        if method == "DELETE":
+            removed = admin.unmap_repository(*key)
+            return _json(200 if removed else 404, {"removed": removed})
+    except RepositoryMapError as error:
+        return _json(400, {"message": str(error)})
+    return _json(405, {"message": "Use PUT or DELETE on /_openproton/repository-map/PROVIDER/NAME."})
+
+
+def _sync(service: OpenProton, rest: str, body: bytes) -> tuple[int, bytes]:
+    """[decided] Y-8: run the matching units to their end; one attempt per unit run."""
+    key = _repository_key(rest)
+    if key is None:
+        return _json(404, {"message": "Name a repository as /_openproton/repositories/PROVIDER/owner/repo/sync."})
+    data = _body(body) if body else {}
+    if not isinstance(data, dict):
+        return _json(400, {"message": 'The body must be a JSON object such as {"accountId": "111111111111"}.'})
+    unknown = sorted(set(data) - {"accountId", "region", "branch"})
+    if unknown:
+        return _json(400, {"message": f"Unknown fields: {', '.join(unknown)}."})
+    if not all(isinstance(value, str) for value in data.values()):
+        return _json(400, {"message": "accountId, region and branch must be strings."})
+    try:
+        attempts = service.admin.sync_repository(
+            *key, account_id=data.get("accountId"), region=data.get("region"), branch=data.get("branch")
+        )
+    except RepositoryMapError as error:
+        return _json(400, {"message": str(error)})
+    except SyncRefused as refused:
+        return _json(refused.status, {"message": str(refused)})
+    return _json(200, {"attempts": attempts})

@@ -90,7 +90,10 @@ class AsgiApp:
                 request_body = await self._read_body(receive, headers)
             except _TooLarge:
                 request_body = b""
-            status, body = admin.handle(
+            # On a thread: a sync run waits for git, which must not stall the loop's other requests.
+            status, body = await asyncio.get_running_loop().run_in_executor(
+                None,
+                admin.handle,
                 self.service,
                 scope["method"],
                 path,
@@ -172,12 +175,14 @@ class AsgiApp:
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 
-    @staticmethod
-    async def _lifespan(receive: Receive, send: Send) -> None:
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # [decided] Y-8: a server polls the mapped remotes and runs config changes in the background.
+                self.service.sync.start_background()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await asyncio.get_running_loop().run_in_executor(None, self.service.sync.stop)
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -83,6 +83,7 @@ class ProtonMock:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        self.service.sync.stop()  # its disposable git cache goes
         self.service.database.dispose()
         self.service = None
 
@@ -165,6 +166,40 @@ class ProtonMock:
             outputs=outputs,
             provisioned_resources=provisioned_resources,
         )
+
+    # -- git sync ([decided] Y-6, Y-8) ------------------------------------------------------------------
+
+    def map_repository(
+        self, provider: str, name: str, url: str, *, mode: str = "branch", accounts: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Map a repository link (`"GITHUB", "owner/repo"`) to a git remote: a path, `file://`, `https://` ..."""
+        return self._started().admin.map_repository(provider, name, url, mode=mode, accounts=accounts).to_dict()
+
+    def unmap_repository(self, provider: str, name: str) -> bool:
+        return self._started().admin.unmap_repository(provider, name)
+
+    def repository_map(self) -> list[dict[str, Any]]:
+        return [entry.to_dict() for entry in self._started().admin.repository_map()]
+
+    def sync_repository(
+        self,
+        provider: str,
+        name: str,
+        branch: str | None = None,
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run the repository's sync units to their end; their attempts, as the admin endpoint answers.
+
+        Raises SyncRefused when no account links the repository or it is not mapped."""
+        return self._started().admin.sync_repository(
+            provider, name, account_id=account_id, region=region, branch=branch
+        )
+
+    def poll_repositories(self) -> int:
+        """Fetch every mapped remote once and run the units whose heads moved, as a server's poller does."""
+        return self._started().admin.poll_repositories()
 
     def _started(self) -> OpenProton:
         if self.service is None:

@@ -1,0 +1,232 @@
+"""Template sync ([decided] Y-11, Y-12): each changed `<template>/v<major>/` directory becomes a template version.
+
+One `git ls-tree` per run and root finds every directory's tree id; a major whose tree is the one sync last
+registered from (and whose version still exists) is left alone without reading a file, so a run over an
+unchanged repository costs one fetch and one listing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from openproton.protocol.errors import AwsError
+from openproton.store import Database
+from openproton.store import sync_state as store
+from openproton.store import template_sync_configs as config_store
+
+from .clock import Clock
+from .git_source import GitError, TreeEntry
+from .service_specs import YamlProblem, load_yaml
+from .sync_calls import SyncCalls
+from .sync_runs import TEMPLATE_SYNC, AttemptLog, Snapshot, Unit, record_resource_attempt
+from .sync_view import event
+from .templates import Templates
+
+_MAJOR = re.compile(r"v([1-9][0-9]*)")
+_COMPATIBLE = re.compile(r"([0-9A-Za-z]+[0-9A-Za-z_\-]*):([1-9][0-9]*|0)")
+MAX_REGISTRATION_BYTES = 64 * 1024
+REGISTRATION_FILE, LEGACY_FILE = ".template-registration.yaml", ".compatible-envs"
+OPERATION = {"ENVIRONMENT": "CreateEnvironmentTemplateVersion", "SERVICE": "CreateServiceTemplateVersion"}
+
+
+class RegistrationProblem(Exception):
+    """A service template's registration file is missing or not valid; str() is the event's reason."""
+
+
+def root_of(subdirectory: str | None) -> str:
+    """[decided] Y-11: without leading `./` or `/` or trailing `/`; absent, `.` and `/` are the repository root."""
+    root = (subdirectory or "").strip()
+    while root.startswith(("./", "/")):
+        root = root[2:] if root.startswith("./") else root[1:]
+    root = root.rstrip("/")
+    return "" if root in ("", ".") else root
+
+
+def template_directory(root: str, name: str, directories: list[str]) -> str | None:
+    """[decided] Y-11: the shallowest directory at or below the root named exactly as the template and holding a
+    major directory (the root counts unless it is the repository's); ties go to the smaller path in byte order."""
+    present = set(directories)
+    candidates = [
+        path
+        for path in directories
+        if path.rpartition("/")[2] == name
+        and (not root or path == root or path.startswith(root + "/"))
+        and any(f"{path}/{child}" in present for child in _majors_in(path, directories))
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda path: (path.count("/"), path.encode()))
+
+
+def _majors_in(path: str, directories: list[str]) -> list[str]:
+    prefix = path + "/"
+    return [d[len(prefix) :] for d in directories if d.startswith(prefix) and _MAJOR.fullmatch(d[len(prefix) :])]
+
+
+def _revision(unit: Unit, sha: str, directory: str) -> dict[str, str]:
+    return {
+        "branch": unit.branch,
+        "directory": directory,
+        "repositoryName": unit.repository_name,
+        "repositoryProvider": unit.repository_provider,
+        "sha": sha,
+    }
+
+
+def registration(files: dict[str, bytes], major_path: str) -> dict[str, Any]:
+    """A service template major's compatible environments and component sources, from its registration file
+    ([doc] `.template-registration.yaml`, else the legacy `.compatible-envs`)."""
+    path = f"{major_path}/{REGISTRATION_FILE}"
+    legacy = f"{major_path}/{LEGACY_FILE}"
+    if path in files:
+        try:
+            data = load_yaml(files[path].decode("utf-8"))
+        except (YamlProblem, UnicodeDecodeError) as error:
+            raise RegistrationProblem(f"{path} is not valid: {error}") from None
+        if not isinstance(data, dict):
+            raise RegistrationProblem(f"{path} is not valid: it must be a mapping")
+        unknown = sorted(set(data) - {"compatible_environments", "supported_component_sources"})
+        if unknown:
+            raise RegistrationProblem(f"{path} is not valid: unknown key {unknown[0]}")
+        entries = data.get("compatible_environments")
+        if not isinstance(entries, list) or not entries:
+            raise RegistrationProblem(f"{path} is not valid: compatible_environments must be a non-empty list")
+        sources = data.get("supported_component_sources")
+        if sources is not None and (not isinstance(sources, list) or set(sources) - {"DIRECTLY_DEFINED"}):
+            raise RegistrationProblem(
+                f"{path} is not valid: supported_component_sources may only list DIRECTLY_DEFINED"
+            )
+        where = path
+    elif legacy in files:
+        try:
+            lines = files[legacy].decode("utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise RegistrationProblem(f"{legacy} is not valid: it is not UTF-8 text") from None
+        entries, sources, where = [line.strip() for line in lines if line.strip()], None, legacy
+        if not entries:
+            raise RegistrationProblem(f"{legacy} is not valid: it names no environment template")
+    else:
+        raise RegistrationProblem(f"{path} is missing")
+    compatible = []
+    for entry in entries:
+        match = _COMPATIBLE.fullmatch(entry) if isinstance(entry, str) else None
+        if match is None:
+            raise RegistrationProblem(f"{where} is not valid: {entry!r} is not <environment template>:<major>")
+        compatible.append({"templateName": match[1], "majorVersion": match[2]})
+    result: dict[str, Any] = {"compatibleEnvironmentTemplates": compatible}
+    if sources is not None:
+        result["supportedComponentSources"] = list(sources)
+    return result
+
+
+@dataclass
+class _Major:
+    number: int
+    path: str
+    tree_id: str
+
+
+class TemplateSync:
+    def __init__(self, database: Database, clock: Clock, calls: SyncCalls, families: dict[str, Templates]) -> None:
+        self.database = database
+        self.clock = clock
+        self.calls = calls
+        self.families = families  # ENVIRONMENT and SERVICE
+
+    def relevant_heads(self, unit: Unit, heads: dict[str, str]) -> dict[str, str]:
+        return {unit.branch: heads[unit.branch]} if unit.branch in heads else {}
+
+    def evaluate(self, unit: Unit, snapshot: Snapshot, attempt: AttemptLog) -> None:
+        head = snapshot.head(unit.branch)
+        assert head is not None  # the runner checked it
+        with self.database.transaction(write=False) as tx:
+            configs = [
+                row
+                for row in config_store.of_repository(tx, unit.scope, unit.repository_provider, unit.repository_name)
+                if row["branch"] == unit.branch
+            ]
+        listings: dict[str, list[TreeEntry]] = {}
+        for config in configs:
+            root = root_of(config["subdirectory"])
+            if root not in listings:
+                listings[root] = snapshot.git.entries(snapshot.key, head, root, recursive=True, trees_only=True)
+                if root:  # the root itself counts too
+                    tree = snapshot.git.tree_id(snapshot.key, head, root)
+                    if tree is not None:
+                        listings[root].append(TreeEntry("040000", "tree", tree, root))
+            self._sync_template(unit, snapshot, head, config, root, listings[root], attempt)
+
+    def _sync_template(
+        self,
+        unit: Unit,
+        snapshot: Snapshot,
+        head: str,
+        config: dict[str, Any],
+        root: str,
+        listing: list[TreeEntry],
+        attempt: AttemptLog,
+    ) -> None:
+        kind, name = config["template_type"], config["template_name"]
+        trees = {entry.path: entry.object_id for entry in listing if entry.kind == "tree"}
+        directory = template_directory(root, name, sorted(trees))
+        if directory is None:
+            attempt.add("TEMPLATE_NOT_FOUND", f"No directory for template {kind}/{name} under {root or '/'}")
+            return
+        majors = sorted(
+            (
+                _Major(int(child[1:]), f"{directory}/{child}", trees[f"{directory}/{child}"])
+                for child in _majors_in(directory, list(trees))
+            ),
+            key=lambda major: major.number,
+        )
+        for major in majors:
+            self._sync_major(unit, snapshot, head, kind, name, major, attempt)
+
+    def _sync_major(
+        self, unit: Unit, snapshot: Snapshot, head: str, kind: str, name: str, major: _Major, attempt: AttemptLog
+    ) -> None:
+        scope, target, number = unit.scope, f"{kind}/{name}", str(major.number)
+        desired = _revision(unit, head, major.path)
+        family = self.families[kind]
+        with self.database.transaction(write=True) as tx:
+            record = store.get_record(tx, scope, TEMPLATE_SYNC, target, number)
+            store.put_record(tx, scope, TEMPLATE_SYNC, target, number, {"desired_state": json.dumps(desired)})
+            if record is not None and record["version"] is not None and record["tree_id"] == major.tree_id:
+                # [decided] Y-12 step 3: the same contents, and the version made from them still there.
+                minor = int(record["version"].partition(".")[2])
+                if family.store.get_version(tx, scope, name, major.number, minor) is not None:
+                    return
+        started = self.clock.now_ms()
+        events = [event("SYNC_STARTED", f"Sync started for commit {head}", started, head)]
+        params: dict[str, Any] = {"templateName": name, "majorVersion": number}
+        try:
+            if kind == "SERVICE":
+                paths = [f"{major.path}/{REGISTRATION_FILE}", f"{major.path}/{LEGACY_FILE}"]
+                files = snapshot.git.read_files(snapshot.key, head, paths, max_bytes=MAX_REGISTRATION_BYTES)
+                params.update(registration(files, major.path))
+            with self.calls.call(unit.account_id, unit.region, OPERATION[kind]) as call:
+                created = family.create_version(call, params, at_major=major.number)
+                version = created[family.family.wire_version]
+                number_made = f"{version['majorVersion']}.{version['minorVersion']}"
+                # [decided] Y-12 step 7: the version and its tree are recorded together.
+                store.put_record(
+                    call.tx, scope, TEMPLATE_SYNC, target, number, {"version": number_made, "tree_id": major.tree_id}
+                )
+                self.calls.audit.record_success(call.tx, call.context, params, created)
+                now = self.clock.now_ms()
+                events.append(event("VERSION_CREATED", f"Created template version {number_made}", now))
+                events.append(event("SYNC_SUCCEEDED", f"Created template version {number_made}", now))
+                record_resource_attempt(
+                    call.tx, unit, attempt.id, target, number, desired, "SUCCEEDED", started, events
+                )
+            return
+        except (RegistrationProblem, GitError) as problem:
+            reason = str(problem)
+        except AwsError as error:
+            reason = error.message
+        events.append(event("SYNC_FAILED", reason, self.clock.now_ms()))
+        with self.database.transaction(write=True) as tx:
+            record_resource_attempt(tx, unit, attempt.id, target, number, desired, "FAILED", started, events)
