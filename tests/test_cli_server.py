@@ -126,7 +126,7 @@ def test_coverage_lists_all_87_operations() -> None:
     assert re.search(r"^CreateRepository\s+implemented$", result.stdout, re.M)
     assert re.search(r"^CreateTemplateSyncConfig\s+implemented$", result.stdout, re.M)
     assert re.search(r"^CreateServiceSyncConfig\s+implemented$", result.stdout, re.M)
-    assert re.search(r"^UpdateServiceSyncBlocker\s+-$", result.stdout, re.M)
+    assert re.search(r"^UpdateServiceSyncBlocker\s+implemented$", result.stdout, re.M)
     from openproton.proton.provider import ROUTES
 
     assert f"{len(ROUTES)} of 87 operations implemented." in result.stdout

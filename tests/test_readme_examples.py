@@ -64,8 +64,8 @@ SNIPPETS = _snippets()
 
 def test_the_readme_has_the_server_and_in_process_examples() -> None:
     python = [snippet for snippet in SNIPPETS if snippet.language == "python"]
-    assert len(python) == 5
-    assert [snippet.uses_the_server for snippet in python] == [True, False, False, False, False]
+    assert len(python) == 6
+    assert [snippet.uses_the_server for snippet in python] == [True, False, False, False, False, False]
     shell = [snippet.code.strip() for snippet in SNIPPETS if snippet.language == "sh"]
     assert tuple(shell[:2]) == INSTALL_COMMANDS, "the README opens with the two install commands"
     assert not set(shell[2:]) & set(INSTALL_COMMANDS)

@@ -504,6 +504,20 @@ def _every_repository_operation(client: Any, link: dict[str, Any]) -> list[tuple
             lambda: client.update_service_sync_config(serviceName="shop", filePath="ops.yaml", **repository),
         ),
         ("DeleteServiceSyncConfig", lambda: client.delete_service_sync_config(serviceName="shop")),
+        (
+            "GetRepositorySyncStatus",
+            lambda: client.get_repository_sync_status(**repository, syncType="TEMPLATE_SYNC"),
+        ),
+        ("GetTemplateSyncStatus", lambda: client.get_template_sync_status(**sync, templateVersion="1")),
+        (
+            "GetServiceInstanceSyncStatus",
+            lambda: client.get_service_instance_sync_status(serviceName="shop", serviceInstanceName="shop-dev"),
+        ),
+        ("GetServiceSyncBlockerSummary", lambda: client.get_service_sync_blocker_summary(serviceName="shop")),
+        (
+            "UpdateServiceSyncBlocker",
+            lambda: client.update_service_sync_blocker(id="00000000-0000-4000-8000-000000000000", resolvedReason="x"),
+        ),
         ("DeleteRepository", lambda: client.delete_repository(**named)),
         ("TagResource", lambda: client.tag_resource(resourceArn=link["arn"], tags=[{"key": "k", "value": "v"}])),
         ("UntagResource", lambda: client.untag_resource(resourceArn=link["arn"], tagKeys=["owner"])),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from repositories.git_support import GitRepo
 from support import ServerProcess, ServerWorld, create_connection, openproton_command
 
 ENV, MGMT = "111111111111", "222222222222"
@@ -108,6 +110,12 @@ def make_state(database: str) -> None:
             branch="main",
             filePath="proton-ops.yaml",
         )
+        # A sync run from a real repository: the template unit registers web 2.0, the service unit finds no OPS
+        # file (a FAILED attempt); the map entry, units, attempts and records are carried too.
+        repo = GitRepo(Path(tempfile.mkdtemp(prefix="openproton-transfer-")) / "templates")
+        repo.commit({"templates/web/v2/schema/schema.yaml": "schema: {}\n"})
+        world.map_repository("GITHUB", "acme/templates", repo.url)
+        assert sorted(a["status"] for a in world.sync("GITHUB", "acme/templates")) == ["FAILED", "SUCCEEDED"]
         world.set_settle_policy("manual")
         world.client(MGMT).update_environment(
             name="connected", deploymentType="CURRENT_VERSION", spec="proton: EnvironmentSpec\nspec: {}\n"
@@ -132,9 +140,9 @@ def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(
         # 4 creates, accept, reject, delete, tag, template, template version, publish, environment, account
         # settings, service template, its version, publish, service, component, repository link, template and
         # service sync configs, update
-        "audit_log": 22,
+        "audit_log": 23,  # and sync's own CreateEnvironmentTemplateVersion
         "environment_templates": 1,
-        "environment_template_versions": 1,
+        "environment_template_versions": 2,
         "environments": 1,
         # the environment's create (succeeded) and update (under way), the instance's, the pipeline's and the
         # component's creates
@@ -150,6 +158,12 @@ def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(
         "repositories": 1,
         "template_sync_configs": 1,
         "service_sync_configs": 1,
+        "repository_map": 1,
+        "sync_units": 2,
+        "sync_attempts": 2,
+        "resource_sync_attempts": 1,
+        "sync_records": 1,
+        "sync_blockers": 0,
     }
     [environment] = original["tables"]["environments"]
     assert (environment["name"], environment["environment_account_id"]) == ("connected", ENV)

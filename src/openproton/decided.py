@@ -548,10 +548,95 @@ DECISIONS: tuple[Decision, ...] = (
     ),
     Decision(
         "Y-13",
-        "ListRepositorySyncDefinitions `TEMPLATE_SYNC` lists the repository's template sync configs by type then "
-        "name (branch, directory = subdirectory or `/`, parent = templateName, target = `<TYPE>/<templateName>`), "
-        "`[]` for an unlinked repository; `SERVICE_SYNC` is a ValidationException `Only TEMPLATE_SYNC is "
-        "supported`.",
+        "GetTemplateSyncStatus (templateVersion = a major): ResourceNotFoundException without a config; else the "
+        "major's latestSync, latestSuccessfulSync and desiredState (from the last run that found it), each omitted "
+        "when unknown. ListRepositorySyncDefinitions `TEMPLATE_SYNC` lists the repository's template sync configs by "
+        "type then name (branch, directory = subdirectory or `/`, parent = templateName, target = "
+        "`<TYPE>/<templateName>`), `[]` for an unlinked repository; `SERVICE_SYNC` is a ValidationException `Only "
+        "TEMPLATE_SYNC is supported`.",
+    ),
+    Decision(
+        "Y-6",
+        "Sync reads from the git remote an administrator maps the link to: `--repository-map FILE`, "
+        "`--repository-source 'GITHUB:owner/repo=URL'` (repeatable; OPENPROTON_REPOSITORY_SOURCES, "
+        "whitespace-separated; a key given twice stops serve), or at run time PUT/GET/DELETE "
+        "`/_openproton/repository-map/<PROVIDER>/<name>` and `proton.map_repository(...)` (kept in the database; "
+        "run-time entries win). git runs without a shell, with `--` before URLs, hooks and `ext::` off, no prompts, "
+        "into a disposable cache; files are read from git objects; what sync remembers is in the database.",
+    ),
+    Decision(
+        "Y-7",
+        "Unmapped: configs are checked and stored, nothing is fetched or recorded; the statuses answer `{}`; blockers "
+        "still arise.",
+    ),
+    Decision(
+        "Y-8",
+        "A run syncs a unit (an account and region's link, a branch, a sync type). Triggers: POST "
+        "`/_openproton/repositories/<PROVIDER>/<name>/sync` (200 with one attempt per unit run, 404 when no account "
+        "links it, 409 when unmapped), `proton.sync_repository(...)`, the poller every `--sync-interval` s (default "
+        "60, 0 off) for units whose heads moved, and Create/Update of a sync config (in-process before answering, in "
+        "a server in the background). One run per unit across replicas (a lease row claimed by one conditional "
+        "UPDATE, no transaction open while git runs; every git command times out after `--git-timeout` s); a run "
+        "asked for meanwhile is a QUEUED attempt that later requests join.",
+    ),
+    Decision(
+        "Y-9",
+        "A repository attempt per run (INITIATED, IN_PROGRESS, SUCCEEDED, FAILED; events CLONE_STARTED, "
+        "CLONE_FAILED `Clone failed: <git's error line>` with the URL shown as `<PROVIDER>:<name>` or `Clone failed: "
+        "branch <b> not found`, CONFIG_UPDATED, STARTING_SYNC, TEMPLATE_NOT_FOUND, OPS_FILE_INVALID, SYNC_BLOCKED, "
+        "PIPELINE_DEPLOYMENT_STARTED / PIPELINE_SYNC_FAILED); a resource attempt per target a run changes or fails "
+        "to change, read as of the call like deployments (SYNC_STARTED, VERSION_CREATED or DEPLOYMENT_STARTED, then "
+        "SYNC_SUCCEEDED or SYNC_FAILED); initialRevision is that of the target's last SUCCEEDED attempt. "
+        "GetRepositorySyncStatus: ResourceNotFoundException when unlinked, else the unit's newest attempt or `{}`.",
+    ),
+    Decision(
+        "Y-11",
+        "The root is the subdirectory without leading `./` or `/` or trailing `/`; the template directory is the "
+        "shallowest directory at or below it named as the template and holding a major directory (ties: the smaller "
+        "path in byte order); major directories are `v` and a number above 0 without leading zeros.",
+    ),
+    Decision(
+        "Y-12",
+        "For each major directory at the head, ascending: a version is registered when sync has made none for it, "
+        "its git tree differs from the one it last registered from, or that version no longer exists; numbered N.0 "
+        "when the major has no version, else the next minor (versions by hand count); created as "
+        "Create*TemplateVersion creates one, service templates taking compatible environments and component sources "
+        "from `.template-registration.yaml` (else `.compatible-envs`); a missing or invalid file or a refused create "
+        "fails the attempt and creates nothing. The version and its tree are recorded together; removing `v<N>` "
+        "changes nothing; sync publishes nothing.",
+    ),
+    Decision(
+        "Y-15",
+        "The OPS file (`sync.services.<service>.<instance>: {branch, spec}`) is read at filePath on the config's "
+        "branch; only the config's service counts; a missing file or another shape is OPS_FILE_INVALID `Proton Ops "
+        "file <path> is not valid: <problem>` and fails the attempt; `./` or `/` prefixes of spec paths are ignored "
+        "and `..` is refused.",
+    ),
+    Decision(
+        "Y-16",
+        "Per entry in file order (skipped while a blocker stops it): the spec file at its branch's head is compared "
+        "with the instance (environment and inputs, as S-16 compares); no instance: CreateServiceInstance; different: "
+        "UpdateServiceInstance CURRENT_VERSION; equal: nothing. A missing file or entry, another environment or a "
+        "refused call fails that instance's attempt. Then the pipeline follows the first spec file on the config's "
+        "branch that has a pipeline section (UpdateServicePipeline CURRENT_VERSION). Sync's calls raise no blockers.",
+    ),
+    Decision(
+        "Y-17",
+        "While a service has a sync config, a client's CreateServiceInstance or UpdateService adding an instance "
+        "(`Manual creation of service instance <i>`), UpdateServiceInstance not NONE (`Manual update of service "
+        "instance <i>`), UpdateService removing an instance (on the service: `Manual deletion of service instance "
+        "<i>`) and UpdateServicePipeline not NONE (`Manual update of the pipeline of service <s>`) raise an ACTIVE "
+        "AUTOMATED blocker, at most one per target, in their own transaction. The summary gives the target's ACTIVE "
+        "blocker then its last 5 RESOLVED, newest first. UpdateServiceSyncBlocker resolves an ACTIVE one; RESOLVED: "
+        "ConflictException `Sync blocker <id> is already resolved`; unknown: ResourceNotFoundException `The "
+        "requested sync blocker does not exist: <id>`. Blockers stay when the config goes and go with the service.",
+    ),
+    Decision(
+        "P-21",
+        "The repository map (`--repository-map FILE`: JSON from `<PROVIDER>:<name>` to `{url, mode, accounts}`): an "
+        "entry with `accounts` serves only those accounts; without, every account in default mode and none in "
+        "strict mode. URLs are shown with their user information redacted (`https://***@host/...`) on every admin "
+        "endpoint and in the mock's answers.",
     ),
     Decision(
         "Y-14",

@@ -32,7 +32,7 @@ def synced_service(world: World, repo: GitRepo, *, ops: str = OPS, files: dict[s
     link(world, name="acme/ops")
     world.map_repository("GITHUB", "acme/ops", repo.url)  # still empty: the config's own run finds no branch
     proton(world).create_service_sync_config(serviceName="shop", **LINK, branch="main", filePath="proton-ops.yaml")
-    world.sync("GITHUB", "acme/ops")  # after that run (see test_template_sync.configured)
+    world.sync("GITHUB", "acme/ops")  # runs or waits for that run (see test_template_sync.configured)
     return repo.commit({"proton-ops.yaml": ops, **(files or {})})
 
 

@@ -25,9 +25,8 @@ SCHEMA = (
 def configured(world: World, repo: GitRepo, *, template: str = "vpc", **members: Any) -> None:
     """An environment template with no version, linked, mapped to the still empty repository, and configured.
 
-    The config's own run (in a server, on a background thread) finds no branch; the trigger after it runs once
-    that run has ended (or, should it not have started yet, before it, to the same end), so every later run of
-    the test is one the test asks for."""
+    The config's own run finds no branch. A server queues that run before CreateTemplateSyncConfig answers, so
+    the trigger after it runs it or waits for it: every later run of the test is one the test asks for."""
     proton(world).create_environment_template(name=template)
     link(world)
     world.map_repository("GITHUB", "acme/templates", repo.url)

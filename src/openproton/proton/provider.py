@@ -38,8 +38,9 @@ from .service_instances import ServiceInstances
 from .service_pipelines import ServicePipelines
 from .service_sync_configs import ServiceSyncConfigs
 from .service_templates import ServiceTemplates
-from .sync_status import SyncStatus
 from .services import Services
+from .sync_blockers import SyncBlockers
+from .sync_status import SyncStatus
 from .tagging import Tags
 from .targets import SERVICE_INSTANCE
 from .template_sync_configs import TemplateSyncConfigs
@@ -136,6 +137,8 @@ ROUTES: dict[str, tuple[str, str, bool]] = {
     "GetRepositorySyncStatus": ("sync_status", "repository", READ),
     "GetTemplateSyncStatus": ("sync_status", "template", READ),
     "GetServiceInstanceSyncStatus": ("sync_status", "service_instance", READ),
+    "GetServiceSyncBlockerSummary": ("sync_blockers", "summary", READ),
+    "UpdateServiceSyncBlocker": ("sync_blockers", "update", WRITE),
 }
 
 
@@ -181,6 +184,7 @@ class ProtonProvider:
         self.service_sync_configs = ServiceSyncConfigs(self.services, relations)
         self.template_sync_configs = TemplateSyncConfigs(self.templates, self.service_templates, relations)
         self.sync_status = SyncStatus(self.instances)
+        self.sync_blockers = SyncBlockers(self.instances)
         self.resources_summary = ResourcesSummary(self.deployments, self.service_templates, self.services)
         self.deployment_records = DeploymentRecords(
             self.deployments,

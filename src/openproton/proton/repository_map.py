@@ -9,29 +9,22 @@ follows them, and win over those given at start; removing an entry given at star
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from openproton.redaction import redact
 from openproton.settings import SettingsError
 from openproton.store import Database
 from openproton.store import sync_state as store
 
 PROVIDERS = ("GITHUB", "GITHUB_ENTERPRISE", "BITBUCKET")
 MODES = ("branch", "direct")
-# `scheme://user-information@`: what no admin answer, log line or export may show.
-_USER_INFO = re.compile(r"^(?P<scheme>[A-Za-z][\w+.-]*://)[^/@]*@")
 
 
 class RepositoryMapError(ValueError):
     """An entry that cannot be used; the message says why."""
-
-
-def redact(url: str) -> str:
-    """[decided] P-21: `https://user:token@host/x` is shown as `https://***@host/x`."""
-    return _USER_INFO.sub(r"\g<scheme>***@", url, count=1)
 
 
 def map_key(provider: str, name: str) -> str:

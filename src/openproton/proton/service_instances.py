@@ -92,6 +92,7 @@ class ServiceInstances:
         inherited = self.tags.of(call, service_arn(call.scope, service_name))
         self.tags.put(call, SERVICE_INSTANCE.arn(instance), {**inherited, **new_tags})
         self.tokens.remember(call, params, name)
+        self.parts.relations.manual_change(call, service_name, name, f"Manual creation of service instance {name}")
         return {"serviceInstance": instance_wire(instance)}
 
     # -- update -----------------------------------------------------------------------------------------------
@@ -149,6 +150,12 @@ class ServiceInstances:
                         f"; component {attached[0]['name']} is attached to service instance {instance['name']}",
                     )
             self.parts.start_instance(call, updated, UPDATE, (major, minor, spec_text), None)
+            self.parts.relations.manual_change(
+                call,
+                instance["service_name"],
+                instance["name"],
+                f"Manual update of service instance {instance['name']}",
+            )
         store.update_instance(
             call.tx,
             call.scope,

@@ -58,6 +58,8 @@ class ServicePipelines:
         )
         updated = dict(pipeline)
         self.parts.start_pipeline(call, updated, UPDATE, (major, minor, params["spec"]))
+        name = params["serviceName"]
+        self.parts.relations.manual_change(call, name, None, f"Manual update of the pipeline of service {name}")
         store.update_pipeline(
             call.tx, call.scope, service["name"], {k: v for k, v in updated.items() if pipeline[k] != v}
         )

@@ -14,6 +14,7 @@ from typing import Any
 from openproton.protocol.errors import AwsError
 from openproton.store import Database
 from openproton.store import service_sync_configs as config_store
+from openproton.store import sync_blockers as blocker_store
 from openproton.store import sync_state as store
 
 from . import service_specs
@@ -47,8 +48,9 @@ def ops_entries(text: bytes, service: str) -> list[tuple[str, str, str]]:
         raise OpsFileProblem("it is not UTF-8 text") from None
     except YamlProblem as problem:
         raise OpsFileProblem(str(problem)) from None
-    services = document.get("sync", {}).get("services") if isinstance(document, dict) else None
-    if not isinstance(document, dict) or not isinstance(document.get("sync"), dict) or not isinstance(services, dict):
+    sync = document.get("sync") if isinstance(document, dict) else None
+    services = sync.get("services") if isinstance(sync, dict) else None
+    if not isinstance(services, dict):
         raise OpsFileProblem("it must be a mapping with sync.services")
     instances = services.get(service)
     if instances is None:
@@ -94,8 +96,6 @@ class ServiceSync:
             self._sync_service(unit, snapshot, config, attempt)
 
     def _blocker(self, unit: Unit, service: str, instance: str | None) -> str | None:
-        from openproton.store import sync_blockers as blocker_store  # TEMPORARY until the blockers land
-
         with self.database.transaction(write=False) as tx:
             row = blocker_store.active(tx, unit.scope, service, instance)
         return None if row is None else str(row["id"])

@@ -334,7 +334,10 @@ class Services:
             )
             store.insert_instance(call.tx, instance)
             self.tags.put(call, SERVICE_INSTANCE.arn(instance), self.tags.of(call, service_arn(call.scope, name)))
+            reason = f"Manual creation of service instance {entry.name}"
+            self.parts.relations.manual_change(call, name, entry.name, reason)
         for row in removed:
+            self.parts.relations.manual_change(call, name, None, f"Manual deletion of service instance {row['name']}")
             deleting = dict(row)
             target = (row["template_major_version"], row["template_minor_version"], row["spec"])
             started.append(self.parts.start_instance(call, deleting, DELETE, target, None))

@@ -100,15 +100,21 @@ class Sync:
             params["branch"],
             CONFIG_OPERATIONS[operation],
         )
-        if self._background is not None:
-            self._background.submit(self._run_logged, unit)
-        else:
-            self._run_logged(unit)
-
-    def _run_logged(self, unit: Unit) -> None:
         try:
-            self.runner.run(unit, config_updated=True)
+            if self._background is None:
+                self.runner.run(unit, config_updated=True)
+                return
+            # Queued before the call answers, run on a thread: a trigger after the answer runs or joins it.
+            attempt_id = self.runner.enqueue(unit, config_updated=True)
+            if attempt_id is not None:
+                self._background.submit(self._wait_logged, unit, attempt_id)
         except Exception:  # a run records its own failures; this is a bug, and must not fail the call
+            log.exception("sync run of %s after a config change failed", unit)
+
+    def _wait_logged(self, unit: Unit, attempt_id: str) -> None:
+        try:
+            self.runner.wait(unit, attempt_id)
+        except Exception:
             log.exception("sync run of %s after a config change failed", unit)
 
     def trigger(

@@ -206,7 +206,19 @@ class SyncRunner:
         if self._claim(unit):
             queued = self._read(lambda tx: store.queued_attempt(tx, unit.columns()))
             return self._run_claimed(unit, queued["id"] if queued else None, config_updated)
-        attempt_id = self._join_queue(unit)
+        return self.wait(unit, self._join_queue(unit, config_updated))
+
+    def enqueue(self, unit: Unit, *, config_updated: bool = False) -> str | None:
+        """A QUEUED attempt of the unit (made, or joined), for a run that `wait` or a trigger will start; None when
+        the unit is unmapped. A server queues a config change's run before answering, so a trigger that comes
+        after the answer runs it (or waits for it), never before it."""
+        if self._entry_for(unit) is None:
+            return None
+        self._ensure_unit(unit)
+        return self._join_queue(unit, config_updated)
+
+    def wait(self, unit: Unit, attempt_id: str) -> dict[str, Any] | None:
+        """Wait for a queued attempt to end, running it when the unit's lease comes free first."""
         deadline = time.monotonic() + max(600.0, 3 * self.lease_ms / 1000)
         while time.monotonic() < deadline:
             row = self._read(lambda tx: store.get_attempt(tx, attempt_id))
@@ -215,7 +227,7 @@ class SyncRunner:
             if row["status"] in ENDED:
                 return self.admin_view(row)
             if row["status"] == QUEUED and self._claim(unit):
-                return self._run_claimed(unit, attempt_id, config_updated)
+                return self._run_claimed(unit, attempt_id, False)
             time.sleep(_WAIT_STEP_SECONDS)
         row = self._read(lambda tx: store.get_attempt(tx, attempt_id))
         return None if row is None else self.admin_view(row)
@@ -234,12 +246,16 @@ class SyncRunner:
             now = store.database_now_ms(tx)
             return store.claim(tx, unit.columns(), self.owner, now, now + self.lease_ms)
 
-    def _join_queue(self, unit: Unit) -> str:
+    def _join_queue(self, unit: Unit, config_updated: bool) -> str:
         """[decided] Y-8: the one QUEUED attempt of the unit, made by the first request that found it busy."""
         with self.database.transaction(write=True) as tx:
             self.database.lock(tx, _lock_key(unit))
             queued = store.queued_attempt(tx, unit.columns())
+            updated = [event("CONFIG_UPDATED", "Updated configuration", self.clock.now_ms())] if config_updated else []
             if queued is not None:
+                events = json.loads(queued["events"])
+                if updated and not events:
+                    store.update_attempt(tx, queued["id"], {"events": json.dumps(updated)})
                 return str(queued["id"])
             attempt_id = str(uuid.uuid4())
             store.insert_attempt(
@@ -249,7 +265,7 @@ class SyncRunner:
                     **unit.columns(),
                     "status": QUEUED,
                     "started_at": self.clock.now_ms(),
-                    "events": "[]",
+                    "events": json.dumps(updated),
                 },
             )
             return attempt_id
@@ -278,7 +294,7 @@ class SyncRunner:
         with self._lease(unit):
             attempt_id = self._start_attempt(unit, attempt_id)
             attempt = AttemptLog(self.database, self.clock, attempt_id)
-            if config_updated:
+            if config_updated:  # a queued attempt of a config change carries it already
                 attempt.add("CONFIG_UPDATED", "Updated configuration")
             attempt.add("CLONE_STARTED", "Clone started")
             try:

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from openproton.redaction import redact
+
 from .database import Database
 from .tables import metadata
 
@@ -26,13 +28,20 @@ def _plain(name: str) -> str:
     return str.__str__(name)
 
 
+def _exported(table: str, row: Any) -> dict[str, Any]:
+    values = {_plain(key): value for key, value in row.items()}
+    if table == "repository_map" and values.get("url"):
+        values["url"] = redact(values["url"])  # [decided] P-21: no git credentials in an export
+    return values
+
+
 def export_state(database: Database) -> dict[str, Any]:
     tables: dict[str, list[dict[str, Any]]] = {}
     with database.admin_transaction() as connection:
         for table in metadata.sorted_tables:
             order = list(table.primary_key.columns)
             rows = connection.execute(select(table).order_by(*order))
-            tables[_plain(table.name)] = [{_plain(key): value for key, value in row._mapping.items()} for row in rows]
+            tables[_plain(table.name)] = [_exported(table.name, row._mapping) for row in rows]
     return {"format": FORMAT, "version": FORMAT_VERSION, "schema": database.schema_version(), "tables": tables}
 
 
