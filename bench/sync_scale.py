@@ -67,11 +67,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as root, mock_proton() as mock:
         started = time.perf_counter()
         repo = make_repository(Path(root), args.templates, args.commits)
-        print(f"repository: {args.templates} template directories, {args.commits} commits "
-              f"({time.perf_counter() - started:.1f} s to write)", flush=True)
+        print(
+            f"repository: {args.templates} template directories, {args.commits} commits "
+            f"({time.perf_counter() - started:.1f} s to write)",
+            flush=True,
+        )
         proton = boto3.client("proton", region_name="us-east-1")
         proton.create_repository(
-            provider="GITHUB", name="acme/templates",
+            provider="GITHUB",
+            name="acme/templates",
             connectionArn="arn:aws:codestar-connections:us-east-1:123456789012:connection/bench",
         )
         for i in range(args.templates):

@@ -18,7 +18,7 @@ from openproton.store import sync_state as store
 from openproton.store import template_sync_configs as config_store
 
 from .clock import Clock
-from .git_source import GitError, TreeEntry
+from .git_source import GitError
 from .service_specs import YamlProblem, load_yaml
 from .sync_calls import SyncCalls
 from .sync_runs import TEMPLATE_SYNC, AttemptLog, Snapshot, Unit, record_resource_attempt
@@ -45,25 +45,31 @@ def root_of(subdirectory: str | None) -> str:
     return "" if root in ("", ".") else root
 
 
-def template_directory(root: str, name: str, directories: list[str]) -> str | None:
+class Directories:
+    """Every directory under a root at one commit, with its tree id, indexed by name and by parent."""
+
+    def __init__(self, trees: dict[str, str]) -> None:
+        self.trees = trees
+        self.by_name: dict[str, list[str]] = {}
+        self.majors: dict[str, list[str]] = {}
+        for path in trees:
+            parent, _, name = path.rpartition("/")
+            self.by_name.setdefault(name, []).append(path)
+            if _MAJOR.fullmatch(name):
+                self.majors.setdefault(parent, []).append(name)
+
+
+def template_directory(root: str, name: str, directories: Directories) -> str | None:
     """[decided] Y-11: the shallowest directory at or below the root named exactly as the template and holding a
     major directory (the root counts unless it is the repository's); ties go to the smaller path in byte order."""
-    present = set(directories)
     candidates = [
         path
-        for path in directories
-        if path.rpartition("/")[2] == name
-        and (not root or path == root or path.startswith(root + "/"))
-        and any(f"{path}/{child}" in present for child in _majors_in(path, directories))
+        for path in directories.by_name.get(name, [])
+        if (not root or path == root or path.startswith(root + "/")) and directories.majors.get(path)
     ]
     if not candidates:
         return None
     return min(candidates, key=lambda path: (path.count("/"), path.encode()))
-
-
-def _majors_in(path: str, directories: list[str]) -> list[str]:
-    prefix = path + "/"
-    return [d[len(prefix) :] for d in directories if d.startswith(prefix) and _MAJOR.fullmatch(d[len(prefix) :])]
 
 
 def _revision(unit: Unit, sha: str, directory: str) -> dict[str, str]:
@@ -148,57 +154,72 @@ class TemplateSync:
                 for row in config_store.of_repository(tx, unit.scope, unit.repository_provider, unit.repository_name)
                 if row["branch"] == unit.branch
             ]
-        listings: dict[str, list[TreeEntry]] = {}
+        listings: dict[str, Directories] = {}
+        found: list[tuple[str, str, _Major]] = []
         for config in configs:
-            root = root_of(config["subdirectory"])
+            kind, name, root = config["template_type"], config["template_name"], root_of(config["subdirectory"])
             if root not in listings:
-                listings[root] = snapshot.git.entries(snapshot.key, head, root, recursive=True, trees_only=True)
+                entries = snapshot.git.entries(snapshot.key, head, root, recursive=True, trees_only=True)
+                trees = {entry.path: entry.object_id for entry in entries}
                 if root:  # the root itself counts too
                     tree = snapshot.git.tree_id(snapshot.key, head, root)
                     if tree is not None:
-                        listings[root].append(TreeEntry("040000", "tree", tree, root))
-            self._sync_template(unit, snapshot, head, config, root, listings[root], attempt)
+                        trees[root] = tree
+                listings[root] = Directories(trees)
+            directories = listings[root]
+            directory = template_directory(root, name, directories)
+            if directory is None:
+                attempt.add("TEMPLATE_NOT_FOUND", f"No directory for template {kind}/{name} under {root or '/'}")
+                continue
+            for child in sorted(directories.majors[directory], key=lambda major: int(major[1:])):
+                path = f"{directory}/{child}"
+                found.append((kind, name, _Major(int(child[1:]), path, directories.trees[path])))
+        # One reading of what sync made before, for every major; an idle run ends here, having written nothing.
+        with self.database.transaction(write=False) as tx:
+            changed = [
+                (kind, name, major, record)
+                for kind, name, major in found
+                for record in [store.get_record(tx, unit.scope, TEMPLATE_SYNC, f"{kind}/{name}", str(major.number))]
+                if not self._unchanged(tx, unit, kind, name, major, record, head)
+            ]
+        for kind, name, major, record in changed:
+            self._sync_major(unit, snapshot, head, kind, name, major, record, attempt)
 
-    def _sync_template(
+    def _unchanged(
+        self, tx: Any, unit: Unit, kind: str, name: str, major: _Major, record: dict[str, Any] | None, head: str
+    ) -> bool:
+        """Nothing to do for the major: its desired state is recorded, and [decided] Y-12 step 3: the same
+        contents, and the version made from them is still there."""
+        if record is None or record["desired_state"] != json.dumps(_revision(unit, head, major.path)):
+            return False
+        if record["version"] is None or record["tree_id"] != major.tree_id:
+            return False
+        minor = int(record["version"].partition(".")[2])
+        return self.families[kind].store.get_version(tx, unit.scope, name, major.number, minor) is not None
+
+    def _sync_major(
         self,
         unit: Unit,
         snapshot: Snapshot,
         head: str,
-        config: dict[str, Any],
-        root: str,
-        listing: list[TreeEntry],
+        kind: str,
+        name: str,
+        major: _Major,
+        record: dict[str, Any] | None,
         attempt: AttemptLog,
-    ) -> None:
-        kind, name = config["template_type"], config["template_name"]
-        trees = {entry.path: entry.object_id for entry in listing if entry.kind == "tree"}
-        directory = template_directory(root, name, sorted(trees))
-        if directory is None:
-            attempt.add("TEMPLATE_NOT_FOUND", f"No directory for template {kind}/{name} under {root or '/'}")
-            return
-        majors = sorted(
-            (
-                _Major(int(child[1:]), f"{directory}/{child}", trees[f"{directory}/{child}"])
-                for child in _majors_in(directory, list(trees))
-            ),
-            key=lambda major: major.number,
-        )
-        for major in majors:
-            self._sync_major(unit, snapshot, head, kind, name, major, attempt)
-
-    def _sync_major(
-        self, unit: Unit, snapshot: Snapshot, head: str, kind: str, name: str, major: _Major, attempt: AttemptLog
     ) -> None:
         scope, target, number = unit.scope, f"{kind}/{name}", str(major.number)
         desired = _revision(unit, head, major.path)
         family = self.families[kind]
-        with self.database.transaction(write=True) as tx:
-            record = store.get_record(tx, scope, TEMPLATE_SYNC, target, number)
-            store.put_record(tx, scope, TEMPLATE_SYNC, target, number, {"desired_state": json.dumps(desired)})
-            if record is not None and record["version"] is not None and record["tree_id"] == major.tree_id:
-                # [decided] Y-12 step 3: the same contents, and the version made from them still there.
+        desired_json = json.dumps(desired)
+        if record is None or record["desired_state"] != desired_json:
+            with self.database.transaction(write=True) as tx:
+                store.put_record(tx, scope, TEMPLATE_SYNC, target, number, {"desired_state": desired_json})
+        if record is not None and record["version"] is not None and record["tree_id"] == major.tree_id:
+            with self.database.transaction(write=False) as tx:
                 minor = int(record["version"].partition(".")[2])
                 if family.store.get_version(tx, scope, name, major.number, minor) is not None:
-                    return
+                    return  # only the desired state moved (a commit elsewhere)
         started = self.clock.now_ms()
         events = [event("SYNC_STARTED", f"Sync started for commit {head}", started, head)]
         params: dict[str, Any] = {"templateName": name, "majorVersion": number}
