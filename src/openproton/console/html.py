@@ -16,6 +16,7 @@ NAV = (
     ("environments", "Environments"),
     ("services", "Services"),
     ("templates", "Templates"),
+    ("repositories", "Repositories"),
     ("audit", "Audit log"),
 )
 REGIONS = ("us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1", "ap-southeast-2")

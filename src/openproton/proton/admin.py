@@ -190,3 +190,9 @@ class Admin:
     def poll_repositories(self) -> int:
         """One poll of every mapped remote, as the server's poller does; the number of runs."""
         return self._sync.poll()
+
+    def sync_attempts(
+        self, account_id: str, region: str, provider: str, name: str, *, limit: int = 10
+    ) -> list[dict[str, Any]]:
+        """One link's latest repository attempts (every unit), newest first, each with its resource attempts."""
+        return self._sync.attempts_of_link(account_id, region, provider, name, limit=limit)

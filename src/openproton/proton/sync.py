@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from openproton.settings import Settings
-from openproton.store import Database
+from openproton.store import Database, Scope, sync_state
 
 from .clock import Clock
 from .git_source import GitSource
@@ -130,6 +130,13 @@ class Sync:
 
     def poll(self) -> int:
         return self.runner.poll_once()
+
+    def attempts_of_link(
+        self, account_id: str, region: str, provider: str, name: str, *, limit: int
+    ) -> list[dict[str, Any]]:
+        with self.database.transaction(write=False) as tx:
+            rows = sync_state.attempts_of_link(tx, Scope(account_id, region), provider, name, limit)
+        return [self.runner.admin_view(row) for row in rows]
 
     # -- the map -------------------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from .components import ComponentPages
 from .connections import ConnectionPages
 from .environments import EnvironmentPages
 from .identity import IdentityPages
+from .repositories import RepositoryPages
 from .services import ServicePages
 from .templates import TemplatePages
 
@@ -43,6 +44,7 @@ class Console:
             ServicePages(service, self.sessions),
             ComponentPages(service, self.sessions),
             TemplatePages(service, self.sessions),
+            RepositoryPages(service, self.sessions),
             AuditPages(service, self.sessions),
         )
         self.routes: dict[Route, Handler] = {}
