@@ -80,3 +80,19 @@ def test_summary_scale_benchmark_runs(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
     assert "1031 resources in the caller's account and region" in completed.stdout
     assert "ratio with 2,066 foreign rows to none: " in completed.stdout
+
+
+def test_sync_scale_benchmark_runs() -> None:
+    """bench/sync_scale.py makes a real repository, syncs it and re-runs idle; small, only that it runs and that
+    the idle run registers nothing (the script asserts both)."""
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / "sync_scale.py"), "--templates", "3", "--commits", "5", "--idle-runs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
+    assert "first run: " in completed.stdout and "(3 versions registered)" in completed.stdout
+    assert "idle / first: " in completed.stdout
