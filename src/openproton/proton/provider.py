@@ -39,7 +39,7 @@ from .service_pipelines import ServicePipelines
 from .service_sync_configs import ServiceSyncConfigs
 from .service_templates import ServiceTemplates
 from .services import Services
-from .sync_blockers import SyncBlockers
+from .sync_blockers import ManualChanges, SyncBlockers
 from .sync_status import SyncStatus
 from .tagging import Tags
 from .targets import SERVICE_INSTANCE
@@ -173,18 +173,25 @@ class ProtonProvider:
             on_deleted=relations.template_deleted,
         )
         parts = ServiceParts(self.service_templates, self.deployments, relations)
+        # [decided] Y-17: the rule that raises sync blockers, handed to each family whose calls are manual changes.
+        manual_changes = ManualChanges()
         self.services = Services(
-            (settings.service_quota, settings.service_instance_quota), self.service_templates, parts, relations, tags
+            (settings.service_quota, settings.service_instance_quota),
+            self.service_templates,
+            parts,
+            relations,
+            tags,
+            manual_changes,
         )
-        self.instances = ServiceInstances(self.services, parts, tokens, tags)
-        self.pipelines = ServicePipelines(self.services, parts)
+        self.instances = ServiceInstances(self.services, parts, tokens, tags, manual_changes)
+        self.pipelines = ServicePipelines(self.services, parts, manual_changes)
         self.account_settings = AccountSettings(relations)
         self.components = Components(settings.component_quota, parts, tokens, tags)
         self.repositories = Repositories(relations, tags)
         self.service_sync_configs = ServiceSyncConfigs(self.services, relations)
         self.template_sync_configs = TemplateSyncConfigs(self.templates, self.service_templates, relations)
         self.sync_status = SyncStatus(self.instances)
-        self.sync_blockers = SyncBlockers(self.instances)
+        self.sync_blockers = SyncBlockers(self.services, self.instances)
         self.resources_summary = ResourcesSummary(self.deployments, self.service_templates, self.services)
         self.deployment_records = DeploymentRecords(
             self.deployments,

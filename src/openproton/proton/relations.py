@@ -9,7 +9,6 @@ gone here too.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -187,36 +186,11 @@ class Relations:
         sync_state.forget_target(call.tx, call.scope, "TEMPLATE_SYNC", f"{template_type}/{name}")
 
     def service_deleted(self, call: Call, name: str) -> None:
-        """[decided] Y-14: deleting a service deletes its sync config (its attempts and records) and its
-        blockers."""
+        """[decided] Y-14: deleting a service deletes its sync config (its attempts and records); [decided] Y-17:
+        and its sync blockers, the service's own and its instances' (deleting only the config keeps them)."""
         service_sync_store.delete(call.tx, call.scope, name)
         sync_state.forget_target(call.tx, call.scope, "SERVICE_SYNC", name, with_children=True)
         sync_blocker_store.delete_of_service(call.tx, call.scope, name)
-
-    def manual_change(self, call: Call, service: str, instance: str | None, reason: str) -> None:
-        """[decided] Y-17: a client's change of a service that has a sync config raises an ACTIVE blocker on the
-        instance (or, instance None, the service), at most one per target; sync's own calls raise none. Written
-        in the calling operation's transaction, so only a change that is stored raises one."""
-        if not call.manual or service_sync_store.get(call.tx, call.scope, service) is None:
-            return
-        if sync_blocker_store.active(call.tx, call.scope, service, instance) is not None:
-            return
-        sync_blocker_store.insert(
-            call.tx,
-            {
-                "id": str(uuid.uuid4()),
-                "account_id": call.account_id,
-                "region": call.region,
-                "service_name": service,
-                "service_instance_name": instance,
-                "type": "AUTOMATED",
-                "status": "ACTIVE",
-                "created_reason": reason,
-                "created_at": call.now_ms,
-                "resolved_reason": None,
-                "resolved_at": None,
-            },
-        )
 
     def repository_users(self, call: Call, provider: str, name: str) -> list[str]:
         """[decided] Y-4: what names a repository link, so that it cannot be unlinked: self-managed environments

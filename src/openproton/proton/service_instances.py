@@ -20,16 +20,25 @@ from .service_deployments import SERVICE_BUSY, ServiceParts, busy, conflict
 from .service_templates import no_directly_defined, supports_directly_defined
 from .service_view import instance_wire
 from .services import Services
+from .sync_blockers import ManualChanges, creation_reason, update_reason
 from .tagging import Tags
 from .targets import SERVICE_INSTANCE, Row, instance_not_found, service_arn
 
 
 class ServiceInstances:
-    def __init__(self, services: Services, parts: ServiceParts, tokens: ClientTokens, tags: Tags) -> None:
+    def __init__(
+        self,
+        services: Services,
+        parts: ServiceParts,
+        tokens: ClientTokens,
+        tags: Tags,
+        manual_changes: ManualChanges,
+    ) -> None:
         self.services = services
         self.parts = parts
         self.tokens = tokens
         self.tags = tags
+        self.manual_changes = manual_changes  # [decided] Y-17: creating or deploying an instance raises a blocker
 
     def find(self, call: Call, service_name: str, name: str) -> Row | None:
         """The instance as it reads now, or None (for the deployment operations' names)."""
@@ -92,7 +101,7 @@ class ServiceInstances:
         inherited = self.tags.of(call, service_arn(call.scope, service_name))
         self.tags.put(call, SERVICE_INSTANCE.arn(instance), {**inherited, **new_tags})
         self.tokens.remember(call, params, name)
-        self.parts.relations.manual_change(call, service_name, name, f"Manual creation of service instance {name}")
+        self.manual_changes.record_manual_change(call, service_name, name, creation_reason(name))
         return {"serviceInstance": instance_wire(instance)}
 
     # -- update -----------------------------------------------------------------------------------------------
@@ -150,11 +159,9 @@ class ServiceInstances:
                         f"; component {attached[0]['name']} is attached to service instance {instance['name']}",
                     )
             self.parts.start_instance(call, updated, UPDATE, (major, minor, spec_text), None)
-            self.parts.relations.manual_change(
-                call,
-                instance["service_name"],
-                instance["name"],
-                f"Manual update of service instance {instance['name']}",
+            # NONE changes only what is stored (a spec, a token), so it is no manual change to undo ([decided] Y-17).
+            self.manual_changes.record_manual_change(
+                call, instance["service_name"], instance["name"], update_reason(instance["name"])
             )
         store.update_instance(
             call.tx,

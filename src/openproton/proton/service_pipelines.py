@@ -16,13 +16,15 @@ from .environment_rules import NONE, update_target
 from .service_deployments import SERVICE_BUSY, ServiceParts, conflict
 from .service_view import pipeline_wire
 from .services import Services
+from .sync_blockers import ManualChanges, pipeline_reason
 from .targets import SERVICE_PIPELINE, Row, no_pipeline
 
 
 class ServicePipelines:
-    def __init__(self, services: Services, parts: ServiceParts) -> None:
+    def __init__(self, services: Services, parts: ServiceParts, manual_changes: ManualChanges) -> None:
         self.services = services
         self.parts = parts
+        self.manual_changes = manual_changes  # [decided] Y-17: deploying the pipeline raises a service blocker
 
     def find(self, call: Call, service_name: str) -> Row | None:
         if self.services.find(call, service_name) is None:
@@ -58,8 +60,7 @@ class ServicePipelines:
         )
         updated = dict(pipeline)
         self.parts.start_pipeline(call, updated, UPDATE, (major, minor, params["spec"]))
-        name = params["serviceName"]
-        self.parts.relations.manual_change(call, name, None, f"Manual update of the pipeline of service {name}")
+        self.manual_changes.record_manual_change(call, service["name"], None, pipeline_reason(service["name"]))
         store.update_pipeline(
             call.tx, call.scope, service["name"], {k: v for k, v in updated.items() if pipeline[k] != v}
         )

@@ -36,6 +36,7 @@ from .service_deployments import (
 )
 from .service_templates import ServiceTemplates
 from .service_view import service_wire
+from .sync_blockers import ManualChanges, creation_reason, deletion_reason
 from .tagging import Tags
 from .targets import SERVICE_INSTANCE, SERVICE_PIPELINE, Row, service_arn, service_not_found
 
@@ -53,6 +54,7 @@ class Services:
         parts: ServiceParts,
         relations: Relations,
         tags: Tags,
+        manual_changes: ManualChanges,
     ) -> None:
         self.service_quota, self.instance_quota = quotas
         self.templates = templates
@@ -60,6 +62,7 @@ class Services:
         self.deployments = parts.deployments
         self.relations = relations
         self.tags = tags
+        self.manual_changes = manual_changes  # [decided] Y-17: adding or removing an instance raises a blocker
 
     # -- reading, as of the call's time ---------------------------------------------------------------------
 
@@ -334,10 +337,10 @@ class Services:
             )
             store.insert_instance(call.tx, instance)
             self.tags.put(call, SERVICE_INSTANCE.arn(instance), self.tags.of(call, service_arn(call.scope, name)))
-            reason = f"Manual creation of service instance {entry.name}"
-            self.parts.relations.manual_change(call, name, entry.name, reason)
+            self.manual_changes.record_manual_change(call, name, entry.name, creation_reason(entry.name))
         for row in removed:
-            self.parts.relations.manual_change(call, name, None, f"Manual deletion of service instance {row['name']}")
+            # On the service: the instance is going, and sync must not create it again behind the user's back.
+            self.manual_changes.record_manual_change(call, name, None, deletion_reason(row["name"]))
             deleting = dict(row)
             target = (row["template_major_version"], row["template_minor_version"], row["spec"])
             started.append(self.parts.start_instance(call, deleting, DELETE, target, None))
