@@ -1,9 +1,9 @@
 """The one place OpenProton runs `git` ([decided] Y-6): fetching mapped remotes into a disposable cache.
 
-git runs without a shell, with `--` before every URL and path, hooks and the `ext::` transport off and no
-prompts; every process has a timeout. Files are read from git objects (ls-tree, cat-file), never a checkout,
-so nothing in a fetched repository runs or lands on disk as a file. Error lines name the remote by the link's
-name, never by its URL (which may carry credentials).
+git runs without a shell, with `--` before every URL and path, hooks and the `ext::` transport off, no prompts
+and a timeout on every process. Files are read from git objects (ls-tree, cat-file), never a checkout, so
+nothing in a fetched repository runs or lands on disk as a file. Error lines name the remote by its display
+name (the link, `GITHUB:owner/repo`), never by its URL, which may carry credentials.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -22,33 +23,66 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-_SAFE = ("-c", "core.hooksPath=/dev/null", "-c", "protocol.ext.allow=never", "-c", "credential.interactive=never")
-_USER_INFO = re.compile(r"([A-Za-z][\w+.-]*://)[^/@\s]*@")
-_BROKEN = ("not a git repository", "corrupt", "bad object", "unable to read", "does not appear to be")
+# Command-line config wins over every config file, so a user's or a repository's settings cannot turn these off.
+_SAFETY = (
+    *("-c", "core.hooksPath=/dev/null"),
+    *("-c", "protocol.ext.allow=never"),
+    *("-c", "credential.interactive=never"),
+    # Auto-gc runs inside the fetch (and its timeout) instead of detaching past it into a cache we may delete.
+    *("-c", "gc.autoDetach=false"),
+    *("-c", "maintenance.autoDetach=false"),
+)
+# Variables that point git at another repository (`git rev-parse --local-env-vars`, less the config ones:
+# those are the operator's, like GIT_SSL_CAINFO, and their credential settings must keep working).
+_FOREIGN = frozenset(
+    {
+        *("GIT_DIR", "GIT_WORK_TREE", "GIT_IMPLICIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE", "GIT_PREFIX"),
+        *("GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_GRAFT_FILE", "GIT_SHALLOW_FILE"),
+        *("GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_INTERNAL_SUPER_PREFIX", "GIT_NAMESPACE"),
+        "GIT_QUARANTINE_PATH",
+    }
+)
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_USER_INFO = re.compile(r"([A-Za-z][\w+.-]*://)[^/@\s'\"]*@")
+_REGULAR = ("100644", "100755")
+# Words git uses when the cache itself (not the remote) is unusable.
+_BROKEN = ("not a git repository", "corrupt", "bad object", "loose object", "unable to read", "invalid object")
+_BROKEN += ("bad config", "unknown repository format", "is empty")
 
 
 class GitError(Exception):
-    """A git command failed; str() is one line, naming the remote by its display name."""
+    """A git command failed; str() is one line, git's last error line with the remote named by its display name."""
 
 
 class GitTimeout(GitError):
+    """A git process ran past the timeout and was killed, with everything it started."""
+
     def __init__(self, seconds: float) -> None:
         super().__init__(f"git timed out after {seconds:g} seconds")
 
 
 @dataclass(frozen=True, slots=True)
 class TreeEntry:
-    mode: str
+    mode: str  # 100644, 100755, 120000 (symlink), 040000 (tree), 160000 (submodule)
     kind: str  # blob, tree or commit (a submodule)
     object_id: str
-    path: str  # from the repository root
+    path: str  # from the repository root, no leading or trailing "/"
 
 
-@lru_cache(maxsize=1024)
+def _env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in _FOREIGN}
+    # No prompt can wait on a terminal; C messages (the broken-cache check reads them); paths are never globs.
+    env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C", GIT_LITERAL_PATHSPECS="1")
+    return env
+
+
+@lru_cache(maxsize=4096)
 def valid_branch(name: str) -> bool:
-    """What `git check-ref-format --branch` accepts (and no leading `-`, which it would read as an option)."""
-    if not name or name.startswith("-"):
+    """What `git check-ref-format --branch` accepts; a leading `-` would be read as an option, and `@`/`@{...}`
+    would be resolved against whatever repository the process stands in, so those are refused first."""
+    if not name or name.startswith("-") or name == "@" or "@{" in name or "\0" in name:
         return False
     done = subprocess.run(
         ["git", "check-ref-format", "--branch", name], capture_output=True, timeout=10, check=False, env=_env()
@@ -56,16 +90,47 @@ def valid_branch(name: str) -> bool:
     return done.returncode == 0
 
 
-def _env() -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
-    env.update(GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="", SSH_ASKPASS="", LC_ALL="C")
-    return env
+def _clean(path: str) -> str | None:
+    """A path from the root without surrounding slashes; None for one git would resolve elsewhere ('..')."""
+    path = path.strip("/")
+    if path and any(part in ("", ".", "..") for part in path.split("/")):
+        return None
+    return path
+
+
+def _url_forms(url: str) -> list[str]:
+    """The ways git may print the URL: as given, without credentials, with or without a trailing / or .git."""
+    forms = {url, _USER_INFO.sub(r"\1", url)}
+    if url.startswith("file://"):
+        forms.add(unquote(urlsplit(url).path))
+    for form in list(forms):
+        base = form.rstrip("/").removesuffix(".git")
+        forms.update({base, base + "/", base + ".git", base + ".git/"})
+    return sorted((form for form in forms if form), key=len, reverse=True)
+
+
+def _error_line(stderr: bytes, code: int, url: str = "", display: str = "") -> str:
+    """git's last error line: the last line of its first paragraph (advice follows a blank line), skipping the
+    generic 'Could not read from remote repository.' when the transport said why; the URL shown as `display`."""
+    text = stderr.decode("utf-8", "replace").strip()
+    lines = [line.strip() for line in text.split("\n\n")[0].splitlines() if line.strip()]
+    lines = [line for line in lines if "Could not read from remote repository" not in line] or lines
+    if not lines:
+        return f"git exited with status {code}"
+    line = lines[-1].removeprefix("fatal: ").removeprefix("error: ")
+    if url:  # one pass, so a form of the URL inside `display` itself is left alone
+        forms = "|".join(re.escape(form) for form in _url_forms(url))
+        line = re.sub(rf"(?<![\w.-])(?:{forms})(?![\w-])", lambda _: display, line)
+    return _USER_INFO.sub(r"\1***@", line)
 
 
 class GitSource:
+    """Bare repositories, one per mapped remote, fetched and read without ever checking anything out."""
+
     def __init__(self, cache_root: Path | None, *, timeout_seconds: float = 60.0, git: str = "git") -> None:
         self._owned = cache_root is None
-        self.root = Path(tempfile.mkdtemp(prefix="openproton-git-")) if cache_root is None else cache_root
+        root = Path(tempfile.mkdtemp(prefix="openproton-git-")) if cache_root is None else Path(cache_root)
+        self.root = root.absolute()
         self.root.mkdir(parents=True, exist_ok=True)
         self.timeout = timeout_seconds
         self.git = git
@@ -83,151 +148,166 @@ class GitSource:
     def _directory(self, key: str) -> Path:
         return self.root / hashlib.sha256(key.encode()).hexdigest()[:32]
 
-    def _run(self, key: str, args: list[str], *, display: str = "", url: str = "", stdin: bytes | None = None) -> bytes:
-        command = [self.git, *_SAFE, "--git-dir", str(self._directory(key)), *args]
+    def _spawn(self, args: list[str], stdin: bytes | None = None) -> tuple[int, bytes, bytes]:
+        """Run git; past the timeout its whole process group (remote helpers, ssh) is killed."""
         try:
-            done = subprocess.run(
-                command, input=stdin, capture_output=True, timeout=self.timeout, check=False, env=_env()
+            process = subprocess.Popen(
+                [self.git, *_SAFETY, *args],
+                stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=_env(),
+                start_new_session=True,  # no controlling terminal to prompt on, and one group to kill
             )
-        except subprocess.TimeoutExpired:
-            raise GitTimeout(self.timeout) from None
-        if done.returncode != 0:
-            raise GitError(self._error_line(done.stderr, done.returncode, url, display))
-        return done.stdout
+        except OSError as error:
+            raise GitError(f"cannot run {self.git}: {error.strerror}") from None
+        with process:
+            try:
+                out, err = process.communicate(stdin, timeout=self.timeout)
+            except BaseException as error:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                if isinstance(error, subprocess.TimeoutExpired):
+                    raise GitTimeout(self.timeout) from None
+                raise
+        return process.returncode, out, err
 
-    @staticmethod
-    def _error_line(stderr: bytes, code: int, url: str, display: str) -> str:
-        lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-        # git's last error line; when one of its error lines names the remote, that one (the lines after it,
-        # such as "Could not read from remote repository.", say less).
-        errors = [line for line in lines if line.startswith(("fatal: ", "error: "))]
-        naming = [line for line in errors if url and url.rstrip("/") in line]
-        line = (naming or errors or lines or [f"git exited with status {code}"])[-1]
-        for prefix in ("fatal: ", "error: "):
-            line = line.removeprefix(prefix)
-        if url:
-            for variant in sorted({url, url.rstrip("/"), url.removesuffix(".git")}, key=len, reverse=True):
-                if variant:
-                    line = line.replace(variant, display)
-        return _USER_INFO.sub(r"\1***@", line)
-
-    def _ensure(self, key: str) -> None:
-        directory = self._directory(key)
-        if not (directory / "HEAD").exists():
-            shutil.rmtree(directory, ignore_errors=True)
-            self._run(key, ["init", "--bare", "-q", str(directory)])
+    def _run(self, key: str, args: list[str], stdin: bytes | None = None) -> bytes:
+        code, out, err = self._spawn([f"--git-dir={self._directory(key)}", *args], stdin)
+        if code != 0:
+            raise GitError(_error_line(err, code))
+        return out
 
     @contextlib.contextmanager
     def _exclusive(self, key: str) -> Iterator[None]:
         """One fetch of a key at a time, across threads (a lock) and processes (flock beside the cache)."""
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
-        with lock, open(self._directory(key).with_suffix(".lock"), "w") as handle:
+        directory = self._directory(key)
+        with lock, open(directory.with_name(directory.name + ".lock"), "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def _init(self, directory: Path) -> None:
+        if directory.is_symlink() or directory.is_file():
+            directory.unlink()
+        shutil.rmtree(directory, ignore_errors=True)
+        # No template: nothing (hooks included) is copied in from the user's or the system's template directory.
+        code, _, err = self._spawn(["init", "--bare", "-q", "--template=", "--", str(directory)])
+        if code != 0:
+            raise GitError(_error_line(err, code))
+
     # -- fetching ----------------------------------------------------------------------------------------
 
     def fetch(self, key: str, url: str, *, display: str) -> dict[str, str]:
-        """Fetch every branch of the remote; {branch: head sha}. One fetch per call."""
+        """Fetch every branch of the remote into this key's cache; {branch: head sha}. One `git fetch` per call,
+        two if the cache turns out broken (it is made again, once)."""
         if url.startswith("-"):
-            raise GitError(f"the remote of {display} is not a usable URL")
+            raise GitError(f"the URL of {display} begins with '-', which git would read as an option")
+        directory = self._directory(key)
+        fetch = ["fetch", "--prune", "--no-tags", "--quiet", "--no-recurse-submodules"]
+        listed = b""
         with self._exclusive(key):
             for attempt in (1, 2):
-                self._ensure(key)
-                try:
-                    self._run(
-                        key,
-                        ["fetch", "--prune", "--no-tags", "--quiet", "--", url, "+refs/heads/*:refs/heads/*"],
-                        display=display,
-                        url=url,
+                if not (directory / "HEAD").is_file():
+                    self._init(directory)
+                code, _, err = self._spawn([f"--git-dir={directory}", *fetch, "--", url, "+refs/heads/*:refs/heads/*"])
+                if code == 0:
+                    code, listed, err = self._spawn(
+                        [f"--git-dir={directory}", "for-each-ref", "--format=%(objectname) %(refname)", "refs/heads"]
                     )
-                    listed = self._run(key, ["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads"])
-                    break
-                except GitTimeout:
-                    raise
-                except GitError as error:
-                    # A broken cache is thrown away and made again, once; a remote's own error is the caller's.
-                    if attempt == 2 or not any(sign in str(error) for sign in _BROKEN) or url in str(error):
-                        raise
-                    shutil.rmtree(self._directory(key), ignore_errors=True)
+                    if code == 0:
+                        break
+                if attempt == 2 or not self._broken(err, directory):
+                    raise GitError(_error_line(err, code, url, display))
+                shutil.rmtree(directory, ignore_errors=True)
         heads: dict[str, str] = {}
-        for line in listed.decode("utf-8", "replace").splitlines():
+        for line in listed.decode("utf-8", "surrogateescape").splitlines():
             sha, _, ref = line.partition(" ")
             branch = ref.removeprefix("refs/heads/")
             if valid_branch(branch):
                 heads[branch] = sha
         return heads
 
+    @staticmethod
+    def _broken(stderr: bytes, directory: Path) -> bool:
+        text = stderr.decode("utf-8", "replace")
+        return str(directory) in text or any(sign in text for sign in _BROKEN)
+
     # -- reading objects ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _commit(commit: str) -> str:
+        if not _COMMIT.fullmatch(commit):
+            raise GitError(f"{commit!r} is not a commit id")
+        return commit
+
+    def _listing(self, key: str, args: list[str]) -> Iterator[tuple[str, str, str, str, str]]:
+        """ls-tree -z records as (mode, kind, object id, size or '', path)."""
+        for record in self._run(key, ["ls-tree", "-z", "--full-tree", *args]).split(b"\0"):
+            if record:
+                meta, _, name = record.decode("utf-8", "surrogateescape").partition("\t")
+                mode, kind, object_id, *size = meta.split()
+                yield mode, kind, object_id, (size[0] if size else ""), name
+
+    def tree_id(self, key: str, commit: str, path: str) -> str | None:
+        """The tree id of directory `path` ('' = the root) at `commit`; None when absent or not a directory."""
+        clean = _clean(path)
+        if clean is None or "\n" in clean:
+            return None
+        commit = self._commit(commit)
+        name = f"{commit}:{clean}" if clean else f"{commit}^{{tree}}"
+        # --batch-check reads the name from stdin: nothing about it can be taken for an option.
+        answer = self._run(key, ["cat-file", "--batch-check"], f"{name}\n".encode()).decode(errors="replace").split()
+        return answer[0] if len(answer) == 3 and answer[1] == "tree" else None
 
     def entries(
         self, key: str, commit: str, path: str = "", *, recursive: bool = False, trees_only: bool = False
     ) -> list[TreeEntry]:
-        """Entries under `path` at `commit`: its children, or every descendant when recursive."""
-        treeish = f"{commit}:{path}" if path else commit
-        args = ["ls-tree", "-z", "--full-tree"]
-        if recursive:
-            args += ["-r", "-t"]
-        if trees_only:
-            args.append("-d")
-        try:
-            out = self._run(key, [*args, treeish])
-        except GitError:
-            return []  # no such directory at that commit
-        found = []
-        prefix = f"{path}/" if path else ""
-        for record in out.decode("utf-8", "surrogateescape").split("\0"):
-            if not record:
-                continue
-            meta, _, name = record.partition("\t")
-            mode, kind, object_id = meta.split(" ")
-            if trees_only and kind != "tree":
-                continue
-            found.append(TreeEntry(mode, kind, object_id, prefix + name))
-        return found
-
-    def tree_id(self, key: str, commit: str, path: str) -> str | None:
-        try:
-            out = self._run(
-                key, ["rev-parse", "--verify", "--quiet", f"{commit}^{{tree}}" if not path else f"{commit}:{path}"]
-            )
-        except GitError:
-            return None
-        object_id = out.decode().strip()
-        try:
-            kind = self._run(key, ["cat-file", "-t", object_id]).decode().strip()
-        except GitError:
-            return None
-        return object_id if kind == "tree" else None
+        """Entries under `path` at `commit` (its children, or every descendant when recursive), in git's order.
+        One process: with `recursive` and `trees_only`, every directory's tree id in one go. [] when `path` is
+        absent or not a directory."""
+        clean = _clean(path)
+        if clean is None:
+            return []
+        flags = (["-r"] if recursive else []) + (["-d"] if trees_only else ["-t"] if recursive else [])
+        prefix = f"{clean}/" if clean else ""
+        # A pathspec "dir/" (not "commit:dir") makes an absent directory an empty answer rather than an error;
+        # with -t git also lists the trees leading to it, which the prefix filter drops.
+        spec = ["--", prefix] if clean else []
+        return [
+            TreeEntry(mode, kind, object_id, name)
+            for mode, kind, object_id, _, name in self._listing(key, [*flags, self._commit(commit), *spec])
+            if name.startswith(prefix) and not (trees_only and kind != "tree")
+        ]
 
     def read_file(self, key: str, commit: str, path: str, *, max_bytes: int) -> bytes | None:
+        """A regular file's bytes at `commit`; None when absent, a directory, a symlink or a submodule."""
         return self.read_files(key, commit, [path], max_bytes=max_bytes).get(path)
 
     def read_files(self, key: str, commit: str, paths: list[str], *, max_bytes: int) -> dict[str, bytes]:
-        """Regular files at `commit` (absent ones, directories, links and submodules omitted), in one process."""
-        wanted: dict[str, TreeEntry] = {}
-        for path in paths:
-            parent = path.rpartition("/")[0]
-            for entry in self.entries(key, commit, parent):
-                if entry.path == path and entry.kind == "blob" and entry.mode in ("100644", "100755"):
-                    wanted[path] = entry
-        if not wanted:
+        """Regular files at `commit`, keyed as asked (absent ones omitted): one ls-tree finds them and their
+        sizes, one `cat-file --batch` reads them. GitError when one is larger than `max_bytes`."""
+        asked = {clean: path for path in paths if (clean := _clean(path))}
+        if not asked:
             return {}
-        request = "".join(f"{entry.object_id}\n" for entry in wanted.values()).encode()
-        sizes = self._run(key, ["cat-file", "--batch-check=%(objectsize)"], stdin=request).split()
-        for (path, _entry), size in zip(wanted.items(), sizes, strict=True):
-            if int(size) > max_bytes:
-                raise GitError(f"{path} is larger than {max_bytes} bytes")
-        out = self._run(key, ["cat-file", "--batch"], stdin=request)
+        found: dict[str, tuple[str, int]] = {}
+        for mode, kind, object_id, size, name in self._listing(key, ["-r", "-l", self._commit(commit), "--", *asked]):
+            if name in asked and kind == "blob" and mode in _REGULAR:
+                if int(size) > max_bytes:
+                    raise GitError(f"{name} is larger than {max_bytes} bytes ({size} bytes)")
+                found[name] = (object_id, int(size))
+        if not found:
+            return {}
+        out = self._run(key, ["cat-file", "--batch"], "".join(f"{oid}\n" for oid, _ in found.values()).encode())
         files: dict[str, bytes] = {}
         position = 0
-        for path in wanted:
-            header_end = out.index(b"\n", position)
-            size = int(out[position:header_end].split()[2])
-            files[path] = out[header_end + 1 : header_end + 1 + size]
-            position = header_end + 1 + size + 1
+        for name, (_, size) in found.items():
+            start = out.index(b"\n", position) + 1
+            files[asked[name]] = out[start : start + size]
+            position = start + size + 1  # the content is followed by a newline
         return files
