@@ -484,7 +484,7 @@ def _every_component_operation(client: Any, component: dict[str, Any]) -> list[t
 CODE_CONNECTION = "arn:aws:codestar-connections:us-east-1:222222222222:connection/c"
 
 
-def _every_repository_operation(client: Any, link: dict[str, Any]) -> list[tuple[str, Any]]:
+def _every_repository_operation(client: Any, link: dict[str, Any], blocker_id: str) -> list[tuple[str, Any]]:
     named = {"provider": link["provider"], "name": link["name"]}
     sync = {"templateName": "web", "templateType": "SERVICE"}
     repository = {"repositoryProvider": "GITHUB", "repositoryName": link["name"], "branch": "main"}
@@ -514,10 +514,7 @@ def _every_repository_operation(client: Any, link: dict[str, Any]) -> list[tuple
             lambda: client.get_service_instance_sync_status(serviceName="shop", serviceInstanceName="shop-dev"),
         ),
         ("GetServiceSyncBlockerSummary", lambda: client.get_service_sync_blocker_summary(serviceName="shop")),
-        (
-            "UpdateServiceSyncBlocker",
-            lambda: client.update_service_sync_blocker(id="00000000-0000-4000-8000-000000000000", resolvedReason="x"),
-        ),
+        ("UpdateServiceSyncBlocker", lambda: client.update_service_sync_blocker(id=blocker_id, resolvedReason="x")),
         ("DeleteRepository", lambda: client.delete_repository(**named)),
         ("TagResource", lambda: client.tag_resource(resourceArn=link["arn"], tags=[{"key": "k", "value": "v"}])),
         ("UntagResource", lambda: client.untag_resource(resourceArn=link["arn"], tagKeys=["owner"])),
@@ -596,6 +593,12 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
         branch="main",
         filePath="proton-ops.yaml",
     )
+    # A manual change of the synced instance raises a sync blocker ([decided] Y-17) that only its account sees.
+    management.update_service_instance(serviceName="shop", name=instance["name"], deploymentType="CURRENT_VERSION")
+    blockers = management.get_service_sync_blocker_summary(serviceName="shop", serviceInstanceName=instance["name"])[
+        "serviceSyncBlockerSummary"
+    ]
+    (blocker,) = blockers["latestBlockers"]
     settings = management.get_account_settings()["accountSettings"]
     deployments = [d["id"] for d in management.list_deployments()["deployments"]]
 
@@ -614,7 +617,7 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
         *_every_environment_operation(other, environment, deployment),
         *_every_service_operation(other, service, instance),
         *_every_component_operation(other, component),
-        *_every_repository_operation(other, link),
+        *_every_repository_operation(other, link, blocker["id"]),
     ]:
         with pytest.raises(ClientError) as excinfo:
             call()
@@ -718,6 +721,12 @@ def test_another_account_with_valid_keys_learns_nothing(strict: StrictWorld) -> 
     assert management.get_resources_summary()["counts"] == summary
     assert management.get_repository(provider="GITHUB", name="acme/templates")["repository"] == link
     assert len(management.list_repository_sync_definitions(**definitions)["syncDefinitions"]) == 1
+    assert (
+        management.get_service_sync_blocker_summary(serviceName="shop", serviceInstanceName=instance["name"])[
+            "serviceSyncBlockerSummary"
+        ]
+        == blockers
+    )
     for arn in (environment["arn"], deployment["arn"], component["arn"], link["arn"]):
         assert management.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "owner", "value": "platform"}]
 
