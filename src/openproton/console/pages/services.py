@@ -1,7 +1,7 @@
-"""Services: the list in the caller's account and region, one service with its spec, pipeline, instances and
-deployments, and one service instance with its spec, attached component, outputs and deployments. Read-only, as the
-API gives them (services.md); the service templates are on the templates page (templates.py), components on
-theirs (components.py)."""
+"""Services: the list in the caller's account and region, one service with its open sync blockers, spec, pipeline,
+instances and deployments, and one service instance with its spec, attached component, outputs and deployments.
+Read-only, as the API gives them (services.md, repositories-and-sync.md); the service templates are on the templates
+page (templates.py), components on theirs (components.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from openproton.protocol.pipeline import HttpResponse
 
 from .. import PREFIX
-from ..api import ApiError
+from ..api import ApiError, ConsoleApi
 from ..html import arn, details, e, status, table, url, when
 from .base import Handler, Pages, Route, Visit, plain
 
@@ -85,6 +85,45 @@ def deployments_table(history: Iterable[dict[str, Any]], *, targets: bool) -> st
     return table(headers, rows, empty="No deployments.", caption="Deployments")
 
 
+def active_blockers(api: ConsoleApi, service: str, instances: Iterable[str]) -> list[tuple[str | None, Any]]:
+    """The ACTIVE sync blockers of the service (instance None) and of each of its instances, with their target.
+
+    The API gives them one target at a time (GetServiceSyncBlockerSummary: the ACTIVE one first, then resolved
+    ones), so this asks for the service's own and then for each instance's.
+    """
+    found: list[tuple[str | None, Any]] = []
+    for instance in [None, *instances]:
+        params = {"serviceName": service, "serviceInstanceName": instance}
+        try:
+            summary = api.call("GetServiceSyncBlockerSummary", params)["serviceSyncBlockerSummary"]
+        except ApiError as failure:
+            if instance is not None and failure.code == "ResourceNotFoundException":
+                continue  # its deletion ended since the list was read: it has no blockers any more
+            raise
+        found += [(instance, b) for b in summary.get("latestBlockers", []) if b.get("status") == "ACTIVE"]
+    return found
+
+
+def blockers_section(service: str, blockers: list[tuple[str | None, Any]]) -> str:
+    """The open sync blockers, or nothing at all when there are none (a service without sync has none)."""
+    if not blockers:
+        return ""
+    rows = (
+        [
+            instance_link(service, instance) if instance else f"Service {e(service)}",
+            e(blocker.get("createdReason")),
+            when(blocker.get("createdAt")),
+            f'<span class="mono">{e(blocker.get("id"))}</span>',
+        ]
+        for instance, blocker in blockers
+    )
+    listed = table(["Target", "Reason", "Created", "Blocker"], rows, empty="", caption="Sync blockers")
+    return (
+        "<h2>Sync blockers</h2><p>Manual changes stop git sync of their target (a service blocker: of the whole "
+        "service) until the blocker is resolved with UpdateServiceSyncBlocker.</p>" + listed
+    )
+
+
 class ServicePages(Pages):
     def routes(self) -> dict[Route, Handler]:
         return {
@@ -126,6 +165,7 @@ class ServicePages(Pages):
             history = api.pages("ListDeployments", {"serviceName": name}, "deployments", limit=DEPLOYMENTS_SHOWN)
             pipeline = item.get("pipeline")
             produced = api.call("ListServicePipelineOutputs", {"serviceName": name})["outputs"] if pipeline else []
+            blockers = active_blockers(api, name, (i["name"] for i in instances))
         except ApiError as failure:
             return self.unreadable(
                 visit,
@@ -185,6 +225,7 @@ class ServicePages(Pages):
         )
         content = (
             f'<p><a href="{url("services")}">All services</a></p><div class="card">{facts}</div>'
+            f"{blockers_section(name, blockers)}"
             f"<h2>Spec</h2>{spec_block(item.get('spec'))}"
             f"<h2>Pipeline</h2>{pipeline_html}"
             f"<h2>Instances</h2>{members}"
