@@ -629,7 +629,11 @@ DECISIONS: tuple[Decision, ...] = (
         "AUTOMATED blocker, at most one per target, in their own transaction. The summary gives the target's ACTIVE "
         "blocker then its last 5 RESOLVED, newest first. UpdateServiceSyncBlocker resolves an ACTIVE one; RESOLVED: "
         "ConflictException `Sync blocker <id> is already resolved`; unknown: ResourceNotFoundException `The "
-        "requested sync blocker does not exist: <id>`. Blockers stay when the config goes and go with the service.",
+        "requested sync blocker does not exist: <id>`. Blockers stay when the config goes and go with the service. "
+        "A change of a target that already has an ACTIVE blocker adds none (the first reason stays); an UpdateService "
+        "removing several instances raises one service blocker naming the first removed by name; a target's blockers "
+        "get strictly increasing createdAt (1 ms later when made in the same millisecond), so newest first is one "
+        "order.",
     ),
     Decision(
         "P-21",
