@@ -185,11 +185,11 @@ class Admin:
         branch: str | None = None,
     ) -> list[dict[str, Any]]:
         """Run the matching units to their end; raises SyncRefused (404 unlinked, 409 unmapped)."""
-        return self._sync.trigger(provider, name, account_id=account_id, region=region, branch=branch)
+        return self._sync.runner.trigger(provider, name, account_id=account_id, region=region, branch=branch)
 
     def poll_repositories(self) -> int:
         """One poll of every mapped remote, as the server's poller does; the number of runs."""
-        return self._sync.poll()
+        return self._sync.runner.poll_once()
 
     def sync_attempts(
         self, account_id: str, region: str, provider: str, name: str, *, limit: int = 10

@@ -117,20 +117,6 @@ class Sync:
         except Exception:
             log.exception("sync run of %s after a config change failed", unit)
 
-    def trigger(
-        self,
-        provider: str,
-        name: str,
-        *,
-        account_id: str | None = None,
-        region: str | None = None,
-        branch: str | None = None,
-    ) -> list[dict[str, Any]]:
-        return self.runner.trigger(provider, name, account_id=account_id, region=region, branch=branch)
-
-    def poll(self) -> int:
-        return self.runner.poll_once()
-
     def attempts_of_link(
         self, account_id: str, region: str, provider: str, name: str, *, limit: int
     ) -> list[dict[str, Any]]:
