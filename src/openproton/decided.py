@@ -635,6 +635,138 @@ DECISIONS: tuple[Decision, ...] = (
         "get strictly increasing createdAt (1 ms later when made in the same millisecond), so newest first is one "
         "order.",
     ),
+    # bundles-and-provisioning.md, sections 1 to 4 and 6
+    Decision(
+        "B-1",
+        "One bundle source at most (`--bundle-s3-endpoint` and `--bundle-dir` together: `serve` exits 2). "
+        "`--bundle-s3-endpoint aws|URL`: GetObject of `source.s3`, signed for the call's region with OpenProton's "
+        "own AWS credential chain (never the caller's), path-style for a URL, connect timeout 5 s, read 20 s.",
+    ),
+    Decision(
+        "B-2",
+        "`--bundle-dir DIR`: `s3://bucket/key` is `DIR/bucket/key`; a key with an empty, `.` or `..` segment, or "
+        "whose real path leaves `DIR/bucket`, is not found.",
+    ),
+    Decision(
+        "B-3",
+        "Without a bundle source T-2 stays the default: nothing is fetched, registration succeeds, the version has "
+        "no `schema` and its specs get no schema checks.",
+    ),
+    Decision(
+        "B-4",
+        "A bundle is read once, at registration, and stored with its version (by SHA-256) for later renders; "
+        "`export`/`import` carry it.",
+    ),
+    Decision(
+        "B-5",
+        "The fetch runs before Create's transaction and the checks inside Create, which still answers "
+        "REGISTRATION_IN_PROGRESS; the first read shows DRAFT (with `schema`) or REGISTRATION_FAILED (with its "
+        "`statusMessage`), so the registered waiters end on their first poll. A retry with the same client token "
+        "fetches nothing.",
+    ),
+    Decision(
+        "B-6",
+        "Registration checks run in order and the first failure is the statusMessage: fetch; archive size (5 MB), "
+        "gzipped tar, unpacked size (50 MB) and entries (1000), entries tarfile's `data` filter refuses (and links "
+        "that name no file inside, absolute or non-UTF-8 names); the root; schema size (50 KB) and YAML; "
+        "`format.openapi` 3.0.0 and `types`; the input types; the named types; each property; the folders; the "
+        "manifests; the files (at most 10 selected, 200 KB each, UTF-8). Only `Missing property "
+        "[pipelineInputType]` is Proton's text; the others are ours.",
+    ),
+    Decision(
+        "B-7",
+        "CloudFormation files and `project_properties` are parsed as Jinja at registration: `Template file <path> is "
+        "not a valid Jinja template: line <n>: <message>`; IaC logic is not checked.",
+    ),
+    Decision(
+        "B-8", "A folder's method: `jinja` is CloudFormation, `hcl` Terraform (self-managed), `codebuild` CodeBuild."
+    ),
+    Decision(
+        "B-9",
+        "Specs are read with PyYAML `safe_load` (YAML 1.1, no aliases): a mapping; environments `proton: "
+        "EnvironmentSpec` with an optional `spec` mapping; services `proton: ServiceSpec`, `instances` and an "
+        "optional `pipeline`. Other top-level keys, and `pipeline` when the template has none, are ignored.",
+    ),
+    Decision(
+        "B-10",
+        "Inputs are checked as OpenAPI 3.0 Schema Objects with openapi-schema-validator's OAS30Validator, no "
+        "format checker; `pattern` is a search run by the `regex` package with a 100 ms timeout; `number` takes "
+        "integers, not booleans; `string` refuses 80; null is absent unless `nullable`; inputs not in the schema are "
+        "accepted and not rendered, unless `additionalProperties: false`.",
+    ),
+    Decision(
+        "B-11",
+        "After validation missing top-level inputs get their `default` (never validated); rendered inputs follow "
+        "schema order; stored specs keep the caller's text. `${Proton::CURRENT_VAL}` keeps the current value; "
+        "without one the key is dropped, and on a resource being created it is `<path>: has no current value`.",
+    ),
+    Decision("B-12", "A version change without a new spec checks the current spec against the target schema."),
+    Decision(
+        "B-13",
+        "A spec's problems read `Invalid spec: <n> validation error(s) detected: <path>: <problem>; ...`, at most 10 "
+        "then `; and <k> more`, ordered by path in byte order, values never echoed; YAML errors `Invalid spec: not "
+        "valid YAML at line <l>, column <c>: <problem>`.",
+    ),
+    Decision(
+        "B-14",
+        "`--bundle-buckets FILE` maps accounts (or `*`) to the buckets they may name (`prefix-*` patterns); another "
+        "bucket fails registration with `Unable to fetch template bundle from s3://<bucket>/<key>: bucket not allowed "
+        "for account <account>`. Without it every bucket is allowed in default mode; strict mode with a bundle "
+        "source and no map exits 2.",
+    ),
+    Decision(
+        "P-1",
+        "Every deployment of a bundle version is rendered in the request that starts it (deletions only for "
+        "CodeBuild and Terraform folders); a failure fails the deployment at once with `Template rendering failed: "
+        "<folder>/<file> line <n>: <message>`.",
+    ),
+    Decision(
+        "P-2",
+        "Rendering uses Jinja2's SandboxedEnvironment with StrictUndefined, `keep_trailing_newline`, no autoescape "
+        "and no loader; `{{ }}` prints booleans `true`/`false`, None `null`, lists and mappings as compact JSON and "
+        "numbers as written.",
+    ),
+    Decision(
+        "P-3",
+        "A valid ARN for the `proton_cfn_*` filters matches `^arn:[^:\\s]+:[^:\\s]*:[^:\\s]*:\\d{0,12}:\\S+$`; "
+        "`raw=False` refuses values outside `^[a-zA-Z0-9_-]*$`; lines after the first start at the column of the "
+        "`{{`; an empty mapping gives `''`.",
+    ),
+    Decision(
+        "P-4",
+        "Terraform folders render each selected `.tf` file with Proton's managed-file header, "
+        "`proton.<type>.variables.tf` declaring the namespaces, and `proton.auto.tfvars.json` in Jackson's pretty "
+        "style whose last key `//` is the resource ARN.",
+    ),
+    Decision(
+        "P-5",
+        "CodeBuild folders render their files plus `proton-inputs.json` (P-4's objects without `proton_tags` and "
+        "`//`; `input_type: HCL`: `proton-inputs.tfvars`).",
+    ),
+    Decision(
+        "P-6",
+        "Rendered files are kept by deployment: `GET /_openproton/deployments/ID/rendered` gives `{deploymentId, "
+        "provisioner, files}` (`?path=P`: one file as text), `.../log` the provisioner's log, 404 when none; "
+        "in-process `proton.rendered(id)` and `proton.log(id)`.",
+    ),
+    Decision(
+        "P-7",
+        "`openproton render BUNDLE [--spec FILE] [--target environment|instance:<name>|pipeline|all] [--context "
+        "FILE] [--out DIR]` renders offline with the server's checks and messages; exit 0 rendered, 2 usage or an "
+        "unreadable file, 3 registration would fail, 4 invalid spec, 5 rendering failed.",
+    ),
+    Decision(
+        "P-24",
+        "Commands run only if the administrator lists `codebuild` in `--provisioners` at start; no API call, admin "
+        "endpoint or bundle enables them.",
+    ),
+    Decision(
+        "P-25",
+        "Bundles, specs and templates are untrusted: limits are checked while reading, archives are read in memory "
+        "(nothing extracted), YAML only through `safe_load` without aliases, Jinja only sandboxed (no `_` "
+        "attributes, no files, `range` at most 100,000, at most 1 MiB per file, a whole render within "
+        "`--render-timeout`, else `Rendering took longer than <n> seconds`), schema patterns with a time limit.",
+    ),
     Decision(
         "P-21",
         "The repository map (`--repository-map FILE`: JSON from `<PROVIDER>:<name>` to `{url, mode, accounts}`): an "

@@ -64,6 +64,15 @@ def parse_host_names(text: str) -> tuple[str, ...]:
     return tuple(filter(None, (name.strip().lower() for name in text.split(","))))
 
 
+PROVISIONERS = ("cloudformation", "codebuild", "self-managed")
+
+
+def parse_provisioners(text: str) -> tuple[str, ...]:
+    """`cloudformation,codebuild` into names, lower-cased, each once (checked by Settings.check)."""
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    return tuple(dict.fromkeys(names))
+
+
 def _check_whole(label: str, value: int, minimum: int, maximum: int | None = None) -> None:
     if maximum is None and value < minimum:
         raise SettingsError(f"{label} must be at least {minimum}, not {value}")
@@ -154,6 +163,21 @@ class Settings:
     job_lease_seconds: float = 60.0
     # Where git keeps its disposable fetch cache; None: a temporary directory of the process.
     sync_cache_dir: str | None = None
+    # [decided] B-1, B-2: where template bundles come from, one at most: an S3 API (`aws` or a URL) or a
+    # directory standing for S3 (None, None: T-2, nothing is fetched).
+    bundle_s3_endpoint: str | None = None
+    bundle_dir: str | None = None
+    # [decided] B-14: a JSON file of the buckets each account may name.
+    bundle_buckets_file: str | None = None
+    # [decided] P-25: the longest a whole render may take.
+    render_timeout_seconds: float = 5.0
+    # [decided] P-24: the provisioners the administrator turned on (cloudformation, codebuild, self-managed);
+    # empty: every deployment ends by the settle policy. Only this setting, read at start, enables commands.
+    provisioners: tuple[str, ...] = ()
+
+    @property
+    def bundle_source_configured(self) -> bool:
+        return bool(self.bundle_s3_endpoint or self.bundle_dir)
 
     def check(self) -> Settings:
         """Settings that cannot work together are refused at start, by name."""
@@ -175,6 +199,23 @@ class Settings:
             )
         if self.auth == "strict" and not self.credentials_file:
             raise SettingsError("--auth strict needs --credentials FILE (OPENPROTON_CREDENTIALS)")
+        unknown = [name for name in self.provisioners if name not in PROVISIONERS]
+        if unknown:
+            raise SettingsError(
+                f"--provisioners / OPENPROTON_PROVISIONERS takes {', '.join(PROVISIONERS)}, not {unknown[0]!r}"
+            )
+        if self.auth == "strict" and "codebuild" in self.provisioners and hasattr(os, "geteuid") and os.geteuid() == 0:
+            # [decided] P-25: commands from bundles never run as root where accounts are kept apart.
+            raise SettingsError("--provisioners codebuild with --auth strict must not run as root: run unprivileged")
+        if self.bundle_s3_endpoint and self.bundle_dir:
+            # [decided] B-1
+            raise SettingsError("--bundle-s3-endpoint and --bundle-dir cannot both be set: choose one bundle source")
+        if self.auth == "strict" and self.bundle_source_configured and not self.bundle_buckets_file:
+            # [decided] B-14: the server fetches with its own credentials, so strict mode names the buckets.
+            raise SettingsError(
+                "--auth strict with a bundle source needs --bundle-buckets FILE (OPENPROTON_BUNDLE_BUCKETS), "
+                "the buckets each account may name"
+            )
         self._check_ranges()
         return self
 
@@ -210,6 +251,7 @@ class Settings:
         _check_seconds(
             "--job-lease-seconds / OPENPROTON_JOB_LEASE_SECONDS", self.job_lease_seconds, MAX_TIMEOUT_SECONDS
         )
+        _check_seconds("--render-timeout / OPENPROTON_RENDER_TIMEOUT", self.render_timeout_seconds, MAX_TIMEOUT_SECONDS)
 
     def to_env(self) -> dict[str, str]:
         """The OPENPROTON_* variables that make `from_env` rebuild these settings (for worker processes)."""
@@ -247,6 +289,11 @@ class Settings:
             "OPENPROTON_GIT_TIMEOUT": str(self.git_timeout_seconds),
             "OPENPROTON_JOB_LEASE_SECONDS": str(self.job_lease_seconds),
             "OPENPROTON_SYNC_CACHE": self.sync_cache_dir or "",
+            "OPENPROTON_BUNDLE_S3_ENDPOINT": self.bundle_s3_endpoint or "",
+            "OPENPROTON_BUNDLE_DIR": self.bundle_dir or "",
+            "OPENPROTON_BUNDLE_BUCKETS": self.bundle_buckets_file or "",
+            "OPENPROTON_RENDER_TIMEOUT": str(self.render_timeout_seconds),
+            "OPENPROTON_PROVISIONERS": ",".join(self.provisioners),
         }
 
     def resolved_database_url(self) -> str:
@@ -333,4 +380,15 @@ class Settings:
                 values[member] = _float(name, env[name])
         if env.get("OPENPROTON_SYNC_CACHE"):
             values["sync_cache_dir"] = env["OPENPROTON_SYNC_CACHE"]
+        for name, member in (
+            ("OPENPROTON_BUNDLE_S3_ENDPOINT", "bundle_s3_endpoint"),
+            ("OPENPROTON_BUNDLE_DIR", "bundle_dir"),
+            ("OPENPROTON_BUNDLE_BUCKETS", "bundle_buckets_file"),
+        ):
+            if env.get(name):
+                values[member] = env[name]
+        if env.get("OPENPROTON_PROVISIONERS"):
+            values["provisioners"] = parse_provisioners(env["OPENPROTON_PROVISIONERS"])
+        if env.get("OPENPROTON_RENDER_TIMEOUT"):
+            values["render_timeout_seconds"] = _float("OPENPROTON_RENDER_TIMEOUT", env["OPENPROTON_RENDER_TIMEOUT"])
         return cls(**values)

@@ -16,8 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+import orjson
+
 from openproton.protocol.faults import FaultRule, Faults
 from openproton.store import Database
+from openproton.store import bundles as render_store
 
 from .audit import AuditLog
 from .clock import Clock
@@ -190,6 +193,22 @@ class Admin:
     def poll_repositories(self) -> int:
         """One poll of every mapped remote, as the server's poller does; the number of runs."""
         return self._sync.runner.poll_once()
+
+    # -- what deployments rendered and logged ([decided] P-6) ---------------------------------------------
+
+    def rendered(self, deployment_id: str) -> dict[str, Any] | None:
+        """`{deploymentId, provisioner, files: [{path, content}]}`, or None when the deployment rendered nothing."""
+        with self.database.transaction(write=False) as tx:
+            row = render_store.render(tx, deployment_id)
+        if row is None:
+            return None
+        return {"deploymentId": deployment_id, "provisioner": row["provisioner"], "files": orjson.loads(row["files"])}
+
+    def log(self, deployment_id: str) -> str | None:
+        """The provisioner's log of the deployment, or None when it has none."""
+        with self.database.transaction(write=False) as tx:
+            row = render_store.render(tx, deployment_id)
+        return None if row is None else row["log"]
 
     def sync_attempts(
         self, account_id: str, region: str, provider: str, name: str, *, limit: int = 10

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from openproton.protocol.pipeline import RequestContext
 from openproton.store import Database, Scope
@@ -19,6 +20,9 @@ class Call:
     write: bool  # a writing operation locks what it reads before it changes it
     # A client's call (True) or git sync's own (False): only manual changes raise sync blockers ([decided] Y-17).
     manual: bool = True
+    # What the operation's prepare step brought from outside the process before the transaction opened (a
+    # fetched bundle, [decided] B-5), or None.
+    prepared: Any = None
 
     @property
     def account_id(self) -> str:

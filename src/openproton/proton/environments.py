@@ -15,7 +15,7 @@ from typing import Any
 
 from openproton.store import environments as store
 
-from . import arns, paging
+from . import arns, paging, spec_inputs
 from .call import Call
 from .deployment_view import (
     CREATE,
@@ -45,9 +45,10 @@ from .environment_view import RESOURCE_TYPE, environment_arn, not_found, to_wire
 from .errors import ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException
 from .idempotency import digest
 from .relations import Relations
+from .rendering import Renderer
 from .tagging import Tags
 from .targets import ENVIRONMENT, versioned
-from .templates import Templates, version_number
+from .templates import Templates, Version, version_number
 
 __all__ = ["RESOURCE_TYPE", "Environments"]
 
@@ -60,7 +61,9 @@ class Environments:
         deployment_records: Deployments,
         relations: Relations,
         tags: Tags,
+        renderer: Renderer,
     ) -> None:
+        self.renderer = renderer
         self.quota = settings_quota
         self.templates = templates
         self.deployments = deployment_records
@@ -152,6 +155,7 @@ class Environments:
         version = usable_version(
             self.templates, call, template["name"], params["templateMajorVersion"], params.get("templateMinorVersion")
         )
+        self._check_spec(call, template["name"], version, params["spec"], current=None)
         environment_account_id = call.account_id
         connection_id = params.get(CONNECTION_MEMBER)
         if connection_id is not None:
@@ -192,6 +196,12 @@ class Environments:
         self.tags.put(call, environment_arn(call.scope, name), new_tags)
         return {"environment": to_wire(row)}
 
+    def _check_spec(self, call: Call, template_name: str, version: Version, text: str, *, current: str | None) -> None:
+        """B-9 to B-13, when the version came from a bundle (its schema); nothing is stored on failure."""
+        schema = spec_inputs.schema_of(self.templates, call, template_name, version)
+        if schema is not None:
+            spec_inputs.environment_inputs(schema, text, current=current, creating=current is None)
+
     def _start(
         self,
         call: Call,
@@ -202,6 +212,9 @@ class Environments:
     ) -> None:
         """Start a deployment of `environment` (changed in place to show it) and record it."""
         placement = self.relations.placement(call, environment, what=f"environment {environment['name']}")
+        fails_now = placement.fails_now or self.renderer.render(
+            call, ENVIRONMENT, environment, deployment_id, kind, *target
+        )
         self.deployments.start(
             call,
             ENVIRONMENT,
@@ -211,7 +224,7 @@ class Environments:
             versioned(*target),
             self_managed=placement.self_managed,
             environment_account_id=placement.account_id,
-            fails_now=placement.fails_now,
+            fails_now=fails_now,
         )
 
     # -- update ----------------------------------------------------------------------------------------
@@ -230,6 +243,9 @@ class Environments:
         self.relations.check_linked(call, params.get(REPOSITORY_MEMBER))
         updated = {**environment, **changes}
         if kind != NONE:
+            # [decided] B-12: a version change without a new spec checks the current spec against the target.
+            version = self.templates.version(call, environment["template_name"], str(target[0]), str(target[1]))
+            self._check_spec(call, environment["template_name"], version, target[2] or "", current=environment["spec"])
             self._start(call, updated, str(uuid.uuid4()), UPDATE, target)
         store.update_environment(call.tx, call.scope, name, changed_columns(environment, updated))
         return {"environment": to_wire(updated)}

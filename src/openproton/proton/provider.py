@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from openproton.bundles.sources import source_from
 from openproton.protocol.errors import NotImplementedException
 from openproton.protocol.pipeline import RequestContext
 from openproton.settings import Settings
@@ -31,6 +32,7 @@ from .deployments import Deployments, SettlePolicy
 from .environments import Environments
 from .idempotency import ClientTokens
 from .relations import Relations
+from .rendering import Renderer
 from .repositories import Repositories
 from .resources_summary import ResourcesSummary
 from .service_deployments import ServiceParts, fail_pipeline_with_instance
@@ -43,6 +45,7 @@ from .sync_blockers import ManualChanges, SyncBlockers
 from .sync_status import SyncStatus
 from .tagging import Tags
 from .targets import SERVICE_INSTANCE
+from .template_bundles import TemplateBundles
 from .template_sync_configs import TemplateSyncConfigs
 from .templates import Templates
 
@@ -160,19 +163,28 @@ class ProtonProvider:
         # [decided] S-14: a failed instance fails its service's pipeline deployment under way.
         self.deployments.on_failed[SERVICE_INSTANCE.type] = fail_pipeline_with_instance(self.deployments)
         relations = Relations(self.deployments)
+        # [decided] B-1 to B-3: the bundle source, if any; both template families register through it.
+        bundles = TemplateBundles(source_from(settings))
         self.connections = AccountConnections(settings, tokens, tags, relations.environments_using_connection)
         self.templates = Templates(
-            tokens, tags, relations.environments_on_version, on_deleted=relations.template_deleted
+            tokens, tags, relations.environments_on_version, on_deleted=relations.template_deleted, bundles=bundles
         )
-        self.environments = Environments(settings.environment_quota, self.templates, self.deployments, relations, tags)
         self.service_templates = ServiceTemplates(
             tokens,
             tags,
             relations.service_template_version_users,
             self.templates,
             on_deleted=relations.template_deleted,
+            bundles=bundles,
         )
-        parts = ServiceParts(self.service_templates, self.deployments, relations)
+        # [decided] P-1: every deployment of a bundle version is rendered as it starts.
+        renderer = Renderer(
+            self.templates, self.service_templates, relations, timeout_seconds=settings.render_timeout_seconds
+        )
+        self.environments = Environments(
+            settings.environment_quota, self.templates, self.deployments, relations, tags, renderer
+        )
+        parts = ServiceParts(self.service_templates, self.deployments, relations, renderer)
         # [decided] Y-17: the rule that raises sync blockers, handed to each family whose calls are manual changes.
         manual_changes = ManualChanges()
         self.services = Services(
@@ -219,6 +231,11 @@ class ProtonProvider:
         self.operations: dict[str, tuple[Handler, bool]] = {
             name: (getattr(getattr(self, family), method), write) for name, (family, method, write) in ROUTES.items()
         }
+        # [decided] B-5: operations that bring something from outside the process before their transaction.
+        self.bundle_families: dict[str, Templates] = {
+            "CreateEnvironmentTemplateVersion": self.templates,
+            "CreateServiceTemplateVersion": self.service_templates,
+        }
 
     @staticmethod
     def operation_names() -> frozenset[str]:
@@ -233,9 +250,23 @@ class ProtonProvider:
             )
         handler, write = entry
         scope = Scope(context.account_id, context.region)
+        prepared = self._prepare(context, scope, params)
         with self.database.transaction(write=write) as tx:
-            call = Call(context, self.database, tx, scope, self.clock.now_ms(), write)
+            call = Call(context, self.database, tx, scope, self.clock.now_ms(), write, prepared=prepared)
             result = handler(call, params)
             # The record commits with the change it describes, or neither does.
             self.audit.record_success(tx, context, params, result)
             return result
+
+    def _prepare(self, context: RequestContext, scope: Scope, params: dict[str, Any]) -> Any:
+        """[decided] B-5: a version's bundle is fetched before the Create's transaction opens (no transaction
+        waits on S3); what a short read decides first (a retry fetches nothing) is read again inside it."""
+        family = self.bundle_families.get(context.operation)
+        if family is None or family.bundles is None:
+            return None
+        with self.database.transaction(write=False) as tx:
+            call = Call(context, self.database, tx, scope, self.clock.now_ms(), False)
+            location = family.bundle_wanted(call, params)
+        if location is None:
+            return None
+        return family.fetch_bundle(context.account_id, context.region, location)

@@ -17,7 +17,7 @@ from openproton.store import deployments as deployment_store
 from openproton.store import services as store
 from openproton.store.sql import Tx
 
-from . import service_specs
+from . import service_specs, spec_inputs
 from .account_settings import NO_PIPELINE_ROLES, can_run_pipelines, pipelines_self_managed
 from .call import Call
 from .deployment_view import CREATE, DELETE, DELETE_FAILED, FAILED, UNDER_WAY, as_of, started_mirror
@@ -25,6 +25,7 @@ from .deployments import Deployments
 from .environment_rules import usable_version
 from .errors import ConflictException, ValidationException
 from .relations import Relations
+from .rendering import Renderer
 from .service_templates import ServiceTemplates, compatible_of
 from .settle_policy import Plan
 from .targets import SERVICE_INSTANCE, SERVICE_PIPELINE, Row, instance_arn, instance_not_found, versioned
@@ -69,7 +70,10 @@ def fail_pipeline_with_instance(deployments: Deployments) -> Any:
 class ServiceParts:
     """The instances and pipeline of services: reading them now, and starting their deployments."""
 
-    def __init__(self, templates: ServiceTemplates, deployments: Deployments, relations: Relations) -> None:
+    def __init__(
+        self, templates: ServiceTemplates, deployments: Deployments, relations: Relations, renderer: Renderer
+    ) -> None:
+        self.renderer = renderer
         self.templates = templates
         self.deployments = deployments
         self.relations = relations
@@ -149,6 +153,46 @@ class ServiceParts:
             raise ValidationException(NO_PIPELINE_ROLES)  # [decided] S-23
         return settings
 
+    # -- specs against their version's schema (bundles-and-provisioning.md B-9 to B-13) ----------------------
+
+    def check_spec_inputs(
+        self,
+        call: Call,
+        template_name: str,
+        version: Version,
+        spec_text: str,
+        *,
+        instances: list[str] = (),  # type: ignore[assignment]
+        pipeline: bool = False,
+        current: str | None = None,
+    ) -> None:
+        """The inputs of the named instances' entries and (`pipeline`) of the pipeline section, when the version
+        came from a bundle; `current`: the spec in effect, for `${Proton::CURRENT_VAL}` (B-11)."""
+        schema = spec_inputs.schema_of(self.templates, call, template_name, version)
+        if schema is None:
+            return
+        problems: list[tuple[str, str]] = []
+        for name in instances:
+            problems.extend(
+                spec_inputs.instance_inputs(
+                    schema,
+                    name,
+                    service_specs.inputs_of_instance(spec_text, name),
+                    current=service_specs.inputs_of_instance(current, name) if current else None,
+                    creating=current is None,
+                )[1]
+            )
+        if pipeline:
+            problems.extend(
+                spec_inputs.pipeline_inputs(
+                    schema,
+                    service_specs.pipeline_inputs(spec_text),
+                    current=service_specs.pipeline_inputs(current) if current else None,
+                    creating=current is None,
+                )[1]
+            )
+        spec_inputs.raise_if(problems)
+
     # -- starting deployments ---------------------------------------------------------------------------------
 
     def new_instance(
@@ -179,17 +223,21 @@ class ServiceParts:
         component = self.relations.component_of_instance(call, instance)
         what = f"service instance {instance['name']}"
         placement = self.relations.placement(call, environment, what=what) if environment is not None else None
+        deployment_id = str(uuid.uuid4())
+        fails_now = placement.fails_now if placement else None
+        if fails_now is None:
+            fails_now = self.renderer.render(call, SERVICE_INSTANCE, instance, deployment_id, action, *target)
         return self.deployments.start(
             call,
             SERVICE_INSTANCE,
             instance,
-            str(uuid.uuid4()),
+            deployment_id,
             action,
             versioned(*target),
             # [doc] An instance in a self-managed environment is deployed by the customer's automation.
             self_managed=placement is not None and placement.self_managed,
             environment_account_id=placement.account_id if placement else call.account_id,
-            fails_now=placement.fails_now if placement else None,
+            fails_now=fails_now,
             state={
                 "last_successful_environment_deployment_id": environment
                 and environment["last_succeeded_deployment_id"],
@@ -232,16 +280,19 @@ class ServiceParts:
         if action != DELETE:
             # Instances this very operation removes are not the service's any more.
             instances = [row for row in instances if row["deployment_status"] != DELETE_IN_PROGRESS]
+        deployment_id = str(uuid.uuid4())
+        failure = self.renderer.render(call, SERVICE_PIPELINE, pipeline, deployment_id, action, *target)
         return self.deployments.start(
             call,
             SERVICE_PIPELINE,
             pipeline,
-            str(uuid.uuid4()),
+            deployment_id,
             action,
             versioned(*target),
             self_managed=self_managed,
             environment_account_id=call.account_id,
             plan=plan,
+            fails_now=failure,
             # [decided] S-25: the environment of the service's first instance by name at the start.
             names={"environment_name": instances[0]["environment_name"] if instances else None},
         )

@@ -91,6 +91,7 @@ class ServiceInstances:
             call, service["template_name"], params.get("templateMajorVersion"), params.get("templateMinorVersion")
         )
         environment = self.parts.check_environment(call, entry.environment, version)
+        self.parts.check_spec_inputs(call, service["template_name"], version, params["spec"], instances=[name])
         instance = self.parts.new_instance(call, service, entry, version, params["spec"])
         if params.get("clientToken"):
             instance["last_client_request_token"] = params["clientToken"]
@@ -132,6 +133,15 @@ class ServiceInstances:
             spec = self.services.parse_spec(call, given)
             service_specs.instance_entry_in(spec, instance["name"], instance["environment_name"])
         major, minor, spec_text = update_target(self.parts.templates, call, instance, params, kind)
+        # [decided] B-12: the spec the instance moves to (its own when none is given), against the target version.
+        self.parts.check_spec_inputs(
+            call,
+            instance["template_name"],
+            self.parts.templates.version(call, instance["template_name"], str(major), str(minor)),
+            spec_text or "",
+            instances=[instance["name"]],
+            current=instance["spec"],
+        )
         changes: dict[str, Any] = {}
         if token:
             changes.update(last_client_request_token=token, last_client_request_digest=digest(params))

@@ -58,6 +58,14 @@ class ServicePipelines:
         major, minor, _ = update_target(
             self.parts.templates, call, pipeline, {k: v for k, v in params.items() if k != "spec"}, kind
         )
+        self.parts.check_spec_inputs(
+            call,
+            pipeline["template_name"],
+            self.parts.templates.version(call, pipeline["template_name"], str(major), str(minor)),
+            params["spec"],
+            pipeline=True,
+            current=pipeline["spec"],
+        )
         updated = dict(pipeline)
         self.parts.start_pipeline(call, updated, UPDATE, (major, minor, params["spec"]))
         self.manual_changes.record_manual_change(call, service["name"], None, pipeline_reason(service["name"]))

@@ -123,9 +123,13 @@ _SpecLoader.add_constructor(None, _SpecLoader._refuse_tag)
 class YamlProblem(Exception):
     """Why a text is not a YAML document this loader accepts: `not valid YAML at line <l>, column <c>: ...`."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, problem: str = "", line: int | None = None, column: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # The parts, for callers that word the message their own way (a bundle's schema, B-6 step 4).
+        self.problem = problem or message
+        self.line = line
+        self.column = column
 
 
 def load_yaml(text: str) -> Any:
@@ -143,12 +147,14 @@ def load_yaml(text: str) -> Any:
         # PyYAML splits most messages in two ("while scanning a simple key" / "could not find expected ':'");
         # either half alone reads badly, so both are kept, in PyYAML's order.
         problem = ", ".join(part for part in (error.context, error.problem) if part)
-        raise YamlProblem(_yaml_message(mark, problem)) from None
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        raise YamlProblem(_yaml_message(mark, problem), problem, line, column) from None
     except ReaderError as error:
         # Raised before parsing (a control character, say), with an offset rather than a Mark.
         line = text.count("\n", 0, error.position) + 1
         column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
-        raise YamlProblem(f"not valid YAML at line {line}, column {column}: {error.reason}") from None
+        message = f"not valid YAML at line {line}, column {column}: {error.reason}"
+        raise YamlProblem(message, error.reason, line, column) from None
     except yaml.YAMLError:
         raise YamlProblem("not valid YAML") from None
 
@@ -186,7 +192,7 @@ def _resource_name_problem(value: Any) -> str | None:
     return None
 
 
-def _invalid(items: list[tuple[str, str]]) -> ValidationException:
+def invalid(items: list[tuple[str, str]]) -> ValidationException:
     """[decided] B-13: `Invalid spec: <n> validation error(s) detected: <path>: <problem>; ...`."""
     # Ordered by path in byte order, at most MAX_ITEMS spelled out; the count is of all of them.
     ordered = sorted(items, key=lambda item: item[0].encode())
@@ -214,7 +220,7 @@ def parse(text: str, *, environment_exists: Callable[[str], bool]) -> ServiceSpe
     except YamlProblem as problem:
         raise ValidationException(f"Invalid spec: {problem.message}") from None
     if not isinstance(document, dict):
-        raise _invalid([(DOCUMENT, "must be a mapping")])
+        raise invalid([(DOCUMENT, "must be a mapping")])
     items: list[tuple[str, str]] = []
 
     proton = document.get("proton")
@@ -235,7 +241,7 @@ def parse(text: str, *, environment_exists: Callable[[str], bool]) -> ServiceSpe
         entries = list(_check_instances(instances, environment_exists, items))
 
     if items:
-        raise _invalid(items)
+        raise invalid(items)
     return ServiceSpec(instances=tuple(entries), pipeline=pipeline)
 
 
@@ -287,7 +293,7 @@ def instance_entry_required(spec: ServiceSpec, name: str) -> InstanceEntry:
     """[decided] S-18: the entry an instance operation uses, the one whose `name` is the request's."""
     entry = spec.instance(name)
     if entry is None:
-        raise _invalid([("instances", f"no entry named {name}")])
+        raise invalid([("instances", f"no entry named {name}")])
     return entry
 
 
@@ -298,7 +304,7 @@ def instance_entry_in(spec: ServiceSpec, name: str, environment: str) -> Instanc
     """
     entry = instance_entry_required(spec, name)
     if entry.environment != environment:
-        raise _invalid([(f"instances[{name}].environment", f"must be {environment}, the instance's environment")])
+        raise invalid([(f"instances[{name}].environment", f"must be {environment}, the instance's environment")])
     return entry
 
 

@@ -14,6 +14,7 @@ from .call import Call
 from .errors import ValidationException
 from .idempotency import ClientTokens
 from .tagging import Tags
+from .template_bundles import TemplateBundles
 from .templates import TemplateFamily, Templates, Version, VersionUsers, version_number
 
 RESOURCE_TYPE = "service-template"
@@ -66,8 +67,11 @@ class ServiceTemplates(Templates):
         *,
         registration_delay_ms: int = 0,
         on_deleted: Callable[[Call, str, str], None] | None = None,
+        bundles: TemplateBundles | None = None,
     ) -> None:
-        super().__init__(tokens, tags, users, registration_delay_ms=registration_delay_ms, on_deleted=on_deleted)
+        super().__init__(
+            tokens, tags, users, registration_delay_ms=registration_delay_ms, on_deleted=on_deleted, bundles=bundles
+        )
         self.environment_templates = environment_templates
 
     def _version_columns(self, call: Call, params: dict[str, Any], version: Version | None) -> dict[str, Any]:

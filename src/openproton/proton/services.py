@@ -195,6 +195,14 @@ class Services:
         environments = {
             entry.name: self.parts.check_environment(call, entry.environment, version) for entry in spec.instances
         }
+        self.parts.check_spec_inputs(
+            call,
+            template["name"],
+            version,
+            params["spec"],
+            instances=[entry.name for entry in spec.instances],
+            pipeline=with_pipeline,
+        )
         if with_pipeline:
             self.parts.check_pipeline_roles(call)
         service = {
@@ -324,6 +332,10 @@ class Services:
             entry.name: self.parts.check_environment(call, entry.environment, version)  # type: ignore[arg-type]
             for entry in added
         }
+        if version is not None:
+            self.parts.check_spec_inputs(
+                call, service["template_name"], version, text, instances=[entry.name for entry in added]
+            )
         if pipeline is not None:
             self.parts.check_pipeline_roles(call)  # [decided] S-23: the pipeline is redeployed
         started: list[Row] = []

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from openproton import decided
+from openproton.bundles.model import Bundle
+from openproton.bundles.registration import Kind
 from openproton.protocol.serializer import Millis
 from openproton.store.templates import ENVIRONMENT_TEMPLATES, TemplateStore
 
@@ -21,6 +23,7 @@ from .call import Call
 from .errors import ConflictException, ResourceNotFoundException, ValidationException
 from .idempotency import ClientTokens, digest
 from .tagging import Tags
+from .template_bundles import Fetched, TemplateBundles, kind_of
 
 RESOURCE_TYPE = "environment-template"
 
@@ -94,8 +97,13 @@ class Version:
 def _as_of(row: dict[str, Any], now_ms: int) -> Version:
     status = row["status"]
     if status == REGISTRATION_IN_PROGRESS and now_ms >= row["registered_at"]:
-        # [decided] T-2: no bundle is fetched, so registration succeeds when it is due.
-        status = DRAFT
+        if row.get("registration_status") is None:
+            # [decided] T-2: no bundle is fetched, so registration succeeds when it is due.
+            status = DRAFT
+        else:
+            # [decided] B-5: the checks ran inside Create; the first read shows how they ended.
+            status = row["registration_status"]
+            row = {**row, "status_message": row["registration_message"]}
     return Version(row, status)
 
 
@@ -127,7 +135,9 @@ class Templates:
         *,
         registration_delay_ms: int = 0,
         on_deleted: Callable[[Call, str, str], None] | None = None,
+        bundles: TemplateBundles | None = None,
     ) -> None:
+        self.bundles = bundles if bundles is not None and bundles.enabled else None
         self.on_deleted = on_deleted  # what else goes with a template (its sync config, relations.py)
         self.tokens = tokens
         self.tags = tags
@@ -260,7 +270,7 @@ class Templates:
     ) -> dict[str, Any]:
         row = version.row
         published = [v.minor for v in siblings if v.major == version.major and v.status == PUBLISHED]
-        return {
+        wire = {
             "arn": self.family.version_arn(call, row["template_name"], version.major, version.minor),
             "createdAt": Millis(row["created_at"]),
             "description": row["description"],
@@ -273,9 +283,51 @@ class Templates:
             "templateName": row["template_name"],
             **self._version_extra_wire(row, summary=summary),
         }
+        if not summary and version.status != REGISTRATION_IN_PROGRESS and row.get("schema") is not None:
+            wire["schema"] = row["schema"]  # [doc] the text of the bundle's schema/schema.yaml
+        return wire
 
-    def create_version(self, call: Call, params: dict[str, Any], *, at_major: int | None = None) -> dict[str, Any]:
-        """Create{Environment,Service}TemplateVersion; `at_major` is template sync's own numbering."""
+    # -- bundles (bundles-and-provisioning.md, sections 1 and 2) -----------------------------------------
+
+    def kind(self, template: dict[str, Any]) -> Kind:
+        return kind_of(self.family.template_type, template)
+
+    def bundle_wanted(self, call: Call, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The S3 location a Create must fetch before its transaction, or None: no bundle source ([decided]
+        B-3), or a retry with a live client token, which fetches nothing ([decided] B-5)."""
+        if self.bundles is None or self.tokens.replay(call, params) is not None:
+            return None
+        self.template(call, params["templateName"])  # a missing template is reported before any fetch
+        return (params.get("source") or {}).get("s3")
+
+    def fetch_bundle(self, call_account: str, region: str, location: dict[str, Any]) -> Fetched:
+        assert self.bundles is not None
+        return self.bundles.fetch(call_account, region, location)
+
+    def _registration(self, call: Call, name: str, files: dict[str, bytes] | None) -> dict[str, Any]:
+        """The registration columns of a version being created: empty without a bundle (T-2)."""
+        fetched = Fetched(files=files) if files is not None else call.prepared
+        if self.bundles is None or not isinstance(fetched, Fetched):
+            return {}
+        template = self.template(call, name)
+        return self.bundles.register(call, self.kind(template), fetched)
+
+    def version_bundle(self, call: Call, template_name: str, version_row: dict[str, Any]) -> Bundle | None:
+        """The bundle a version was registered from, or None (registered without a source)."""
+        if self.bundles is None or version_row.get("bundle_sha256") is None:
+            return None
+        return self.bundles.bundle(call, self.kind(self.template(call, template_name)), version_row)
+
+    def create_version(
+        self,
+        call: Call,
+        params: dict[str, Any],
+        *,
+        at_major: int | None = None,
+        files: dict[str, bytes] | None = None,
+    ) -> dict[str, Any]:
+        """Create{Environment,Service}TemplateVersion; `at_major` is template sync's own numbering, `files` the
+        bundle sync read from git (Y-12 step 6)."""
         self._lock(call)
         name = params["templateName"]
         self.template(call, name)
@@ -307,6 +359,7 @@ class Templates:
             minor = max(v.minor for v in existing if v.major == major) + 1
         extra = self._version_columns(call, params, None)
         source = (params.get("source") or {}).get("s3") or {}  # sync's versions come from git, not S3
+        registered = self._registration(call, name, files)
         row = {
             "account_id": call.account_id,
             "region": call.region,
@@ -321,7 +374,13 @@ class Templates:
             **extra,
             "created_at": call.now_ms,
             "last_modified_at": call.now_ms,
-            "registered_at": call.now_ms + self.registration_delay_ms,
+            # [decided] B-5: with a bundle, the first read shows how registration ended.
+            "registered_at": call.now_ms + (0 if registered else self.registration_delay_ms),
+            "registration_status": None,
+            "registration_message": None,
+            "schema": None,
+            "bundle_sha256": None,
+            **registered,
         }
         self.store.insert_version(call.tx, row)
         self.tags.put(call, self.family.version_arn(call, name, major, minor), new_tags)
@@ -369,6 +428,7 @@ class Templates:
             changes["status"] = PUBLISHED
         elif version.status != version.row["status"]:
             changes["status"] = version.status  # registration finished since: record it with the change
+            changes["status_message"] = version.row["status_message"]
         if "description" in params:
             changes["description"] = params["description"]
         changes.update(self._version_columns(call, params, version))

@@ -121,6 +121,12 @@ def _template_tables(kind: str, provisioning: str, *version_columns: Column) -> 
         Column("last_modified_at", BigInteger, nullable=False),
         # When registration finishes; until then the version reads as REGISTRATION_IN_PROGRESS.
         Column("registered_at", BigInteger, nullable=False),
+        # [decided] B-5: with a bundle source, how registration ended (DRAFT or REGISTRATION_FAILED, with its
+        # message), read from registered_at on; the schema's text and the stored bundle's digest (B-4).
+        Column("registration_status", String(32)),
+        Column("registration_message", Text),
+        Column("schema", Text),
+        Column("bundle_sha256", String(64)),
     )
     return templates, versions
 
@@ -513,4 +519,30 @@ sync_blockers = Table(
     Column("resolved_reason", Text),
     Column("resolved_at", BigInteger),
     Index("ix_sync_blockers_by_target", "account_id", "region", "service_name", "service_instance_name", "created_at"),
+)
+
+# [decided] B-4: each registered bundle, kept for later renders (and carried by export); base64 text, so the
+# table-generic JSON export holds it as it holds everything else.
+template_bundles = Table(
+    "template_bundles",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# [decided] P-6: what a deployment rendered, and (provisioners) its log.
+deployment_renders = Table(
+    "deployment_renders",
+    metadata,
+    Column("deployment_id", String(36), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("provisioner", String(16), nullable=False),
+    Column("files", Text, nullable=False),  # JSON [{"path", "content"}]
+    Column("log", Text),
+    Column("created_at", BigInteger, nullable=False),
 )

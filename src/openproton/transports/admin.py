@@ -26,6 +26,10 @@ from .browser_guard import cross_site_reason
 PREFIX = "/_openproton/"
 
 
+class Text(bytes):
+    """A body the transport sends as `text/plain; charset=utf-8` rather than JSON."""
+
+
 def _json(status: int, body: dict[str, Any]) -> tuple[int, bytes]:
     return status, orjson.dumps(body)
 
@@ -88,6 +92,9 @@ def handle(
         return _settle_policy(service, method, body)
     if route == "deployments" and method == "GET":
         return _json(200, {"deployments": service.admin.deployments_under_way()})
+    if route.startswith("deployments/") and route.endswith(("/rendered", "/log")) and method == "GET":
+        deployment_id, _, what = route[len("deployments/") :].rpartition("/")
+        return _rendered(service, deployment_id, what, query)
     if route.startswith("deployments/") and route.endswith("/settle"):
         if method != "POST":
             return _json(405, {"message": "Use POST /_openproton/deployments/ID/settle."})
@@ -102,6 +109,25 @@ def handle(
         removed = service.admin.remove_fault(route[len("faults/") :])
         return _json(200 if removed else 404, {"removed": removed})
     return _json(404, {"message": f"No admin endpoint {method} {path}."})
+
+
+def _rendered(service: OpenProton, deployment_id: str, what: str, query: str) -> tuple[int, bytes]:
+    """[decided] P-6: a deployment's rendered files (`?path=P`: one, as text) or its provisioner's log."""
+    if what == "log":
+        log = service.admin.log(deployment_id)
+        if log is None:
+            return _json(404, {"message": f"Deployment {deployment_id} has no provisioner log."})
+        return 200, Text(log.encode("utf-8"))
+    rendered = service.admin.rendered(deployment_id)
+    if rendered is None:
+        return _json(404, {"message": f"Deployment {deployment_id} rendered no files."})
+    path = parse_qs(query).get("path")
+    if path is None:
+        return _json(200, rendered)
+    for file in rendered["files"]:
+        if file["path"] == path[0]:
+            return 200, Text(file["content"].encode("utf-8"))
+    return _json(404, {"message": f"Deployment {deployment_id} rendered no file {path[0]}."})
 
 
 def _faults(service: OpenProton, method: str, body: bytes) -> tuple[int, bytes]:

@@ -101,7 +101,8 @@ class AsgiApp:
                 headers,
                 request_body,
             )
-            await self._send(send, HttpResponse(status, [("content-type", "application/json")], body))
+            kind = "text/plain; charset=utf-8" if isinstance(body, admin.Text) else "application/json"
+            await self._send(send, HttpResponse(status, [("content-type", kind)], bytes(body)))
             return
         try:
             body = await self._read_body(receive, headers)

@@ -201,6 +201,14 @@ class ProtonMock:
         """Fetch every mapped remote once and run the units whose heads moved, as a server's poller does."""
         return self._started().admin.poll_repositories()
 
+    def rendered(self, deployment_id: str) -> dict[str, Any] | None:
+        """[decided] P-6: what the deployment rendered (`{deploymentId, provisioner, files}`), or None."""
+        return self._started().admin.rendered(deployment_id)
+
+    def log(self, deployment_id: str) -> str | None:
+        """[decided] P-6: the provisioner's log of the deployment, or None."""
+        return self._started().admin.log(deployment_id)
+
     def _started(self) -> OpenProton:
         if self.service is None:
             raise RuntimeError("mock_proton is not started")

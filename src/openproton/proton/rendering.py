@@ -1,0 +1,213 @@
+"""Rendering a deployment's infrastructure from its template version's bundle (bundles-and-provisioning.md P-1).
+
+Every deployment of a bundle version is rendered in the request that starts it, whatever ends it; deletions only
+for CodeBuild and Terraform folders (their commands and files need them). A render that fails fails the
+deployment at once with the renderer's message. What was rendered is kept by deployment id for the admin
+endpoints (P-6). The families hand this module the row and the state a deployment targets; it builds the
+namespaces of P-1 from what the row is joined to (its environment, service, component, instances).
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from openproton.bundles.inputs import check_inputs
+from openproton.bundles.model import (
+    CLOUDFORMATION,
+    ENVIRONMENT_FOLDER,
+    INSTANCE_FOLDER,
+    PIPELINE_FOLDER,
+    Bundle,
+    RenderError,
+    RenderTarget,
+    Schema,
+)
+from openproton.bundles.render import render_folder
+from openproton.store import bundles as render_store
+from openproton.store import deployments as deployment_store
+from openproton.store import services as service_store
+
+from . import arns, service_specs, spec_inputs
+from .call import Call
+from .deployment_view import DELETE, outputs_of
+from .relations import Relations
+from .targets import ENVIRONMENT, SERVICE_INSTANCE, SERVICE_PIPELINE, Row, TargetKind, environment_arn
+from .templates import Templates
+
+# [decided] P-8: with no provisioner configured for a folder's method, its deployments end by the settle policy.
+SETTLE = "settle"
+
+_FOLDERS = {
+    ENVIRONMENT.type: ENVIRONMENT_FOLDER,
+    SERVICE_INSTANCE.type: INSTANCE_FOLDER,
+    SERVICE_PIPELINE.type: PIPELINE_FOLDER,
+}
+_TYPES = {ENVIRONMENT.type: "environment", SERVICE_INSTANCE.type: "service_instance", SERVICE_PIPELINE.type: "pipeline"}
+
+
+class Renderer:
+    def __init__(
+        self,
+        environment_templates: Templates,
+        service_templates: Templates,
+        relations: Relations,
+        *,
+        timeout_seconds: float,
+    ) -> None:
+        self.templates = {ENVIRONMENT.type: environment_templates}
+        self.templates[SERVICE_INSTANCE.type] = self.templates[SERVICE_PIPELINE.type] = service_templates
+        self.relations = relations
+        self.timeout_seconds = timeout_seconds
+
+    @property
+    def enabled(self) -> bool:
+        return self.templates[ENVIRONMENT.type].bundles is not None
+
+    def render(
+        self,
+        call: Call,
+        kind: TargetKind,
+        row: Row,
+        deployment_id: str,
+        action: str,
+        major: int,
+        minor: int,
+        spec: str | None,
+    ) -> str | None:
+        """Render the deployment `deployment_id` of `row` to (major, minor, spec): None, or why it fails."""
+        templates = self.templates.get(kind.type)
+        if templates is None or templates.bundles is None:
+            return None
+        version = templates.store.get_version(call.tx, call.scope, row["template_name"], major, minor)
+        bundle = templates.version_bundle(call, row["template_name"], version) if version is not None else None
+        folder = bundle.folders.get(_FOLDERS[kind.type]) if bundle is not None else None
+        if bundle is None or folder is None:
+            return None  # no bundle (B-3), or a customer-managed environment: nothing is rendered
+        if action == DELETE and folder.method == CLOUDFORMATION:
+            return None  # [decided] P-1: a stack is deleted by name, from nothing rendered
+        try:
+            target = RenderTarget(
+                type=_TYPES[kind.type],
+                resource_arn=kind.arn(row),
+                namespaces=self._namespaces(call, kind, row, bundle, spec),
+                proton_tags=self._proton_tags(call, kind, row),
+            )
+            files = render_folder(folder, target, timeout_seconds=self.timeout_seconds)
+        except RenderError as failure:
+            return failure.message
+        render_store.insert_render(
+            call.tx,
+            {
+                "deployment_id": deployment_id,
+                "account_id": call.account_id,
+                "region": call.region,
+                "provisioner": SETTLE,
+                "files": orjson.dumps([{"path": f.path, "content": f.content} for f in files]).decode(),
+                "log": None,
+                "created_at": call.now_ms,
+            },
+        )
+        return None
+
+    # -- the namespaces of P-1 ------------------------------------------------------------------------------
+
+    def _namespaces(self, call: Call, kind: TargetKind, row: Row, bundle: Bundle, spec: str | None) -> dict:
+        schema = bundle.schema
+        assert schema is not None
+        if kind.type == ENVIRONMENT.type:
+            current = spec_inputs.stored_environment_inputs(row["spec"]) if row["spec"] != spec else None
+            inputs = _effective(schema, "environment", spec_inputs.stored_environment_inputs(spec), current)
+            return {"environment": {"name": row["name"], "inputs": inputs}}
+        service = service_store.get_service(call.tx, call.scope, row["service_name"]) or {}
+        service_namespace = _service(service)
+        if kind.type == SERVICE_INSTANCE.type:
+            inputs = _effective(
+                schema,
+                "service",
+                service_specs.inputs_of_instance(spec, row["name"]),
+                service_specs.inputs_of_instance(row["spec"], row["name"]),
+            )
+            environment = self._environment(call, row["environment_name"])
+            instance = {
+                "name": row["name"],
+                "inputs": inputs,
+                "components": self._components(call, row),
+                "environment": environment,
+            }
+            return {"service": service_namespace, "service_instance": instance, "environment": environment}
+        inputs = _effective(
+            schema, "pipeline", service_specs.pipeline_inputs(spec), service_specs.pipeline_inputs(row["spec"])
+        )
+        instances = {}
+        for instance in service_store.instances_of_service(call.tx, call.scope, row["service_name"]):
+            if instance["deployment_status"] == "DELETE_IN_PROGRESS":
+                continue  # going with this very operation
+            instances[instance["name"]] = {
+                "name": instance["name"],
+                "inputs": _effective(
+                    schema, "service", service_specs.inputs_of_instance(instance["spec"], instance["name"]), None
+                ),
+                "outputs": self._outputs(call, instance),
+                "environment": self._environment(call, instance["environment_name"]),
+            }
+        return {"pipeline": {"inputs": inputs}, "service": service_namespace, "service_instances": instances}
+
+    def _environment(self, call: Call, name: str) -> dict:
+        environment = self.relations.environment(call, name)
+        if environment is None:
+            return {"name": name, "account_id": call.account_id, "outputs": {}}
+        return {
+            "name": name,
+            "account_id": environment["environment_account_id"],
+            "outputs": self._outputs(call, environment),
+        }
+
+    def _components(self, call: Call, instance: Row) -> dict:
+        attached = self.relations.component_of_instance(call, instance)
+        if attached is None:
+            return {}  # the renderer makes `components.default` read `{}` [doc]
+        component = attached[0]
+        return {"default": {"name": component["name"], "outputs": self._outputs(call, component)}}
+
+    @staticmethod
+    def _outputs(call: Call, target: Row) -> dict:
+        """The outputs of the target's last successful deployment, by key (CloudFormation's order)."""
+        deployment_id = target.get("last_succeeded_deployment_id")
+        deployment = deployment_store.get(call.tx, call.scope, deployment_id) if deployment_id else None
+        return {item["key"]: item.get("valueString") for item in outputs_of(deployment)}
+
+    def _proton_tags(self, call: Call, kind: TargetKind, row: Row) -> dict[str, str]:
+        """The AWS-managed `proton:*` tags Proton puts on what it provisions [doc]."""
+        templates = self.templates[kind.type]
+        tags = {
+            "proton:account": call.account_id,
+            "proton:template": templates.family.template_arn(call, row["template_name"]),
+        }
+        if kind.type == ENVIRONMENT.type:
+            tags["proton:environment"] = environment_arn(call.scope, row["name"])
+        else:
+            tags["proton:service"] = arns.build(call.region, call.account_id, "service", row["service_name"])
+        if kind.type == SERVICE_INSTANCE.type:
+            tags["proton:environment"] = environment_arn(call.scope, row["environment_name"])
+            tags["proton:service-instance"] = kind.arn(row)
+        return tags
+
+
+def _service(service: Row) -> dict:
+    namespace = {"name": service.get("name")}
+    if service.get("repository_id"):
+        # [doc] With a repository the service namespace also names it and the branch.
+        namespace.update(
+            branch_name=service.get("branch_name"),
+            repository_connection_arn=service.get("repository_connection_arn"),
+            repository_id=service.get("repository_id"),
+        )
+    return namespace
+
+
+def _effective(schema: Schema, section: str, inputs: dict | None, current: dict | None) -> dict:
+    """The inputs a render uses; the call that started the deployment already refused a spec with problems."""
+    if section not in schema.input_types:
+        return {}
+    effective, _problems = check_inputs(schema, section, inputs, "spec", current=current, creating=False)
+    return effective
