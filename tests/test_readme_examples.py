@@ -64,8 +64,8 @@ SNIPPETS = _snippets()
 
 def test_the_readme_has_the_server_and_in_process_examples() -> None:
     python = [snippet for snippet in SNIPPETS if snippet.language == "python"]
-    assert len(python) == 6
-    assert [snippet.uses_the_server for snippet in python] == [True, False, False, False, False, False]
+    assert len(python) == 7
+    assert [snippet.uses_the_server for snippet in python] == [True, False, False, False, False, False, False]
     shell = [snippet.code.strip() for snippet in SNIPPETS if snippet.language == "sh"]
     assert tuple(shell[:2]) == INSTALL_COMMANDS, "the README opens with the two install commands"
     assert not set(shell[2:]) & set(INSTALL_COMMANDS)
@@ -121,8 +121,15 @@ def _check_cli_quickstart(stdout: str) -> None:
     assert stdout.count('"environmentName": "staging"') == 2
 
 
+def _check_render(stdout: str) -> None:
+    assert stdout.startswith("==> environment/cloudformation.yaml <==\n")
+    assert "for the environment dev." in stdout
+    assert "CidrBlock: '10.1.0.0/16'" in stdout and "CidrBlock: '10.0.1.0/24'" in stdout  # given, default
+
+
 # What a snippet must print, found by what it contains.
 OUTPUT_CHECKS: dict[str, Callable[[str], None]] = {
+    "openproton render": _check_render,
     "mgmt.accept_environment_account_connection": _check_boto3_quickstart,
     "aws proton create-environment-account-connection": _check_cli_quickstart,
 }

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bundles.bundle_library import archive, environment_files, put, service_files
 from repositories.git_support import GitRepo
 from support import ServerProcess, ServerWorld, create_connection, openproton_command
 
@@ -25,11 +26,22 @@ def export(database: str, path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def _api_bundle() -> dict[str, str | bytes]:
+    """A service bundle whose inputs all have defaults, so the state's spec without inputs passes."""
+    files = service_files()
+    files["schema/schema.yaml"] = files["schema/schema.yaml"].replace("      required:\n        - image\n", "")
+    return files
+
+
 def make_state(database: str) -> None:
     """Connections in every status, tags, a client token and a deleted connection, in two regions; a published
     template version and an environment through the connected connection, with one deployment that succeeded and
     one still under way (the settle policy set at run time to `manual`)."""
-    server = ServerProcess(database=database)
+    bundles = Path(tempfile.mkdtemp(prefix="openproton-transfer-bundles-"))
+    put(bundles, "bundles", "web.tar.gz", archive(environment_files()))
+    put(bundles, "bundles", "api.tar.gz", archive(_api_bundle()))
+    # [decided] B-4: the versions' bundles and the deployments' renders are state like the rest.
+    server = ServerProcess("--bundle-dir", str(bundles), database=database)
     try:
         world = ServerWorld(server)
         pending = create_connection(world, name="pending", tags=[{"key": "team", "value": "a"}])
@@ -164,6 +176,9 @@ def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(
         "resource_sync_attempts": 1,
         "sync_records": 1,
         "sync_blockers": 0,
+        "template_bundles": 2,
+        # the environment's two deployments, the instance's and the pipeline's (a component has no bundle)
+        "deployment_renders": 4,
     }
     [environment] = original["tables"]["environments"]
     assert (environment["name"], environment["environment_account_id"]) == ("connected", ENV)

@@ -373,3 +373,13 @@ def test_a_service_bundle_needs_its_instance_manifest(bundles: Bundles) -> None:
     assert version["statusMessage"] == (
         "Template manifest is not valid: instance_infrastructure/manifest.yaml is missing"
     )
+
+
+def test_without_a_bundle_source_nothing_is_fetched_or_checked(world: Any) -> None:
+    """B-3: T-2 stays the default; a source naming nothing registers, and any spec is taken."""
+    client = world.client("222222222222")
+    client.create_environment_template(name="vpc")
+    client.create_environment_template_version(templateName="vpc", source={"s3": {"bucket": "no", "key": "thing"}})
+    version = client.get_environment_template_version(templateName="vpc", majorVersion="1", minorVersion="0")
+    assert version["environmentTemplateVersion"]["status"] == "DRAFT"
+    assert "schema" not in version["environmentTemplateVersion"]

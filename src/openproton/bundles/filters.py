@@ -16,7 +16,7 @@ from typing import Any
 # (not `match` with `$`) so that a value ending in a newline cannot slip a second YAML line through.
 _SAFE_VALUE = re.compile(r"[a-zA-Z0-9_-]*")
 _IAM_POLICY_ARN = re.compile(r"arn:[a-zA-Z-]+:iam::\d{12}:policy/")  # a prefix match, as documented
-_ARN = re.compile(r"arn:[^:\s]+:[^:\s]*:[^:\s]*:\d{0,12}:\S+")  # P-3
+_ARN = re.compile(r"arn:[^:\s]+:[^:\s]*:[^:\s]*:\d{0,12}:\S+")  # [decided] P-3
 
 _SAFE_TEXT = "Must match regex ^[a-zA-Z0-9_-]*$"
 

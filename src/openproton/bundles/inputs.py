@@ -149,7 +149,7 @@ def _pattern(validator: Any, pattern: _Pattern, instance: Any, schema: _Node) ->
 
 
 def _search(compiled: regex.Pattern[str], text: str) -> bool:
-    """B-10: a search, not a full match; P-25: timed out is not matched."""
+    """[decided] B-10: a search, not a full match; P-25: timed out is not matched."""
     timeout = PATTERN_TIMEOUT
     deadline = _deadline.get()
     if deadline is not None:
@@ -404,7 +404,7 @@ def check_inputs(
     unkept: set[tuple[str, ...]] = set()  # locations already reported as `has no current value`
     for key, value in inputs.items():
         if isinstance(value, str) and value == CURRENT_VAL:
-            # B-11, top-level only: nested, the text is an ordinary string value.
+            # [decided] B-11, top-level only: nested, the text is an ordinary string value.
             if current is not None and key in current:
                 given[key] = current[key]
             elif creating:

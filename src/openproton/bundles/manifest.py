@@ -36,7 +36,7 @@ MAX_TEMPLATE_BYTES = 200 * KB
 MAX_TEMPLATE_FILES = 10
 INPUT_TYPES = ("JSON", "HCL")
 
-# B-8: a manifest item's (rendering_engine, template_language) -> the folder's method.
+# [decided] B-8: a manifest item's (rendering_engine, template_language) -> the folder's method.
 _METHODS = {("jinja", "cloudformation"): CLOUDFORMATION, ("hcl", "terraform"): TERRAFORM}
 
 
@@ -176,7 +176,7 @@ def _string_map(value: Any) -> bool:
 
 
 def _check_properties(path: str, value: Any) -> None:
-    """B-7: `project_properties` strings are Jinja, parsed like a template file."""
+    """[decided] B-7: `project_properties` strings are Jinja, parsed like a template file."""
     from .render import check_jinja  # render.py imports the model only; kept local to load Jinja when needed
 
     if isinstance(value, str):

@@ -1,4 +1,4 @@
-"""Registering a bundle: B-6's checks in order, the first failure the version's statusMessage.
+"""Registering a bundle: [decided] B-6's checks in order, the first failure the version's statusMessage.
 
 `register_archive` takes a fetched archive (steps 2 to 11), `register_files` files that arrived another way
 (template sync's `v<N>/` tree, a directory for `openproton render`: steps 3 to 11). Both return the checked

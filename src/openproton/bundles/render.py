@@ -251,7 +251,7 @@ def _range(*args: int) -> range:
 
 
 def _finalize(value: Any) -> Any:
-    """What `{{ }}` prints (P-2): YAML/JSON-friendly scalars, compact JSON for lists and mappings."""
+    """What `{{ }}` prints ([decided] P-2): YAML/JSON-friendly scalars, compact JSON for lists and mappings."""
     if isinstance(value, str):
         return value
     if value is None:

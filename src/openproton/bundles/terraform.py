@@ -293,14 +293,14 @@ def hcl_inputs(objects: Mapping[str, Any]) -> str:
 
 
 def render_terraform(folder: Folder, target: RenderTarget) -> list[RenderedFile]:
-    """P-4: the selected `.tf` files with the header, then the variables file, then the tfvars file."""
+    """[decided] P-4: the selected `.tf` files with the header, then the variables file, then the tfvars file."""
     head = header(target.resource_arn)
     files = [RenderedFile(path, head + folder.files[path].decode("utf-8")) for path in folder.templates]
     return [*files, variables_file(target), tfvars_file(target)]
 
 
 def render_codebuild(folder: Folder, target: RenderTarget) -> list[RenderedFile]:
-    """P-5: the folder's UTF-8 files as they are, then the inputs file (JSON in Jackson's style, or HCL)."""
+    """[decided] P-5: the folder's UTF-8 files as they are, then the inputs file (JSON in Jackson's style, or HCL)."""
     name = HCL_INPUTS_FILE if folder.input_type == "HCL" else JSON_INPUTS_FILE
     files: list[RenderedFile] = []
     for path, data in folder.files.items():

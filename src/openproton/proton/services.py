@@ -221,6 +221,8 @@ class Services:
             "operation": CREATE,
             "operation_deployments": "[]",
         }
+        # Stored first: each deployment's render reads the service it belongs to (P-1's `service` namespace).
+        store.insert_service(call.tx, service)
         started: list[Row] = []
         pipeline = self.parts.new_pipeline(call, service, version, params["spec"]) if with_pipeline else None
         if pipeline is not None:
@@ -248,7 +250,7 @@ class Services:
             )
             store.update_pipeline(call.tx, call.scope, name, _mirror(pipeline))
         service["operation_deployments"] = orjson.dumps([d["id"] for d in started]).decode()
-        store.insert_service(call.tx, service)
+        store.update_service(call.tx, call.scope, name, {"operation_deployments": service["operation_deployments"]})
         self.tags.put(call, service_arn(call.scope, name), new_tags)
         return {"service": service_wire(service, pipeline)}
 

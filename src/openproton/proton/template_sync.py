@@ -12,24 +12,53 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from openproton.bundles import archive
 from openproton.protocol.errors import AwsError
 from openproton.store import Database
 from openproton.store import sync_state as store
 from openproton.store import template_sync_configs as config_store
 
 from .clock import Clock
-from .git_source import GitError
+from .git_source import GitError, GitTimeout
 from .service_specs import YamlProblem, load_yaml
 from .sync_calls import SyncCalls
 from .sync_runs import TEMPLATE_SYNC, AttemptLog, Snapshot, Unit, record_resource_attempt
 from .sync_view import event
-from .templates import Templates
+from .template_bundles import Fetched
+from .templates import REGISTRATION_FAILED, Templates
+
+_LINK = "120000"
 
 _MAJOR = re.compile(r"v([1-9][0-9]*)")
 _COMPATIBLE = re.compile(r"([0-9A-Za-z]+[0-9A-Za-z_\-]*):([1-9][0-9]*|0)")
 MAX_REGISTRATION_BYTES = 64 * 1024
 REGISTRATION_FILE, LEGACY_FILE = ".template-registration.yaml", ".compatible-envs"
 OPERATION = {"ENVIRONMENT": "CreateEnvironmentTemplateVersion", "SERVICE": "CreateServiceTemplateVersion"}
+
+
+def _bundle(snapshot: Snapshot, head: str, path: str) -> Fetched:
+    """The files of `path` at `head` as a bundle, or B-6 step 2's failure: a link or a submodule is an entry that
+    is not allowed, and the unpacked limits hold (checked on git's listing before anything is read)."""
+    entries = snapshot.git.entries(snapshot.key, head, path, recursive=True)
+    if len(entries) > archive.MAX_ENTRIES:
+        return Fetched(failure=archive.EXPANDS)
+    prefix = f"{path}/"
+    blobs = []
+    for entry in entries:
+        if entry.kind == "tree":
+            continue
+        if entry.kind != "blob" or entry.mode == _LINK:
+            return Fetched(failure=archive.not_allowed(entry.path[len(prefix) :]).message)
+        blobs.append(entry.path)
+    try:
+        files = snapshot.git.read_files(snapshot.key, head, blobs, max_bytes=archive.MAX_UNPACKED_BYTES)
+    except GitError as error:
+        if "is larger than" not in str(error) or isinstance(error, GitTimeout):
+            raise  # git itself failed: the attempt fails with git's reason
+        return Fetched(failure=archive.EXPANDS)
+    if sum(len(content) for content in files.values()) > archive.MAX_UNPACKED_BYTES:
+        return Fetched(failure=archive.EXPANDS)
+    return Fetched(files={name[len(prefix) :]: content for name, content in files.items()})
 
 
 class RegistrationProblem(Exception):
@@ -228,8 +257,11 @@ class TemplateSync:
                 paths = [f"{major.path}/{REGISTRATION_FILE}", f"{major.path}/{LEGACY_FILE}"]
                 files = snapshot.git.read_files(snapshot.key, head, paths, max_bytes=MAX_REGISTRATION_BYTES)
                 params.update(registration(files, major.path))
+            # [decided] Y-12 step 6: with a bundle source, v<N>/ registers as a fetched bundle does; its files are
+            # read before the version's transaction opens.
+            bundle = _bundle(snapshot, head, major.path) if family.bundles is not None else None
             with self.calls.call(unit.account_id, unit.region, OPERATION[kind]) as call:
-                created = family.create_version(call, params, at_major=major.number)
+                created = family.create_version(call, params, at_major=major.number, bundle=bundle)
                 version = created[family.family.wire_version]
                 number_made = f"{version['majorVersion']}.{version['minorVersion']}"
                 # [decided] Y-12 step 7: the version and its tree are recorded together.
@@ -239,10 +271,15 @@ class TemplateSync:
                 self.calls.audit.record_success(call.tx, call.context, params, created)
                 now = self.clock.now_ms()
                 events.append(event("VERSION_CREATED", f"Created template version {number_made}", now))
-                events.append(event("SYNC_SUCCEEDED", f"Created template version {number_made}", now))
-                record_resource_attempt(
-                    call.tx, unit, attempt.id, target, number, desired, "SUCCEEDED", started, events
-                )
+                # [decided] Y-12 step 6: a bundle that fails registration fails the attempt with its message.
+                registered = family.version(call, name, version["majorVersion"], version["minorVersion"])
+                if registered.status == REGISTRATION_FAILED:
+                    events.append(event("SYNC_FAILED", registered.row["status_message"], now))
+                    outcome = "FAILED"
+                else:
+                    events.append(event("SYNC_SUCCEEDED", f"Created template version {number_made}", now))
+                    outcome = "SUCCEEDED"
+                record_resource_attempt(call.tx, unit, attempt.id, target, number, desired, outcome, started, events)
             return
         except (RegistrationProblem, GitError) as problem:
             reason = str(problem)

@@ -304,9 +304,9 @@ class Templates:
         assert self.bundles is not None
         return self.bundles.fetch(call_account, region, location)
 
-    def _registration(self, call: Call, name: str, files: dict[str, bytes] | None) -> dict[str, Any]:
+    def _registration(self, call: Call, name: str, bundle: Fetched | None) -> dict[str, Any]:
         """The registration columns of a version being created: empty without a bundle (T-2)."""
-        fetched = Fetched(files=files) if files is not None else call.prepared
+        fetched = bundle if bundle is not None else call.prepared
         if self.bundles is None or not isinstance(fetched, Fetched):
             return {}
         template = self.template(call, name)
@@ -324,10 +324,10 @@ class Templates:
         params: dict[str, Any],
         *,
         at_major: int | None = None,
-        files: dict[str, bytes] | None = None,
+        bundle: Fetched | None = None,
     ) -> dict[str, Any]:
-        """Create{Environment,Service}TemplateVersion; `at_major` is template sync's own numbering, `files` the
-        bundle sync read from git (Y-12 step 6)."""
+        """Create{Environment,Service}TemplateVersion; `at_major` is template sync's own numbering, `bundle` the
+        files sync read from git (Y-12 step 6)."""
         self._lock(call)
         name = params["templateName"]
         self.template(call, name)
@@ -359,7 +359,7 @@ class Templates:
             minor = max(v.minor for v in existing if v.major == major) + 1
         extra = self._version_columns(call, params, None)
         source = (params.get("source") or {}).get("s3") or {}  # sync's versions come from git, not S3
-        registered = self._registration(call, name, files)
+        registered = self._registration(call, name, bundle)
         row = {
             "account_id": call.account_id,
             "region": call.region,
