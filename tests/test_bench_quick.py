@@ -96,3 +96,19 @@ def test_sync_scale_benchmark_runs() -> None:
     assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
     assert "first run: " in completed.stdout and "(3 versions registered)" in completed.stdout
     assert "idle / first: " in completed.stdout
+
+
+def test_bundles_benchmark_runs() -> None:
+    """bench/bundles.py times CreateEnvironment with and without a 20-input schema and registrations of a 1 MB
+    bundle; small here, only that it runs and prints its ratios (its registrations assert DRAFT)."""
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / "bundles.py"), "--environments", "5", "--rounds", "1", "--versions", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
+    assert "with / without: " in completed.stdout
+    assert "bundle / none: " in completed.stdout

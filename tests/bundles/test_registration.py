@@ -8,6 +8,7 @@ import gzip
 import io
 import tarfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -379,7 +380,21 @@ def test_without_a_bundle_source_nothing_is_fetched_or_checked(world: Any) -> No
     """B-3: T-2 stays the default; a source naming nothing registers, and any spec is taken."""
     client = world.client("222222222222")
     client.create_environment_template(name="vpc")
-    client.create_environment_template_version(templateName="vpc", source={"s3": {"bucket": "no", "key": "thing"}})
+    client.create_environment_template_version(templateName="vpc", source={"s3": {"bucket": "nowhere", "key": "thing"}})
     version = client.get_environment_template_version(templateName="vpc", majorVersion="1", minorVersion="0")
     assert version["environmentTemplateVersion"]["status"] == "DRAFT"
     assert "schema" not in version["environmentTemplateVersion"]
+
+
+def test_hostile_entries_write_nothing_anywhere(bundles: Bundles) -> None:
+    """P-25: archives are read in memory; no entry lands on disk, inside the bundle directory or out of it."""
+    for make in (_escaping_name, _absolute_name, _leaving_link, _device):
+        client = bundles.client
+        name = f"hostile-{make.__name__.strip('_').replace('_', '-')}"
+        client.create_environment_template(name=name)
+        client.create_environment_template_version(templateName=name, source=bundles.source(make()))
+        status = client.get_environment_template_version(templateName=name, majorVersion="1", minorVersion="0")
+        assert status["environmentTemplateVersion"]["status"] == "REGISTRATION_FAILED"
+    assert not Path("/tmp/openproton-absolute.txt").exists()
+    assert not (bundles.directory.parent / "escaped.txt").exists()
+    assert not any(p.name in ("escaped.txt", "passwd", "null") for p in bundles.directory.rglob("*"))

@@ -114,6 +114,15 @@ def load(sha256: str, data: bytes, kind: Kind) -> Bundle:
     return bundle
 
 
+def cached(sha256: str, kind: Kind) -> Bundle | None:
+    """A bundle already read in this process, without touching its stored archive."""
+    with _cache_lock:
+        bundle = _cache.get((sha256, kind))
+        if bundle is not None:
+            _cache.move_to_end((sha256, kind))
+        return bundle
+
+
 def remember(bundle: Bundle, kind: Kind) -> None:
     """Keep a bundle just registered, so the first deployment of its version does not read it again."""
     with _cache_lock:

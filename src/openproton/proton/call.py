@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from openproton.protocol.pipeline import RequestContext
@@ -23,6 +23,9 @@ class Call:
     # What the operation's prepare step brought from outside the process before the transaction opened (a
     # fetched bundle, [decided] B-5), or None.
     prepared: Any = None
+    # What this call already worked out and would otherwise work out twice (a spec's inputs: checked, then
+    # rendered from, spec_inputs.py). Lives and dies with the call.
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def account_id(self) -> str:

@@ -200,7 +200,8 @@ class Environments:
         """B-9 to B-13, when the version came from a bundle (its schema); nothing is stored on failure."""
         schema = spec_inputs.schema_of(self.templates, call, template_name, version)
         if schema is not None:
-            spec_inputs.environment_inputs(schema, text, current=current, creating=current is None)
+            inputs = spec_inputs.environment_inputs(schema, text, current=current, creating=current is None)
+            call.memo[spec_inputs.environment_key(schema, text, current)] = inputs  # the render's, below
 
     def _start(
         self,

@@ -115,8 +115,11 @@ class Renderer:
         schema = bundle.schema
         assert schema is not None
         if kind.type == ENVIRONMENT.type:
-            current = spec_inputs.stored_environment_inputs(row["spec"]) if row["spec"] != spec else None
-            inputs = _effective(schema, "environment", spec_inputs.stored_environment_inputs(spec), current)
+            current_text = row["spec"] if row["spec"] != spec else None
+            inputs = call.memo.get(spec_inputs.environment_key(schema, spec, current_text))
+            if inputs is None:  # a deployment no spec check preceded (a delete)
+                current = spec_inputs.stored_environment_inputs(current_text)
+                inputs = _effective(schema, "environment", spec_inputs.stored_environment_inputs(spec), current)
             return {"environment": {"name": row["name"], "inputs": inputs}}
         service = service_store.get_service(call.tx, call.scope, row["service_name"]) or {}
         service_namespace = _service(service)

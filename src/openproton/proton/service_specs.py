@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 import yaml
 from yaml.error import Mark, MarkedYAMLError
-from yaml.events import AliasEvent
+from yaml.events import AliasEvent, MappingEndEvent, MappingStartEvent, SequenceEndEvent, SequenceStartEvent
 from yaml.nodes import Node
 from yaml.reader import ReaderError
 
@@ -132,10 +132,44 @@ class YamlProblem(Exception):
         self.column = column
 
 
+# libyaml's parser, where PyYAML was built with it: the same safe_load, in C. The constructor and resolver stay
+# PyYAML's own Python classes, so values come out exactly as _SpecLoader makes them.
+_C_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+_OPENS = (MappingStartEvent, SequenceStartEvent)
+_CLOSES = (MappingEndEvent, SequenceEndEvent)
+
+
+def _load_fast(text: str) -> tuple[bool, Any]:
+    """(True, document) when libyaml reads `text` and it uses nothing _SpecLoader refuses; else (False, None),
+    and _SpecLoader reads it again to give the exact problem (or, rarely, to accept what libyaml did not).
+
+    Specs are parsed on every call that takes one, and PyYAML's pure-Python scanner costs more than everything
+    else such a call does; the checks below are _SpecLoader's, made on libyaml's events."""
+    if _C_LOADER is None:
+        return False, None
+    try:
+        depth = 0
+        for parsed in yaml.parse(text, Loader=_C_LOADER):
+            if isinstance(parsed, AliasEvent) or getattr(parsed, "anchor", None) is not None:
+                return False, None
+            if isinstance(parsed, _OPENS):
+                depth += 1
+                if depth >= MAX_DEPTH - 1:  # near the limit: let _SpecLoader count exactly
+                    return False, None
+            elif isinstance(parsed, _CLOSES):
+                depth -= 1
+        return True, yaml.load(text, Loader=_C_LOADER)
+    except Exception:  # any problem at all: _SpecLoader words it
+        return False, None
+
+
 def load_yaml(text: str) -> Any:
     """The one document of an untrusted text (a spec, a component manifest), or YamlProblem (B-13's wording).
 
     No anchors, aliases or unknown tags; nesting at most MAX_DEPTH."""
+    done, document = _load_fast(text)
+    if done:
+        return document
     try:
         loader = _SpecLoader(text)
         try:

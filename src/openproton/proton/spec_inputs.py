@@ -65,6 +65,11 @@ def stored_environment_inputs(text: str | None) -> dict[str, Any] | None:
     return spec if isinstance(spec, dict) else None
 
 
+def environment_key(schema: Schema, text: str | None, current: str | None) -> tuple[str, str, str | None, str | None]:
+    """What a call remembers an environment spec's inputs by (Call.memo): checked once, rendered from after."""
+    return ("environment", schema.text, text, current)
+
+
 def environment_inputs(schema: Schema, text: str, *, current: str | None, creating: bool) -> dict[str, Any]:
     """The inputs an environment spec gives (B-10, B-11), or the ValidationException of B-13."""
     spec, problems = environment_document(text)

@@ -83,6 +83,9 @@ class TemplateBundles:
         sha256 = version_row.get("bundle_sha256")
         if sha256 is None:
             return None
+        found = registration.cached(sha256, kind)
+        if found is not None:
+            return found  # the archive is read from the database once per process, not once per deployment
         data = store.bundle(call.tx, call.scope, sha256)
         if data is None:
             return None  # cannot happen: a bundle goes with its owner's versions

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,7 +29,7 @@ _INSERT_RENDER = insert_row(renders)
 
 def bundle(tx: Tx, scope: Scope, sha256: str) -> bytes | None:
     found = tx.row(_GET_BUNDLE, {**scope_params(scope), "sha256": sha256})
-    return None if found is None else base64.b64decode(found[0])
+    return None if found is None else bytes(found[0])
 
 
 def keep_bundle(tx: Tx, scope: Scope, sha256: str, data: bytes, now_ms: int) -> None:
@@ -42,7 +41,7 @@ def keep_bundle(tx: Tx, scope: Scope, sha256: str, data: bytes, now_ms: int) -> 
                 **scope_params(scope),
                 "sha256": sha256,
                 "size": len(data),
-                "content": base64.b64encode(data).decode("ascii"),
+                "content": data,
                 "created_at": now_ms,
             },
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -521,8 +521,7 @@ sync_blockers = Table(
     Index("ix_sync_blockers_by_target", "account_id", "region", "service_name", "service_instance_name", "created_at"),
 )
 
-# [decided] B-4: each registered bundle, kept for later renders (and carried by export); base64 text, so the
-# table-generic JSON export holds it as it holds everything else.
+# [decided] B-4: each registered bundle, kept for later renders (and carried by export, as base64).
 template_bundles = Table(
     "template_bundles",
     metadata,
@@ -530,7 +529,7 @@ template_bundles = Table(
     Column("region", String(32), primary_key=True),
     Column("sha256", String(64), primary_key=True),
     Column("size", Integer, nullable=False),
-    Column("content", Text, nullable=False),
+    Column("content", LargeBinary, nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )
 

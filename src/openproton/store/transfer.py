@@ -6,9 +6,10 @@ and new resource families are carried without new code.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import LargeBinary, func, select, text
 
 from openproton.redaction import redact
 
@@ -29,10 +30,18 @@ def _plain(name: str) -> str:
 
 
 def _exported(table: str, row: Any) -> dict[str, Any]:
-    values = {_plain(key): value for key, value in row.items()}
+    # Binary columns (a bundle's archive, B-4) travel as base64 text; import turns them back by column type.
+    values = {
+        _plain(key): base64.b64encode(value).decode() if isinstance(value, bytes | memoryview) else value
+        for key, value in row.items()
+    }
     if table == "repository_map" and values.get("url"):
         values["url"] = redact(values["url"])  # [decided] P-21: no git credentials in an export
     return values
+
+
+def _binary(value: Any) -> bytes | None:
+    return None if value is None else base64.b64decode(value, validate=True)
 
 
 def export_state(database: Database) -> dict[str, Any]:
@@ -71,6 +80,12 @@ def import_state(database: Database, data: Any) -> dict[str, int]:
             for row in rows:
                 if not isinstance(row, dict) or set(row) != columns:
                     raise StateImportError(f"a row of {table.name} does not have exactly the columns {sorted(columns)}")
+            binary = [column.name for column in table.columns if isinstance(column.type, LargeBinary)]
+            if binary:
+                try:
+                    rows = [{**row, **{name: _binary(row[name]) for name in binary}} for row in rows]
+                except (TypeError, ValueError):
+                    raise StateImportError(f"a row of {table.name} has a binary column that is not base64") from None
             if rows:
                 connection.execute(table.insert(), rows)
             counts[table.name] = len(rows)

@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("region", sa.String(32), primary_key=True),
         sa.Column("sha256", sa.String(64), primary_key=True),
         sa.Column("size", sa.Integer, nullable=False),
-        sa.Column("content", sa.Text, nullable=False),
+        sa.Column("content", sa.LargeBinary, nullable=False),
         sa.Column("created_at", sa.BigInteger, nullable=False),
     )
     op.create_table(
