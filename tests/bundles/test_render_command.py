@@ -218,3 +218,24 @@ def test_a_bucket_map_that_is_not_one_is_refused(tmp_path: Path) -> None:
     done = serve("--bundle-dir", str(tmp_path), "--bundle-buckets", str(buckets))
     assert done.returncode == 2
     assert "'not-an-account' is not a 12-digit account or *" in done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="the refusal is of root")
+def test_strict_mode_refuses_codebuild_as_root(tmp_path: Path) -> None:
+    """P-25: commands from bundles never run as root where accounts are kept apart."""
+    credentials = tmp_path / "credentials.json"
+    credentials.write_text(json.dumps({"AKIDEXAMPLE": {"secret": "s", "account": "123456789012"}}))
+    done = serve("--auth", "strict", "--credentials", str(credentials), "--provisioners", "codebuild")
+    assert done.returncode == 2
+    assert "--provisioners codebuild with --auth strict must not run as root" in done.stderr
+
+
+def test_codebuild_in_default_mode_is_announced_with_a_warning(tmp_path: Path) -> None:
+    """P-24: the administrator's flag alone enables commands, and serve says what that allows."""
+    from support import ServerProcess
+
+    server = ServerProcess("--provisioners", "codebuild")
+    try:
+        assert "--provisioners codebuild runs the commands of every registered template bundle" in server.output()
+    finally:
+        server.stop()

@@ -308,3 +308,23 @@ def test_instance_and_pipeline_updates_are_checked(web: Bundles) -> None:
     assert refused.value.response["Error"]["Message"] == (
         "Invalid spec: 1 validation error detected: instances[web-two].spec.image: is required"
     )
+
+
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        (
+            "proton: EnvironmentSpec\nspec: !!python/object/apply:os.system ['true']\n",
+            "only standard YAML tags are allowed",
+        ),
+        ("proton: EnvironmentSpec\nspec: &inputs\n  name: a\nagain: *inputs\n", "anchors and aliases are not allowed"),
+    ],
+    ids=["a python tag", "an alias"],
+)
+def test_yaml_that_reaches_past_plain_data_is_refused(keywords: Bundles, spec: str, problem: str) -> None:
+    """B-9: safe_load only, and no aliases: a spec never constructs objects or expands references."""
+    with pytest.raises(keywords.client.exceptions.ValidationException) as refused:
+        keywords.create_environment("dev", "keywords", spec)
+    message = refused.value.response["Error"]["Message"]
+    assert message.startswith("Invalid spec: not valid YAML at line 2, column 7: ")
+    assert message.endswith(problem)
