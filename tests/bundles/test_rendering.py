@@ -154,6 +154,16 @@ def test_an_instance_without_a_component_reads_components_default_as_empty(bundl
     )
 
 
+def _infrastructure_repository(bundles: Bundles) -> dict[str, str]:
+    """A linked repository for self-managed provisioning (nothing is mapped, so nothing is pushed)."""
+    bundles.client.create_repository(
+        provider="GITHUB",
+        name="acme/infra",
+        connectionArn=f"arn:aws:codestar-connections:{REGION}:{MGMT_ACCOUNT}:connection/x",
+    )
+    return {"provider": "GITHUB", "name": "acme/infra", "branch": "main"}
+
+
 TERRAFORM_MANIFEST = (
     "infrastructure:\n  templates:\n    - file: '*'\n      rendering_engine: hcl\n      template_language: terraform\n"
 )
@@ -167,12 +177,7 @@ def test_a_terraform_environment_renders_its_files_and_variables(bundles: Bundle
         "infrastructure/README.md": "not a template",
     }
     bundles.publish("tf", files)
-    repository = {"provider": "GITHUB", "name": "acme/infra", "branch": "main"}
-    bundles.client.create_repository(
-        provider="GITHUB",
-        name="acme/infra",
-        connectionArn=f"arn:aws:codestar-connections:{REGION}:{MGMT_ACCOUNT}:connection/x",
-    )
+    repository = _infrastructure_repository(bundles)
     environment = bundles.client.create_environment(
         name="dev", templateName="tf", templateMajorVersion="1", provisioningRepository=repository, spec=SPEC
     )["environment"]
@@ -234,12 +239,7 @@ def test_a_customer_managed_environment_renders_nothing(bundles: Bundles) -> Non
         }
     )
     bundles.publish("byo", {"schema/schema.yaml": schema}, provisioning="CUSTOMER_MANAGED")
-    repository = {"provider": "GITHUB", "name": "acme/infra", "branch": "main"}
-    bundles.client.create_repository(
-        provider="GITHUB",
-        name="acme/infra",
-        connectionArn=f"arn:aws:codestar-connections:{REGION}:{MGMT_ACCOUNT}:connection/x",
-    )
+    repository = _infrastructure_repository(bundles)
     environment = bundles.client.create_environment(
         name="byo",
         templateName="byo",
@@ -257,3 +257,12 @@ def test_cloudformation_deletes_render_nothing(bundles: Bundles) -> None:
     deleting = bundles.client.delete_environment(name="dev")["environment"]["lastAttemptedDeploymentId"]
     assert bundles.rendered(created) is not None
     assert bundles.rendered(deleting) is None  # a stack is deleted by name
+
+
+def test_a_deleted_deployment_takes_its_rendered_files_with_it(bundles: Bundles) -> None:
+    bundles.publish("vpc", environment_files())
+    first = bundles.create_environment("dev", "vpc", SPEC)["lastAttemptedDeploymentId"]
+    bundles.client.update_environment(name="dev", deploymentType="CURRENT_VERSION")
+    assert bundles.rendered(first) is not None
+    bundles.client.delete_deployment(id=first)
+    assert bundles.rendered(first) is None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openproton.store import Scope
+from openproton.store import bundles as render_store
 from openproton.store import deployments as store
 
 from . import arns, paging
@@ -145,6 +146,7 @@ class DeploymentRecords:
                 f"Deployment {row['id']} is the latest deployment of {kind.label(target)} and cannot be deleted."
             )
         store.delete(call.tx, row["id"])
+        render_store.delete_render(call.tx, call.scope, row["id"])  # [decided] P-6: its files go with it
         self.tags.drop(call, deployment_arn(row))
         return {"deployment": to_wire(row)}
 

@@ -25,6 +25,9 @@ _GET_SCOPED_RENDER = Statement(
     lambda: select(renders).where(*scoped(renders), renders.c.deployment_id == bindparam("deployment_id"))
 )
 _INSERT_RENDER = insert_row(renders)
+_DELETE_RENDER = Statement(
+    lambda: renders.delete().where(*scoped(renders), renders.c.deployment_id == bindparam("deployment_id"))
+)
 
 
 def bundle(tx: Tx, scope: Scope, sha256: str) -> bytes | None:
@@ -56,3 +59,7 @@ def render(tx: Tx, deployment_id: str, scope: Scope | None = None) -> Row | None
 
 def insert_render(tx: Tx, values: Mapping[str, Any]) -> None:
     tx.run(_INSERT_RENDER, values)
+
+
+def delete_render(tx: Tx, scope: Scope, deployment_id: str) -> None:
+    tx.run(_DELETE_RENDER, {**scope_params(scope), "deployment_id": deployment_id})
