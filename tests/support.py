@@ -433,3 +433,35 @@ def run_example(name: str, endpoint: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True, text=True, timeout=120, env=env
     )
+
+
+# -- moto's standalone server: a real S3, STS and CloudFormation API on loopback ---------------------------------
+
+
+@contextlib.contextmanager
+def moto_server(log_directory: Path) -> Iterator[str]:
+    """`moto_server` (moto[server]) on a free loopback port for the `with` block; its endpoint URL."""
+    import urllib.request
+
+    port = free_port()
+    log = (log_directory / "moto.log").open("wb")
+    command = [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(
+                        f"moto_server did not start: {(log_directory / 'moto.log').read_text()}"
+                    ) from None
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()

@@ -64,8 +64,8 @@ SNIPPETS = _snippets()
 
 def test_the_readme_has_the_server_and_in_process_examples() -> None:
     python = [snippet for snippet in SNIPPETS if snippet.language == "python"]
-    assert len(python) == 7
-    assert [snippet.uses_the_server for snippet in python] == [True, False, False, False, False, False, False]
+    assert len(python) == 8
+    assert [snippet.uses_the_server for snippet in python] == [True, False, False, False, False, False, False, False]
     shell = [snippet.code.strip() for snippet in SNIPPETS if snippet.language == "sh"]
     assert tuple(shell[:2]) == INSTALL_COMMANDS, "the README opens with the two install commands"
     assert not set(shell[2:]) & set(INSTALL_COMMANDS)
@@ -128,8 +128,15 @@ def _check_render(stdout: str) -> None:
 
 
 # What a snippet must print, found by what it contains.
+def _check_provisioned(stdout: str) -> None:
+    lines = stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["ArtifactsBucket", "WorkQueueUrl"]
+    assert lines[1].split()[1].startswith("https://sqs.us-east-1.amazonaws.com/123456789012/AWSProton-dev-")
+
+
 OUTPUT_CHECKS: dict[str, Callable[[str], None]] = {
     "openproton render": _check_render,
+    "ThreadedMotoServer": _check_provisioned,
     "mgmt.accept_environment_account_connection": _check_boto3_quickstart,
     "aws proton create-environment-account-connection": _check_cli_quickstart,
 }

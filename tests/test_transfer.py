@@ -179,6 +179,9 @@ def test_state_round_trips_from_sqlite_to_postgresql_and_back_without_loss(
         "template_bundles": 2,
         # the environment's two deployments, the instance's and the pipeline's (a component has no bundle)
         "deployment_renders": 4,
+        # no provisioner runs in this state: no jobs, no stacks
+        "provisioning_jobs": 0,
+        "target_stacks": 0,
     }
     [environment] = original["tables"]["environments"]
     assert (environment["name"], environment["environment_account_id"]) == ("connected", ENV)

@@ -64,6 +64,10 @@ def _settings(args: argparse.Namespace) -> Settings:
             bundle_buckets_file=getattr(args, "bundle_buckets", None),
             render_timeout_seconds=getattr(args, "render_timeout", None),
             provisioners=getattr(args, "provisioners", None),
+            cloudformation_endpoint=getattr(args, "cloudformation_endpoint", None),
+            cloudformation_role_mode=getattr(args, "cloudformation_role_mode", None),
+            codebuild_timeout_seconds=getattr(args, "codebuild_timeout", None),
+            public_url=getattr(args, "public_url", None),
         )
         .check()
     )
@@ -481,6 +485,30 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME[,NAME]",
         help="provisioners to run: cloudformation, codebuild, self-managed (default none: deployments end by the "
         "settle policy; OPENPROTON_PROVISIONERS). codebuild runs bundles' commands on this host",
+    )
+    serve.add_argument(
+        "--cloudformation-endpoint",
+        metavar="aws|URL",
+        help="where the cloudformation provisioner calls CloudFormation and STS: `aws` for AWS's regional endpoints, "
+        "else a URL (default aws; OPENPROTON_CLOUDFORMATION_ENDPOINT)",
+    )
+    serve.add_argument(
+        "--cloudformation-role-mode",
+        choices=("assume", "pass"),
+        help="assume the resource's role with STS (stacks land in its account) or pass it as RoleARN with the "
+        "server's own credentials (default assume; OPENPROTON_CLOUDFORMATION_ROLE_MODE)",
+    )
+    serve.add_argument(
+        "--codebuild-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="the longest a codebuild run's commands may take (default 3600; OPENPROTON_CODEBUILD_TIMEOUT)",
+    )
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the URL provisioning commands call this server back on (default http://<host>:<port>; "
+        "OPENPROTON_PUBLIC_URL)",
     )
     serve.add_argument(
         "--render-timeout",

@@ -768,6 +768,99 @@ DECISIONS: tuple[Decision, ...] = (
         "`--render-timeout`, else `Rendering took longer than <n> seconds`), schema patterns with a time limit.",
     ),
     Decision(
+        "P-8",
+        "A deployment's provisioner is fixed when it starts: no bundle → `settle`; a customer-managed environment → "
+        "none (it succeeds at once with its spec's inputs as outputs, in schema order); else the folder's method → "
+        "`cloudformation`, `codebuild` or `self-managed` if `--provisioners` lists it, else `settle`. `GET "
+        "/_openproton/deployments` shows it; settling a `cloudformation` or `codebuild` one by hand answers 409.",
+    ),
+    Decision(
+        "P-9",
+        "With a bundle an environment's provisioning must fit the folder's method, at Create and Update: "
+        "CloudFormation needs protonServiceRoleArn or a connection, CodeBuild a codebuildRoleArn (its own or its "
+        "connection's), Terraform a provisioningRepository (`Template vpc:1.0 needs protonServiceRoleArn or "
+        "environmentAccountConnectionId`).",
+    ),
+    Decision(
+        "P-10",
+        "A `cloudformation`, `codebuild` or `self-managed` deployment is a job written in the transaction that "
+        "starts it; the request answers at once. A worker in each server process claims jobs, polls every 5 s (and "
+        "wakes at once for a job its own process posted), resumes unfinished jobs on start from the state saved "
+        "before each external call, and writes the ending.",
+    ),
+    Decision(
+        "P-11",
+        "Leases (sync units and jobs): `lease_owner`, `lease_until`, claimed by one conditional UPDATE against the "
+        "database's clock for `--job-lease-seconds`, renewed every third of it; a job's ending is written in the "
+        "transaction that deletes the job `WHERE lease_owner = me`, so no deployment ends twice across replicas; "
+        "no transaction stays open during an external call.",
+    ),
+    Decision(
+        "P-12",
+        'In-process, `provisioning_mode="sync"` (default) runs the jobs a call posted before the call returns '
+        '(the answer says IN_PROGRESS, the first read the end); `"thread"` runs a worker thread, and '
+        "`proton.wait(deployment_id=None, timeout=60)` returns once it (or every job) ended, else TimeoutError.",
+    ),
+    Decision(
+        "P-13",
+        "The CloudFormation role: an environment's connection's roleArn, else its protonServiceRoleArn; an "
+        "instance's environment's; a pipeline's account pipelineServiceRoleArn. `--cloudformation-role-mode "
+        "assume` (default) assumes it with STS at `--cloudformation-endpoint`; `pass` sends it as RoleARN with "
+        "OpenProton's own credentials. None: FAILED `No role to provision <ARN> with`.",
+    ),
+    Decision(
+        "P-14",
+        "Stacks are named `AWSProton-<part>-cloudformation--<15 random A-Z>` once per target and kept for its life, "
+        "created with CAPABILITY_IAM, CAPABILITY_NAMED_IAM and CAPABILITY_AUTO_EXPAND and the resource's `proton:*` "
+        "tags; a rendered template over 51,200 bytes fails `Rendered template is larger than the 51200 bytes "
+        "CloudFormation accepts`.",
+    ),
+    Decision(
+        "P-15",
+        "Stack statuses: `*_IN_PROGRESS` under way; CREATE_COMPLETE, UPDATE_COMPLETE succeeded; DELETE_COMPLETE or "
+        "no stack a finished deletion; the others failed, with the first `*_FAILED` event's reason since the call, "
+        "else StackStatusReason, else the API error, at most 5,000 characters. `No updates are to be performed` "
+        "succeeds; a ROLLBACK_COMPLETE stack is created again.",
+    ),
+    Decision(
+        "P-16",
+        "On success the stack's Outputs become the deployment's outputs in CloudFormation's order, and "
+        "ListStackResources its provisioned resources (LogicalResourceId, PhysicalResourceId, CLOUDFORMATION), "
+        "by name.",
+    ),
+    Decision(
+        "P-26",
+        "A role is used only if its account is the resource's provisioning account, else FAILED `Role <ARN> is not "
+        "in account <account>`; AssumeRole passes ExternalId = the owner's account and RoleSessionName "
+        "`openproton-<deployment id>`.",
+    ),
+    Decision(
+        "P-18",
+        "A `codebuild` run (`provision` on create and update, `deprovision` on delete) works in a private 0700 "
+        "temporary directory holding the rendered folder, which is its working directory and HOME; the commands run "
+        "in order in one `bash -e` process of its own process group, with PATH, LANG, HOME, temporary credentials "
+        "from STS AssumeRole of the resource's codebuildRoleArn (its own or its connection's; none assumable: FAILED "
+        "`No role to provision <ARN> with`), `settings.env.variables`, RESOURCE_ARN and AWS_REGION, never the "
+        "server's credentials or an OPENPROTON_* variable; a `secrets-manager` name is read from the server's "
+        "environment, else FAILED `Secret <NAME> is not available to OpenProton`.",
+    ),
+    Decision(
+        "P-19",
+        "A server gives each codebuild run `AWS_ENDPOINT_URL_PROTON` = `<public URL>/_openproton/runs/<token>`, the "
+        "token 32 random bytes valid while the run lasts and kept only as its SHA-256; on that path only "
+        "NotifyResourceDeploymentStatusChange on the run's own resource is answered, as the resource's account and "
+        "region whatever the signature (strict mode too), recording outputs, not a status; anything else is "
+        "AccessDeniedException. In-process there is no server to call back, so the variable is not set.",
+    ),
+    Decision(
+        "P-20",
+        "A run's exit 0 succeeds (a delete: DELETE_COMPLETE); another code fails `Provisioning commands exited with "
+        "code <n>: <last output line, at most 200 characters>`; past `--codebuild-timeout` SIGTERM, SIGKILL 10 s "
+        "later, FAILED `Provisioning commands timed out after <n> seconds`. A `proton-outputs.json` left behind "
+        "(`[{key, valueString}]` or a string mapping) gives the outputs; the log is stdout and stderr, the last 1 MiB; "
+        "a run a restart interrupted is not repeated: FAILED `Provisioning commands were interrupted by a restart`.",
+    ),
+    Decision(
         "P-21",
         "The repository map (`--repository-map FILE`: JSON from `<PROVIDER>:<name>` to `{url, mode, accounts}`): an "
         "entry with `accounts` serves only those accounts; without, every account in default mode and none in "

@@ -78,7 +78,7 @@ def create_service(settings: Settings | None = None, clock: Clock | None = None)
     settings = settings or Settings.from_env()
     database = open_database(settings)
     database.migrate()
-    return OpenProton(settings, database, clock)
+    return OpenProton(settings, database, clock, server=True)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> AsgiApp:

@@ -7,8 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from openproton.protocol.errors import AccessDeniedException
 from openproton.protocol.faults import FaultRule, FaultRuleError, Faults, rule_from_dict
-from openproton.protocol.identity import DefaultIdentity
+from openproton.protocol.identity import Caller, DefaultIdentity
 from openproton.protocol.model import ServiceIndex, load_service_model
 from openproton.protocol.pipeline import HttpRequest, HttpResponse, Identity, Pipeline, RequestContext
 from openproton.protocol.ratelimit import RateLimiter
@@ -18,7 +19,10 @@ from openproton.protocol.validator import InputValidator
 from openproton.proton.admin import Admin
 from openproton.proton.audit import AuditLog
 from openproton.proton.clock import Clock, SystemClock
+from openproton.proton.cloudformation import CloudFormation
+from openproton.proton.codebuild import CodeBuild, token_digest
 from openproton.proton.provider import ProtonProvider
+from openproton.proton.provisioning import Provisioning
 from openproton.proton.sync import CONFIG_OPERATIONS, Sync
 from openproton.proton.sync_calls import SyncCalls
 from openproton.settings import Settings, SettingsError
@@ -63,10 +67,44 @@ def load_fault_rules(path: str | None) -> list[FaultRule]:
         raise SettingsError(f"the faults file {path}: {error}") from None
 
 
+NOTIFY = "NotifyResourceDeploymentStatusChange"
+RUN_REFUSED = "A provisioning run may only notify the deployment status of its own resource."
+
+
+class _RunIdentity:
+    """The caller of a run's callback: the resource's account and region, whatever the request is signed with."""
+
+    def __init__(self, caller: Caller) -> None:
+        self.caller = caller
+
+    def identify(self, request: HttpRequest) -> Caller:
+        return self.caller
+
+
+def provisioners_from(settings: Settings, database: Database, *, server: bool) -> dict[str, Any]:
+    """[decided] P-24: only what `--provisioners` lists runs; nothing else enables a provisioner."""
+    found: dict[str, Any] = {}
+    if "cloudformation" in settings.provisioners:
+        found["cloudformation"] = CloudFormation(
+            database, settings.cloudformation_endpoint, settings.cloudformation_role_mode
+        )
+    if "codebuild" in settings.provisioners:
+        found["codebuild"] = CodeBuild(
+            database,
+            settings.cloudformation_endpoint,
+            timeout_seconds=settings.codebuild_timeout_seconds,
+            # In-process there is no server to call back: commands get no AWS_ENDPOINT_URL_PROTON.
+            callback_url=settings.resolved_public_url if server else None,
+        )
+    return found
+
+
 class OpenProton:
     """One OpenProton instance: everything a transport needs to answer requests."""
 
-    def __init__(self, settings: Settings, database: Database, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, database: Database, clock: Clock | None = None, *, server: bool = False
+    ) -> None:
         self.settings = settings.check()
         self.database = database
         self.clock = clock or SystemClock()
@@ -81,6 +119,16 @@ class OpenProton:
             self.clock,
             calls,
             {"ENVIRONMENT": self.provider.templates, "SERVICE": self.provider.service_templates},
+        )
+        # [decided] P-10 to P-12: the provisioners the administrator enabled, run by this process's worker.
+        self.provisioning = Provisioning(
+            database,
+            self.clock,
+            self.provider.deployments,
+            self.provider.board,
+            provisioners_from(settings, database, server=server),
+            lease_seconds=settings.job_lease_seconds,
+            mode=settings.provisioning_mode,
         )
         identity = make_identity(settings)
         self.faults = Faults(load_fault_rules(settings.faults_file))
@@ -106,10 +154,12 @@ class OpenProton:
             faults=self.faults,
             deployments=self.provider.deployments,
             sync=self.sync,
+            provisioning=self.provisioning,
         )
 
     def _dispatch(self, context: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         result = self.provider.dispatch(context, params)
+        self.provisioning.after_call()  # [decided] P-12: in-process `sync` mode runs the call's jobs now
         if context.operation in CONFIG_OPERATIONS:
             # [decided] Y-8: after the config's transaction committed, its unit runs.
             self.sync.config_changed(context.account_id, context.region, context.operation, params)
@@ -117,3 +167,20 @@ class OpenProton:
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         return self.pipeline.handle(request)
+
+    def handle_run(self, token: str, request: HttpRequest) -> HttpResponse:
+        """[decided] P-19: a CodeBuild run's callback, `<public URL>/_openproton/runs/<token>`: only
+        NotifyResourceDeploymentStatusChange on the run's own resource, answered as the resource's account and
+        region whatever the signature (strict mode too); it records outputs, not a status (S-27: the run's exit
+        code gives that)."""
+        found = self.provisioning.run_of(token_digest(token))
+        if found is None:
+            return self.pipeline.error_response(AccessDeniedException(RUN_REFUSED))
+        account, region, resource_arn = found
+
+        def admit(context: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+            if context.operation != NOTIFY or params.get("resourceArn") != resource_arn:
+                raise AccessDeniedException(RUN_REFUSED)
+            return {key: value for key, value in params.items() if key not in ("status", "statusMessage")}
+
+        return self.pipeline.handle(request, identity=_RunIdentity(Caller(account, region, None)), admit=admit)

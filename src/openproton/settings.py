@@ -174,6 +174,22 @@ class Settings:
     # [decided] P-24: the provisioners the administrator turned on (cloudformation, codebuild, self-managed);
     # empty: every deployment ends by the settle policy. Only this setting, read at start, enables commands.
     provisioners: tuple[str, ...] = ()
+    # [decided] P-12: in-process, jobs run inside the call that starts them (`sync`) or on a worker thread
+    # (`thread`, with proton.wait()); a server always runs a worker.
+    provisioning_mode: str = "sync"
+    # [decided] P-13: CloudFormation (and STS) at AWS's regional endpoints (`aws`) or at a URL; roles assumed
+    # (`assume`: stacks land in the role's account) or passed (`pass`: own credentials, the role as RoleARN).
+    cloudformation_endpoint: str = "aws"
+    cloudformation_role_mode: str = "assume"
+    # [decided] P-20: the longest a CodeBuild run's commands may take.
+    codebuild_timeout_seconds: float = 3600.0
+    # [decided] P-18: the URL commands call back on; None: http://<host>:<port>.
+    public_url: str | None = None
+
+    @property
+    def resolved_public_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return (self.public_url or f"http://{host}:{self.port}").rstrip("/")
 
     @property
     def bundle_source_configured(self) -> bool:
@@ -207,6 +223,13 @@ class Settings:
         if self.auth == "strict" and "codebuild" in self.provisioners and hasattr(os, "geteuid") and os.geteuid() == 0:
             # [decided] P-25: commands from bundles never run as root where accounts are kept apart.
             raise SettingsError("--provisioners codebuild with --auth strict must not run as root: run unprivileged")
+        if self.provisioning_mode not in ("sync", "thread"):
+            raise SettingsError(f"provisioning_mode must be sync or thread, not {self.provisioning_mode!r}")
+        if self.cloudformation_role_mode not in ("assume", "pass"):
+            raise SettingsError(
+                "--cloudformation-role-mode / OPENPROTON_CLOUDFORMATION_ROLE_MODE must be assume or pass, "
+                f"not {self.cloudformation_role_mode!r}"
+            )
         if self.bundle_s3_endpoint and self.bundle_dir:
             # [decided] B-1
             raise SettingsError("--bundle-s3-endpoint and --bundle-dir cannot both be set: choose one bundle source")
@@ -252,6 +275,7 @@ class Settings:
             "--job-lease-seconds / OPENPROTON_JOB_LEASE_SECONDS", self.job_lease_seconds, MAX_TIMEOUT_SECONDS
         )
         _check_seconds("--render-timeout / OPENPROTON_RENDER_TIMEOUT", self.render_timeout_seconds, MAX_TIMEOUT_SECONDS)
+        _check_seconds("--codebuild-timeout / OPENPROTON_CODEBUILD_TIMEOUT", self.codebuild_timeout_seconds, 8 * 3600)
 
     def to_env(self) -> dict[str, str]:
         """The OPENPROTON_* variables that make `from_env` rebuild these settings (for worker processes)."""
@@ -294,6 +318,10 @@ class Settings:
             "OPENPROTON_BUNDLE_BUCKETS": self.bundle_buckets_file or "",
             "OPENPROTON_RENDER_TIMEOUT": str(self.render_timeout_seconds),
             "OPENPROTON_PROVISIONERS": ",".join(self.provisioners),
+            "OPENPROTON_CLOUDFORMATION_ENDPOINT": self.cloudformation_endpoint,
+            "OPENPROTON_CLOUDFORMATION_ROLE_MODE": self.cloudformation_role_mode,
+            "OPENPROTON_CODEBUILD_TIMEOUT": str(self.codebuild_timeout_seconds),
+            "OPENPROTON_PUBLIC_URL": self.public_url or "",
         }
 
     def resolved_database_url(self) -> str:
@@ -389,6 +417,17 @@ class Settings:
                 values[member] = env[name]
         if env.get("OPENPROTON_PROVISIONERS"):
             values["provisioners"] = parse_provisioners(env["OPENPROTON_PROVISIONERS"])
+        for name, member in (
+            ("OPENPROTON_CLOUDFORMATION_ENDPOINT", "cloudformation_endpoint"),
+            ("OPENPROTON_CLOUDFORMATION_ROLE_MODE", "cloudformation_role_mode"),
+            ("OPENPROTON_PUBLIC_URL", "public_url"),
+        ):
+            if env.get(name):
+                values[member] = env[name]
+        if env.get("OPENPROTON_CODEBUILD_TIMEOUT"):
+            values["codebuild_timeout_seconds"] = _float(
+                "OPENPROTON_CODEBUILD_TIMEOUT", env["OPENPROTON_CODEBUILD_TIMEOUT"]
+            )
         if env.get("OPENPROTON_RENDER_TIMEOUT"):
             values["render_timeout_seconds"] = _float("OPENPROTON_RENDER_TIMEOUT", env["OPENPROTON_RENDER_TIMEOUT"])
         return cls(**values)

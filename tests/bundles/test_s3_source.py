@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +15,7 @@ import pytest
 
 from bundles.bundle_library import ENVIRONMENT_SCHEMA, archive, environment_files
 from openproton import Settings, mock_proton
-from support import ENV_ACCOUNT, MGMT_ACCOUNT, REGION, ServerProcess, free_port, make_client
+from support import ENV_ACCOUNT, MGMT_ACCOUNT, REGION, ServerProcess, make_client, moto_server
 
 # The server's own credentials: moto accepts any, and the callers' keys below are other ones.
 SERVER_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "openproton-server", "AWS_SECRET_ACCESS_KEY": "server-secret"}
@@ -27,27 +23,8 @@ SERVER_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "openproton-server", "AWS_SECRET_ACCE
 
 @pytest.fixture(scope="module")
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """moto_server on a free loopback port, for this module."""
-    port = free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
-    command = [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("moto_server did not start") from None
-                time.sleep(0.1)
+    with moto_server(tmp_path_factory.mktemp("moto")) as endpoint:
         yield endpoint
-    finally:
-        process.terminate()
-        process.wait(10)
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -84,6 +84,10 @@ Dispatch = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | None]
 FailureObserver = Callable[[RequestContext, str, dict[str, Any] | None], None]
 
 
+# A last check of an identified, validated call: raises an AwsError to refuse it, or returns its parameters.
+Admit = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
+
+
 def new_request_id() -> str:
     """A random (version 4) UUID string, as AWS's x-amzn-RequestId; uuid.uuid4() costs several times more."""
     digits = f"{getrandbits(128):032x}"
@@ -144,15 +148,26 @@ class Pipeline:
         if len(self._regions_seen) < 1024:
             self._regions_seen.add(region)
 
-    def handle(self, request: HttpRequest) -> HttpResponse:
+    def handle(
+        self, request: HttpRequest, *, identity: Identity | None = None, admit: Admit | None = None
+    ) -> HttpResponse:
+        """`identity`: who the caller is instead of the configured identity's answer; `admit`: a last check of the
+        identified, validated call, which may refuse it (an AwsError) or narrow its parameters."""
         request_id = new_request_id()
         if self.access_log:
-            return self._handle_logged(request, request_id)
-        return self._answer(request, request_id, None)
+            return self._handle_logged(request, request_id, identity, admit)
+        return self._answer(request, request_id, None, identity, admit)
 
-    def _answer(self, request: HttpRequest, request_id: str, seen: list[str] | None) -> HttpResponse:
+    def _answer(
+        self,
+        request: HttpRequest,
+        request_id: str,
+        seen: list[str] | None,
+        identity: Identity | None = None,
+        admit: Admit | None = None,
+    ) -> HttpResponse:
         try:
-            return self._handle(request, request_id, seen)
+            return self._handle(request, request_id, seen, identity, admit)
         except AwsError as error:
             return self.error_response(error, request_id)
         except Exception:
@@ -160,11 +175,13 @@ class Pipeline:
             error = InternalServerException(f"An internal error occurred. Request ID: {request_id}")
             return self.error_response(error, request_id)
 
-    def _handle_logged(self, request: HttpRequest, request_id: str) -> HttpResponse:
+    def _handle_logged(
+        self, request: HttpRequest, request_id: str, identity: Identity | None, admit: Admit | None
+    ) -> HttpResponse:
         """One access-log line per call: operation, account, region, status, time taken and request id."""
         seen: list[str] = []
         started = time.perf_counter()
-        response = self._answer(request, request_id, seen)
+        response = self._answer(request, request_id, seen, identity, admit)
         operation, account, region = seen or ("-", "-", "-")
         access_log.info(
             "%s account=%s region=%s status=%d %.1fms %s",
@@ -177,7 +194,14 @@ class Pipeline:
         )
         return response
 
-    def _handle(self, request: HttpRequest, request_id: str, seen: list[str] | None) -> HttpResponse:
+    def _handle(
+        self,
+        request: HttpRequest,
+        request_id: str,
+        seen: list[str] | None,
+        identity: Identity | None = None,
+        admit: Admit | None = None,
+    ) -> HttpResponse:
         # wire.md's order: method and content type, JSON parse, target, authentication, types,
         # constraints, business rules.
         self.check_envelope(request.method, request.headers)
@@ -192,7 +216,7 @@ class Pipeline:
             raise UnknownOperationException(f"Unknown operation {target}.")
         if seen is not None:
             seen[:] = [operation.name, "-", "-"]
-        caller = self.identity.identify(request)
+        caller = (identity or self.identity).identify(request)
         if seen is not None:
             seen[1:] = [caller.account_id, caller.region]
         if caller.access_key is not None and len(caller.access_key) > MAX_ACCESS_KEY_LENGTH:
@@ -213,6 +237,8 @@ class Pipeline:
         try:
             delay = self._deliberate(context)
             params = self.validator.check(operation.input_shape, body)
+            if admit is not None:
+                params = admit(context, params)
             result = self.dispatch(context, params)
         except AwsError as error:
             if on_failure is not None:

@@ -26,6 +26,7 @@ from .audit import AuditLog
 from .clock import Clock
 from .deployments import SettlePolicy
 from .events import connection_history, read_events
+from .provisioning import Provisioning
 from .repository_map import MapEntry
 from .sync import Sync
 
@@ -67,7 +68,9 @@ class Admin:
         faults: Faults,
         deployments: DeploymentDesk,
         sync: Sync,
+        provisioning: Provisioning,
     ) -> None:
+        self._provisioning = provisioning
         self.database = database
         self._sync = sync
         self.clock = clock
@@ -203,6 +206,10 @@ class Admin:
         if row is None:
             return None
         return {"deploymentId": deployment_id, "provisioner": row["provisioner"], "files": orjson.loads(row["files"])}
+
+    def wait_for_jobs(self, deployment_id: str | None, timeout: float) -> None:
+        """Until the deployment's provisioning job (or every job) ended; TimeoutError past `timeout`."""
+        self._provisioning.wait(deployment_id, timeout)
 
     def log(self, deployment_id: str) -> str | None:
         """The provisioner's log of the deployment, or None when it has none."""

@@ -111,6 +111,8 @@ def admin_view(row: dict[str, Any]) -> dict[str, Any]:
         "region": row["region"],
         # [decided] S-2: the account the target is provisioned in.
         "environmentAccountId": row["environment_account_id"],
+        # [decided] P-8: what runs it (older deployments, started before provisioners, read as settle).
+        "provisioner": row.get("provisioner") or "settle",
         "outputs": outputs_of(row),
         "provisionedResources": provisioned_resources_of(row),
     }

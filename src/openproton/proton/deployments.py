@@ -20,6 +20,7 @@ import orjson
 
 from openproton.store import Database, Scope
 from openproton.store import deployments as store
+from openproton.store import provisioning as job_store
 from openproton.store.sql import Tx
 
 from .call import Call
@@ -44,6 +45,7 @@ from .deployment_view import (
     scope_of,
 )
 from .errors import ConflictException
+from .provisioners import JOB_PROVISIONERS, NONE, SETTLE, SETTLED_BY_HAND, Prepared
 from .settle_policy import Plan, SettlePolicies, SettlePolicy, SettlePolicyError
 from .tagging import Tags
 from .targets import KINDS, STATE_COLUMNS, Row, TargetKind
@@ -54,8 +56,15 @@ __all__ = ["Deployments", "SettlePolicy", "SettlePolicyError"]
 # interface (a failed instance fails its service's pipeline deployment, services.md S-14): (tx, deployment, now).
 OnFailed = Callable[[Tx, Row, int], None]
 
+# Call.memo's key for "this call wrote a provisioning job".
+JOBS_POSTED = "jobs-posted"
+
 # [doc] The message a cancelled deployment reads.
 CANCELLED_MESSAGE = "User initiated cancellation."
+
+
+class LeaseLost(Exception):
+    """A worker's lease on a job ran out before it wrote the ending; another worker has the job now."""
 
 
 def lock_key(scope: Scope) -> str:
@@ -155,6 +164,7 @@ class Deployments:
         plan: Plan | None = None,
         names: Mapping[str, Any] | None = None,
         state: Mapping[str, Any] | None = None,
+        prepared: Prepared | None = None,
     ) -> Row:
         """Start a deployment of `row` (changed in place to show it), record it, and return it.
 
@@ -169,8 +179,15 @@ class Deployments:
             if action == DELETE and self_managed:
                 # [decided] S-29: nothing would ever notify a self-managed deletion; it ends by the first read.
                 plan = (SUCCEEDED, None, call.now_ms)
+        provisioner = prepared.provisioner if prepared is not None else SETTLE
+        job = prepared.job if prepared is not None and provisioner in JOB_PROVISIONERS else None
+        if job is not None:
+            plan = (None, None, None)  # [decided] P-10: its provisioner's worker writes the ending
+        elif provisioner == NONE:
+            plan = (SUCCEEDED, None, call.now_ms)  # [decided] P-8: a customer-managed environment, at once
         if fails_now is not None:
             plan = (FAILED, fails_now, call.now_ms)
+            job = None
         outcome, outcome_message, settles_at = plan
         initial = action != CREATE
         deployment = {
@@ -185,6 +202,7 @@ class Deployments:
             "environment_account_id": environment_account_id,
             "target_resource_created_at": row["created_at"],
             "kind": action,
+            "provisioner": provisioner,
             "status": status,
             "outcome": outcome,
             "outcome_message": outcome_message,
@@ -195,7 +213,7 @@ class Deployments:
             "previous_attempted_id": row["last_attempted_deployment_id"] if initial else None,
             "previous_succeeded_id": row["last_succeeded_deployment_id"] if initial else None,
             **(state or {}),
-            "outputs": "[]",
+            "outputs": orjson.dumps(prepared.outputs or []).decode() if prepared is not None else "[]",
             "provisioned_resources": "[]",
             "created_at": call.now_ms,
             "last_modified_at": call.now_ms,
@@ -207,6 +225,23 @@ class Deployments:
             last_attempted_deployment_id=deployment_id,
         )
         store.insert(call.tx, deployment)
+        if job is not None:
+            job_store.insert_job(
+                call.tx,
+                {
+                    "deployment_id": deployment_id,
+                    "account_id": call.account_id,
+                    "region": call.region,
+                    "provisioner": provisioner,
+                    "action": action,
+                    "state": orjson.dumps(job).decode(),
+                    "run_token": None,
+                    "lease_owner": None,
+                    "lease_until": None,
+                    "created_at": call.now_ms,
+                },
+            )
+            call.memo[JOBS_POSTED] = True  # the composition root wakes a worker once this call committed
         return deployment
 
     def set_ending(self, tx: Tx, deployment: Row, outcome: str, message: str | None, at: int) -> None:
@@ -311,8 +346,12 @@ class Deployments:
         message: str | None = None,
         outputs: list[dict[str, Any]] | None = None,
         provisioned_resources: list[dict[str, Any]] | None = None,
+        guard: Callable[[Tx], bool] | None = None,
     ) -> dict[str, Any]:
-        """End a deployment that is under way, as SUCCEEDED or FAILED, with what it produced."""
+        """End a deployment that is under way, as SUCCEEDED or FAILED, with what it produced.
+
+        `guard`: run first in the same transaction (a provisioner's worker ends its job there, [decided] P-11: the
+        ending is written only while its lease is held); False raises LeaseLost and writes nothing."""
         if status not in (SUCCEEDED, FAILED):
             raise SettlePolicyError(f"status must be SUCCEEDED or FAILED, not {status!r}.")
         if message is not None and not isinstance(message, str):
@@ -320,6 +359,8 @@ class Deployments:
         check_produced("outputs", outputs)
         check_produced("provisionedResources", provisioned_resources)
         with database.transaction(write=True) as tx:
+            if guard is not None and not guard(tx):
+                raise LeaseLost(deployment_id)
             row = store.find(tx, deployment_id)
             if row is None:
                 raise LookupError(f"No deployment {deployment_id}.")
@@ -330,6 +371,11 @@ class Deployments:
             current = as_of(row, now_ms)
             if current["status"] not in (IN_PROGRESS, DELETE_IN_PROGRESS):
                 raise SettlePolicyError(f"Deployment {deployment_id} is {current['status']}; it cannot be settled.")
+            if guard is None and (row.get("provisioner") or SETTLE) not in SETTLED_BY_HAND:
+                # [decided] P-8: its provisioner ends it; a hand on it would race the worker.
+                raise SettlePolicyError(
+                    f"Deployment {deployment_id} is run by the {row['provisioner']} provisioner; it cannot be settled."
+                )
             changes: dict[str, Any] = {
                 "outcome": status,
                 "outcome_message": message,
@@ -358,6 +404,7 @@ _EMPTY: dict[str, Any] = {
     "last_successful_pipeline_deployment_id": None,
     "last_successful_component_deployment_id": None,
     "completed_at": None,
+    "provisioner": None,
 }
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
+from openproton.bundles.model import ENVIRONMENT_FOLDER
 from openproton.store import environments as store
 
 from . import arns, paging, spec_inputs
@@ -35,6 +36,7 @@ from .environment_rules import (
     NONE,
     REPOSITORY_MEMBER,
     SERVICE_ROLE_MEMBER,
+    check_method,
     check_provisioning,
     metadata_changes,
     update_target,
@@ -191,6 +193,7 @@ class Environments:
             "last_attempted_deployment_id": deployment_id,
             "last_succeeded_deployment_id": None,
         }
+        self._check_method(call, template["name"], version, row)
         self._start(call, row, deployment_id, CREATE, (version.major, version.minor, params["spec"]))
         store.insert_environment(call.tx, row)
         self.tags.put(call, environment_arn(call.scope, name), new_tags)
@@ -203,6 +206,13 @@ class Environments:
             inputs = spec_inputs.environment_inputs(schema, text, current=current, creating=current is None)
             call.memo[spec_inputs.environment_key(schema, text, current)] = inputs  # the render's, below
 
+    def _check_method(self, call: Call, template_name: str, version: Version, environment: dict[str, Any]) -> None:
+        bundle = self.templates.version_bundle(call, template_name, version.row)
+        folder = bundle.folders.get(ENVIRONMENT_FOLDER) if bundle is not None else None
+        check_method(
+            call, folder.method if folder else None, f"{template_name}:{version.major}.{version.minor}", environment
+        )
+
     def _start(
         self,
         call: Call,
@@ -213,9 +223,7 @@ class Environments:
     ) -> None:
         """Start a deployment of `environment` (changed in place to show it) and record it."""
         placement = self.relations.placement(call, environment, what=f"environment {environment['name']}")
-        fails_now = placement.fails_now or self.renderer.render(
-            call, ENVIRONMENT, environment, deployment_id, kind, *target
-        )
+        prepared = self.renderer.prepare(call, ENVIRONMENT, environment, deployment_id, kind, *target)
         self.deployments.start(
             call,
             ENVIRONMENT,
@@ -225,7 +233,8 @@ class Environments:
             versioned(*target),
             self_managed=placement.self_managed,
             environment_account_id=placement.account_id,
-            fails_now=fails_now,
+            fails_now=placement.fails_now or prepared.failure,
+            prepared=prepared,
         )
 
     # -- update ----------------------------------------------------------------------------------------
@@ -247,6 +256,7 @@ class Environments:
             # [decided] B-12: a version change without a new spec checks the current spec against the target.
             version = self.templates.version(call, environment["template_name"], str(target[0]), str(target[1]))
             self._check_spec(call, environment["template_name"], version, target[2] or "", current=environment["spec"])
+            self._check_method(call, environment["template_name"], version, updated)
             self._start(call, updated, str(uuid.uuid4()), UPDATE, target)
         store.update_environment(call.tx, call.scope, name, changed_columns(environment, updated))
         return {"environment": to_wire(updated)}

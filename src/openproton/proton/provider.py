@@ -28,9 +28,10 @@ from .call import Call
 from .clock import Clock
 from .components import Components
 from .deployment_records import DeploymentRecords, Finders
-from .deployments import Deployments, SettlePolicy
+from .deployments import JOBS_POSTED, Deployments, SettlePolicy
 from .environments import Environments
 from .idempotency import ClientTokens
+from .provisioners import JobBoard
 from .relations import Relations
 from .rendering import Renderer
 from .repositories import Repositories
@@ -153,6 +154,8 @@ class ProtonProvider:
         # Families are built in the order they depend on each other, each handed what it uses; relations.py
         # holds the rules that join them ("in use by", "provisioned in"), so no family reaches into another.
         self.tags = tags = Tags()
+        # [decided] P-10: where deployments' jobs are announced to the worker that runs them.
+        self.board = JobBoard()
         tokens = ClientTokens(settings.client_token_ttl_seconds)
         self.deployments = Deployments(
             SettlePolicy(settings.settle_policy, round(settings.settle_delay_seconds * 1000)),
@@ -179,7 +182,11 @@ class ProtonProvider:
         )
         # [decided] P-1: every deployment of a bundle version is rendered as it starts.
         renderer = Renderer(
-            self.templates, self.service_templates, relations, timeout_seconds=settings.render_timeout_seconds
+            self.templates,
+            self.service_templates,
+            relations,
+            timeout_seconds=settings.render_timeout_seconds,
+            provisioners=frozenset(settings.provisioners),
         )
         self.environments = Environments(
             settings.environment_quota, self.templates, self.deployments, relations, tags, renderer
@@ -256,7 +263,9 @@ class ProtonProvider:
             result = handler(call, params)
             # The record commits with the change it describes, or neither does.
             self.audit.record_success(tx, context, params, result)
-            return result
+        if call.memo.get(JOBS_POSTED):
+            self.board.posted()  # committed: a worker may claim the call's jobs now
+        return result
 
     def _prepare(self, context: RequestContext, scope: Scope, params: dict[str, Any]) -> Any:
         """[decided] B-5: a version's bundle is fetched before the Create's transaction opens (no transaction

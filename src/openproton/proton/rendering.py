@@ -9,14 +9,18 @@ namespaces of P-1 from what the row is joined to (its environment, service, comp
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 
 from openproton.bundles.inputs import check_inputs
 from openproton.bundles.model import (
     CLOUDFORMATION,
+    CODEBUILD,
     ENVIRONMENT_FOLDER,
     INSTANCE_FOLDER,
     PIPELINE_FOLDER,
+    TERRAFORM,
     Bundle,
     RenderError,
     RenderTarget,
@@ -30,12 +34,12 @@ from openproton.store import services as service_store
 from . import arns, service_specs, spec_inputs
 from .call import Call
 from .deployment_view import DELETE, outputs_of
+from .provisioners import CLOUDFORMATION as CLOUDFORMATION_PROVISIONER
+from .provisioners import CODEBUILD as CODEBUILD_PROVISIONER
+from .provisioners import JOB_PROVISIONERS, NONE, SELF_MANAGED, SETTLE, Prepared
 from .relations import Relations
 from .targets import ENVIRONMENT, SERVICE_INSTANCE, SERVICE_PIPELINE, Row, TargetKind, environment_arn
 from .templates import Templates
-
-# [decided] P-8: with no provisioner configured for a folder's method, its deployments end by the settle policy.
-SETTLE = "settle"
 
 _FOLDERS = {
     ENVIRONMENT.type: ENVIRONMENT_FOLDER,
@@ -43,6 +47,7 @@ _FOLDERS = {
     SERVICE_PIPELINE.type: PIPELINE_FOLDER,
 }
 _TYPES = {ENVIRONMENT.type: "environment", SERVICE_INSTANCE.type: "service_instance", SERVICE_PIPELINE.type: "pipeline"}
+_PROVISIONERS = {CLOUDFORMATION: CLOUDFORMATION_PROVISIONER, CODEBUILD: CODEBUILD_PROVISIONER, TERRAFORM: SELF_MANAGED}
 
 
 class Renderer:
@@ -53,7 +58,9 @@ class Renderer:
         relations: Relations,
         *,
         timeout_seconds: float,
+        provisioners: frozenset[str] = frozenset(),
     ) -> None:
+        self.provisioners = provisioners
         self.templates = {ENVIRONMENT.type: environment_templates}
         self.templates[SERVICE_INSTANCE.type] = self.templates[SERVICE_PIPELINE.type] = service_templates
         self.relations = relations
@@ -63,7 +70,7 @@ class Renderer:
     def enabled(self) -> bool:
         return self.templates[ENVIRONMENT.type].bundles is not None
 
-    def render(
+    def prepare(
         self,
         call: Call,
         kind: TargetKind,
@@ -73,41 +80,67 @@ class Renderer:
         major: int,
         minor: int,
         spec: str | None,
-    ) -> str | None:
-        """Render the deployment `deployment_id` of `row` to (major, minor, spec): None, or why it fails."""
+    ) -> Prepared:
+        """What the deployment `deployment_id` of `row` to (major, minor, spec) is run by ([decided] P-8), with
+        its rendered files kept (P-1, P-6), or why it fails now."""
         templates = self.templates.get(kind.type)
         if templates is None or templates.bundles is None:
-            return None
+            return Prepared(SETTLE)
         version = templates.store.get_version(call.tx, call.scope, row["template_name"], major, minor)
         bundle = templates.version_bundle(call, row["template_name"], version) if version is not None else None
-        folder = bundle.folders.get(_FOLDERS[kind.type]) if bundle is not None else None
-        if bundle is None or folder is None:
-            return None  # no bundle (B-3), or a customer-managed environment: nothing is rendered
+        if bundle is None:
+            return Prepared(SETTLE)  # [decided] B-3: registered without a bundle source
+        folder = bundle.folders.get(_FOLDERS[kind.type])
+        if folder is None:
+            # [decided] P-8: a customer-managed environment provisions nothing; its spec gives its outputs.
+            return Prepared(NONE, outputs=self._customer_outputs(call, bundle, row, spec, action))
+        provisioner = _PROVISIONERS[folder.method] if _PROVISIONERS[folder.method] in self.provisioners else SETTLE
+        tags = self._proton_tags(call, kind, row)
+        job: dict[str, Any] | None = {"tags": tags} if provisioner in JOB_PROVISIONERS else None
+        if job is not None and folder.method == CODEBUILD:
+            # [decided] P-18: what the run needs of the manifest, fixed with the deployment.
+            job.update(
+                commands=list(folder.deprovision if action == DELETE else folder.provision),
+                variables=dict(folder.env_variables),
+                secrets=dict(folder.secrets),
+            )
         if action == DELETE and folder.method == CLOUDFORMATION:
-            return None  # [decided] P-1: a stack is deleted by name, from nothing rendered
+            return Prepared(provisioner, job=job)  # [decided] P-1: a stack is deleted by name, from nothing rendered
         try:
             target = RenderTarget(
                 type=_TYPES[kind.type],
                 resource_arn=kind.arn(row),
                 namespaces=self._namespaces(call, kind, row, bundle, spec),
-                proton_tags=self._proton_tags(call, kind, row),
+                proton_tags=tags,
             )
             files = render_folder(folder, target, timeout_seconds=self.timeout_seconds)
         except RenderError as failure:
-            return failure.message
+            return Prepared(provisioner, failure=failure.message)
         render_store.insert_render(
             call.tx,
             {
                 "deployment_id": deployment_id,
                 "account_id": call.account_id,
                 "region": call.region,
-                "provisioner": SETTLE,
+                "provisioner": provisioner,
                 "files": orjson.dumps([{"path": f.path, "content": f.content} for f in files]).decode(),
                 "log": None,
                 "created_at": call.now_ms,
             },
         )
-        return None
+        return Prepared(provisioner, job=job)
+
+    def _customer_outputs(
+        self, call: Call, bundle: Bundle, row: Row, spec: str | None, action: str
+    ) -> list[dict[str, str]]:
+        if action == DELETE or bundle.schema is None:
+            return []
+        current_text = row["spec"] if row["spec"] != spec else None
+        inputs = call.memo.get(spec_inputs.environment_key(bundle.schema, spec, current_text))
+        if inputs is None:
+            inputs = _effective(bundle.schema, "environment", spec_inputs.stored_environment_inputs(spec), None)
+        # Schema order (B-11's order of the inputs); only strings are allowed in such a schema (B-6 step 8).
+        return [{"key": key, "valueString": str(value)} for key, value in inputs.items()]
 
     # -- the namespaces of P-1 ------------------------------------------------------------------------------
 

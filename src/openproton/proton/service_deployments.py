@@ -224,9 +224,8 @@ class ServiceParts:
         what = f"service instance {instance['name']}"
         placement = self.relations.placement(call, environment, what=what) if environment is not None else None
         deployment_id = str(uuid.uuid4())
-        fails_now = placement.fails_now if placement else None
-        if fails_now is None:
-            fails_now = self.renderer.render(call, SERVICE_INSTANCE, instance, deployment_id, action, *target)
+        prepared = self.renderer.prepare(call, SERVICE_INSTANCE, instance, deployment_id, action, *target)
+        fails_now = (placement.fails_now if placement else None) or prepared.failure
         return self.deployments.start(
             call,
             SERVICE_INSTANCE,
@@ -238,6 +237,7 @@ class ServiceParts:
             self_managed=placement is not None and placement.self_managed,
             environment_account_id=placement.account_id if placement else call.account_id,
             fails_now=fails_now,
+            prepared=prepared,
             state={
                 "last_successful_environment_deployment_id": environment
                 and environment["last_succeeded_deployment_id"],
@@ -281,7 +281,7 @@ class ServiceParts:
             # Instances this very operation removes are not the service's any more.
             instances = [row for row in instances if row["deployment_status"] != DELETE_IN_PROGRESS]
         deployment_id = str(uuid.uuid4())
-        failure = self.renderer.render(call, SERVICE_PIPELINE, pipeline, deployment_id, action, *target)
+        prepared = self.renderer.prepare(call, SERVICE_PIPELINE, pipeline, deployment_id, action, *target)
         return self.deployments.start(
             call,
             SERVICE_PIPELINE,
@@ -292,7 +292,8 @@ class ServiceParts:
             self_managed=self_managed,
             environment_account_id=call.account_id,
             plan=plan,
-            fails_now=failure,
+            fails_now=prepared.failure,
+            prepared=prepared,
             # [decided] S-25: the environment of the service's first instance by name at the start.
             names={"environment_name": instances[0]["environment_name"] if instances else None},
         )

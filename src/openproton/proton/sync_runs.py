@@ -18,17 +18,18 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from openproton.store import Database, Scope
 from openproton.store import sync_state as store
+from openproton.store.leases import database_now_ms
 from openproton.store.sql import Tx
 
 from .clock import Clock
 from .git_source import GitError, GitSource, valid_branch
+from .leases import holding
 from .repository_map import MapEntry, RepositoryMap, map_key
 from .sync_view import ENDED, DeploymentReader, admin_attempt, event, resource_attempt
 
@@ -243,7 +244,7 @@ class SyncRunner:
 
     def _claim(self, unit: Unit) -> bool:
         with self.database.transaction(write=True) as tx:
-            now = store.database_now_ms(tx)
+            now = database_now_ms(tx)
             return store.claim(tx, unit.columns(), self.owner, now, now + self.lease_ms)
 
     def _join_queue(self, unit: Unit, config_updated: bool) -> str:
@@ -270,25 +271,11 @@ class SyncRunner:
             )
             return attempt_id
 
-    @contextmanager
-    def _lease(self, unit: Unit) -> Iterator[None]:
+    def _lease(self, unit: Unit) -> Any:
         """Renew the lease every third of its length while the run lasts; release it at the end."""
-        stop = threading.Event()
-
-        def renew() -> None:
-            while not stop.wait(self.lease_ms / 3000):
-                with self.database.transaction(write=True) as tx:
-                    store.renew(tx, unit.columns(), self.owner, store.database_now_ms(tx) + self.lease_ms)
-
-        renewer = threading.Thread(target=renew, name="openproton-sync-lease", daemon=True)
-        renewer.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            renewer.join()
-            with self.database.transaction(write=True) as tx:
-                store.release(tx, unit.columns(), self.owner)
+        return holding(
+            self.database, store.UNIT_LEASES, unit.columns(), self.owner, self.lease_ms, name="openproton-sync-lease"
+        )
 
     def _run_claimed(self, unit: Unit, attempt_id: str | None, config_updated: bool) -> dict[str, Any] | None:
         with self._lease(unit):

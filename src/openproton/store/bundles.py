@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select
 
 from .database import Scope
 from .scoped import insert_row, scope_params, scoped
-from .sql import Statement, Tx
+from .sql import Statement, Tx, update_row
 from .tables import deployment_renders as renders
 from .tables import template_bundles as bundles
 
@@ -63,3 +63,8 @@ def insert_render(tx: Tx, values: Mapping[str, Any]) -> None:
 
 def delete_render(tx: Tx, scope: Scope, deployment_id: str) -> None:
     tx.run(_DELETE_RENDER, {**scope_params(scope), "deployment_id": deployment_id})
+
+
+def set_log(tx: Tx, deployment_id: str, log: str) -> None:
+    """[decided] P-6: the provisioner's log beside the deployment's rendered files."""
+    update_row(tx, renders, {"deployment_id": deployment_id}, {"log": log})

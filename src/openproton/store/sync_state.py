@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, literal_column, null, or_, select, text, union
+from sqlalchemy import bindparam, literal_column, or_, select, union
 
 from .database import Scope
+from .leases import LeaseTable
 from .scoped import insert_row, scope_params, scoped
 from .sql import Statement, Tx, update_row
 from .tables import (
@@ -97,46 +98,11 @@ def _unit_where(table: Any) -> list[Any]:
     return [table.c[name] == bindparam(name) for name in UNIT_COLUMNS]
 
 
-# -- the database's clock, which every replica shares (P-11) ---------------------------------------------
-
-_NOW_MS = {
-    "sqlite": Statement(lambda: text("SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)")),
-    "postgresql": Statement(lambda: text("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")),
-}
-
-
-def database_now_ms(tx: Tx) -> int:
-    return int(tx.scalar(_NOW_MS[tx.dialect], {}))
-
-
 # -- a unit's lease and heads -----------------------------------------------------------------------------
 
+UNIT_LEASES = LeaseTable(sync_units, UNIT_COLUMNS)
 _UNIT_GET = Statement(lambda: select(sync_units).where(*_unit_where(sync_units)))
 _UNIT_INSERT = insert_row(sync_units)
-_CLAIM = Statement(
-    lambda: (
-        sync_units.update()
-        .where(
-            *_unit_where(sync_units),
-            or_(sync_units.c.lease_owner.is_(None), sync_units.c.lease_until < bindparam("now")),
-        )
-        .values(lease_owner=bindparam("owner"), lease_until=bindparam("until"))
-    )
-)
-_RENEW = Statement(
-    lambda: (
-        sync_units.update()
-        .where(*_unit_where(sync_units), sync_units.c.lease_owner == bindparam("owner"))
-        .values(lease_until=bindparam("until"))
-    )
-)
-_RELEASE = Statement(
-    lambda: (
-        sync_units.update()
-        .where(*_unit_where(sync_units), sync_units.c.lease_owner == bindparam("owner"))
-        .values(lease_owner=null(), lease_until=null())
-    )
-)
 
 
 def get_unit(tx: Tx, unit: Mapping[str, Any]) -> Row | None:
@@ -152,17 +118,16 @@ def ensure_unit(tx: Tx, unit: Mapping[str, Any]) -> None:
 
 
 def claim(tx: Tx, unit: Mapping[str, Any], owner: str, now_ms: int, until_ms: int) -> bool:
-    """[decided] Y-8 (P-11's lease): one conditional UPDATE; one row changed is the lease claimed."""
-    params = {**{name: unit[name] for name in UNIT_COLUMNS}, "owner": owner, "now": now_ms, "until": until_ms}
-    return tx.run(_CLAIM, params) == 1
+    """[decided] Y-8: a unit's run holds P-11's lease."""
+    return UNIT_LEASES.claim(tx, unit, owner, now_ms, until_ms)
 
 
 def renew(tx: Tx, unit: Mapping[str, Any], owner: str, until_ms: int) -> bool:
-    return tx.run(_RENEW, {**{name: unit[name] for name in UNIT_COLUMNS}, "owner": owner, "until": until_ms}) == 1
+    return UNIT_LEASES.renew(tx, unit, owner, until_ms)
 
 
 def release(tx: Tx, unit: Mapping[str, Any], owner: str) -> None:
-    tx.run(_RELEASE, {**{name: unit[name] for name in UNIT_COLUMNS}, "owner": owner})
+    UNIT_LEASES.release(tx, unit, owner)
 
 
 def set_heads(tx: Tx, unit: Mapping[str, Any], heads: str) -> None:

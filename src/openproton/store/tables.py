@@ -197,6 +197,9 @@ deployments = Table(
     Column("target_resource_created_at", BigInteger, nullable=False),
     # CREATE, UPDATE or DELETE: what the target becomes when the deployment succeeds.
     Column("kind", String(16), nullable=False),
+    # [decided] P-8: what ends it, fixed when it starts: settle, none (customer-managed), cloudformation, codebuild
+    # or self-managed.
+    Column("provisioner", String(16)),
     Column("status", String(32), nullable=False),
     Column("status_message", Text),
     # How and when an unfinished deployment ends, fixed when it starts (the settle policy), by
@@ -544,4 +547,35 @@ deployment_renders = Table(
     Column("files", Text, nullable=False),  # JSON [{"path", "content"}]
     Column("log", Text),
     Column("created_at", BigInteger, nullable=False),
+)
+
+# [decided] P-10, P-11: a deployment a provisioner runs, written in the transaction that starts it; a worker
+# claims it by lease, keeps what it must remember across a restart in `state`, and deletes it with the ending.
+provisioning_jobs = Table(
+    "provisioning_jobs",
+    metadata,
+    Column("deployment_id", String(36), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("provisioner", String(16), nullable=False),
+    Column("action", String(16), nullable=False),  # CREATE, UPDATE or DELETE
+    Column("state", Text, nullable=False),  # JSON
+    # [decided] P-19: the SHA-256 of a running CodeBuild run's callback token (the token itself is never kept).
+    Column("run_token", String(64), unique=True),
+    Column("lease_owner", String(64)),
+    Column("lease_until", BigInteger),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_provisioning_jobs_by_age", "created_at"),
+)
+
+# [decided] P-14: a target's stack is named once and kept for the target's life.
+target_stacks = Table(
+    "target_stacks",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("target_arn", String(1011), primary_key=True),
+    Column("target_resource_created_at", BigInteger, primary_key=True),
+    Column("stack_name", String(128), nullable=False),
+    Column("stack_region", String(32), nullable=False),
 )

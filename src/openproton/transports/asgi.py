@@ -17,6 +17,9 @@ from openproton.service import OpenProton
 from . import admin
 from .browser_guard import HostGuard
 
+# [decided] P-19: where provisioning runs call back.
+RUNS = admin.PREFIX + "runs/"
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -84,6 +87,20 @@ class AsgiApp:
             return
         if path == CONSOLE or path.startswith(CONSOLE + "/"):
             await self._console(scope, receive, send, headers)
+            return
+        if path.startswith(RUNS):
+            # [decided] P-19: a provisioning run's callback; the token is the only credential it needs.
+            token = path[len(RUNS) :].split("/", 1)[0]
+            try:
+                body = await self._read_body(receive, headers)
+            except _TooLarge:
+                body = b""
+            query = scope.get("query_string", b"")
+            request = HttpRequest(scope["method"], "/", headers, body, query.decode("latin-1") if query else "")
+            response = await asyncio.get_running_loop().run_in_executor(
+                self._executor, self.service.handle_run, token, request
+            )
+            await self._send(send, response)
             return
         if path.startswith(admin.PREFIX):
             try:
@@ -182,8 +199,11 @@ class AsgiApp:
             if message["type"] == "lifespan.startup":
                 # [decided] Y-8: a server polls the mapped remotes and runs config changes in the background.
                 self.service.sync.start_background()
+                # [decided] P-10: each server process runs a worker, which resumes unfinished jobs first.
+                self.service.provisioning.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await asyncio.get_running_loop().run_in_executor(None, self.service.sync.stop)
+                await asyncio.get_running_loop().run_in_executor(None, self.service.provisioning.stop)
                 await send({"type": "lifespan.shutdown.complete"})
                 return

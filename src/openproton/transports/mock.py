@@ -72,6 +72,8 @@ class ProtonMock:
                 os.environ[name] = value
         _attach_default_session()
         INTERCEPTOR.push(self)
+        if self._settings.provisioning_mode == "thread":
+            self.service.provisioning.start()  # [decided] P-12
         return self
 
     def stop(self) -> None:
@@ -83,6 +85,7 @@ class ProtonMock:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        self.service.provisioning.stop()
         self.service.sync.stop()  # its disposable git cache goes
         self.service.database.dispose()
         self.service = None
@@ -200,6 +203,11 @@ class ProtonMock:
     def poll_repositories(self) -> int:
         """Fetch every mapped remote once and run the units whose heads moved, as a server's poller does."""
         return self._started().admin.poll_repositories()
+
+    def wait(self, deployment_id: str | None = None, timeout: float = 60) -> None:
+        """[decided] P-12: return once the deployment's provisioning job (or every job) ended; TimeoutError if not
+        within `timeout` seconds."""
+        self._started().admin.wait_for_jobs(deployment_id, timeout)
 
     def rendered(self, deployment_id: str) -> dict[str, Any] | None:
         """[decided] P-6: what the deployment rendered (`{deploymentId, provisioner, files}`), or None."""

@@ -1,0 +1,268 @@
+"""The worker that runs provisioning jobs ([decided] P-10 to P-12), whatever their provisioner.
+
+A job is written in the transaction that starts its deployment (deployments.py); the request answers at once.
+A worker claims a job by its lease (P-11: one conditional UPDATE against the database's clock), renews it while
+the provisioner runs (no transaction is open during any external call), and writes the ending only while it
+still holds it: the job row is deleted `WHERE lease_owner = me` in the transaction that ends the deployment, so
+a deployment never ends twice across replicas or workers. A job whose holder died is claimable again once its
+lease runs out, and the next holder resumes it from the state the provisioner saved before each external call.
+
+Server mode runs a worker thread in each process (polling every 5 s, woken at once by a job posted there);
+in-process, `sync` mode runs the jobs a call posted before the call returns, `thread` mode a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+from openproton.store import Database, Scope
+from openproton.store import bundles as render_store
+from openproton.store import deployments as deployment_store
+from openproton.store import provisioning as store
+from openproton.store.leases import database_now_ms
+
+from .clock import Clock
+from .deployment_view import FAILED, SUCCEEDED, UNDER_WAY, as_of
+from .deployments import Deployments, LeaseLost, SettlePolicyError
+from .leases import Held, holding
+from .provisioners import JobBoard
+
+log = logging.getLogger("openproton.provisioning")
+
+# [decided] P-10: how often a worker looks for jobs (and a provisioner polls what it started).
+POLL_SECONDS = 5.0
+# [decided] P-15: the longest status message a provisioner's ending keeps.
+MAX_MESSAGE = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """How a job ended: the deployment's outcome and what it produced."""
+
+    status: str  # SUCCEEDED or FAILED (a delete's SUCCEEDED reads DELETE_COMPLETE)
+    message: str | None = None
+    outputs: list[dict[str, Any]] | None = None
+    provisioned_resources: list[dict[str, Any]] | None = None
+
+
+def failed(message: str) -> Ending:
+    return Ending(FAILED, message[:MAX_MESSAGE])
+
+
+@dataclass
+class Job:
+    """What a provisioner is handed: the deployment, its rendered files, and the job's saved state."""
+
+    deployment: dict[str, Any]
+    action: str  # CREATE, UPDATE or DELETE
+    state: dict[str, Any]
+    files: list[dict[str, str]]
+    held: Held
+    _save: Any = field(repr=False)
+    _sleep: Any = field(repr=False)
+
+    @property
+    def id(self) -> str:
+        return str(self.deployment["id"])
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.deployment["account_id"], self.deployment["region"])
+
+    def save(self, **changes: Any) -> None:
+        """Keep `changes` in the job's state before an external call, so a restart resumes rather than repeats."""
+        self.state.update(changes)
+        self._save(self.state)
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait between polls; False when the worker is stopping or the lease was lost (give up quietly)."""
+        return bool(self._sleep(seconds))
+
+
+class Provisioner(Protocol):
+    def run(self, job: Job) -> Ending: ...
+
+
+class Provisioning:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        deployments: Deployments,
+        board: JobBoard,
+        provisioners: Mapping[str, Provisioner],
+        *,
+        lease_seconds: float,
+        mode: str = "thread",
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.deployments = deployments
+        self.board = board
+        self.provisioners = dict(provisioners)
+        self.lease_ms = round(lease_seconds * 1000)
+        self.mode = mode
+        self.poll_seconds = poll_seconds
+        # One owner per worker, unique across processes and hosts sharing the database.
+        self.owner = f"{socket.gethostname()[:24]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Condition()
+
+    # -- running jobs ----------------------------------------------------------------------------------
+
+    def run_pending(self) -> int:
+        """Claim and run every job nobody holds, one after another; the number run."""
+        ran = 0
+        while not self._stop.is_set():
+            with self.database.transaction(write=False) as tx:
+                candidates = store.claimable(tx, database_now_ms(tx), frozenset(self.provisioners))
+            claimed = next((job_id for job_id in candidates if self._claim(job_id)), None)
+            if claimed is None:
+                break
+            self._run(claimed)
+            ran += 1
+        with self._idle:
+            self._idle.notify_all()
+        return ran
+
+    def after_call(self) -> None:
+        """In-process `sync` mode ([decided] P-12): the jobs a call posted run before the call returns."""
+        if self.mode == "sync" and self._thread is None and self.board.take():
+            self.run_pending()
+
+    def _claim(self, deployment_id: str) -> bool:
+        with self.database.transaction(write=True) as tx:
+            now = database_now_ms(tx)
+            return store.JOB_LEASES.claim(tx, {"deployment_id": deployment_id}, self.owner, now, now + self.lease_ms)
+
+    def _run(self, deployment_id: str) -> None:
+        key = {"deployment_id": deployment_id}
+        with holding(
+            self.database, store.JOB_LEASES, key, self.owner, self.lease_ms, name="openproton-job-lease"
+        ) as held:
+            job = self._job(deployment_id, held)
+            if job is None:
+                return
+            provisioner = self.provisioners[job.deployment["provisioner"]]
+            try:
+                ending = provisioner.run(job)
+            except Exception as error:  # a provisioner's own defect must not kill the worker
+                log.exception("provisioning job %s failed", deployment_id)
+                ending = failed(f"Provisioning failed: {type(error).__name__}")
+            if ending is None or held.lost.is_set() or self._stop.is_set():
+                return  # interrupted: the job stays, for whoever claims it next
+            self._end(job, ending)
+
+    def _job(self, deployment_id: str, held: Held) -> Job | None:
+        with self.database.transaction(write=False) as tx:
+            row = store.get_job(tx, deployment_id)
+            deployment = deployment_store.find(tx, deployment_id)
+            render = render_store.render(tx, deployment_id)
+        if row is None:
+            return None  # ended meanwhile
+        if deployment is None or as_of(deployment, self.clock.now_ms())["status"] not in UNDER_WAY:
+            self._drop(deployment_id)  # deleted, cancelled or settled by other means: nothing left to run
+            return None
+
+        def save(state: dict[str, Any]) -> None:
+            with self.database.transaction(write=True) as tx:
+                store.set_state(tx, deployment_id, orjson.dumps(state).decode())
+
+        def sleep(seconds: float) -> bool:
+            return not (self._stop.wait(seconds) or held.lost.is_set())
+
+        files = orjson.loads(render["files"]) if render is not None else []
+        return Job(deployment, row["action"], orjson.loads(row["state"]), files, held, save, sleep)
+
+    def _end(self, job: Job, ending: Ending) -> None:
+        def finish(tx: Any) -> bool:
+            return store.finish(tx, job.id, self.owner)
+
+        try:
+            self.deployments.settle(
+                self.database,
+                self.clock.now_ms(),
+                job.id,
+                status=ending.status,
+                message=ending.message,
+                outputs=ending.outputs,
+                provisioned_resources=ending.provisioned_resources,
+                guard=finish,
+            )
+        except LeaseLost:
+            log.warning("the lease on job %s ran out before its ending was written; another worker has it", job.id)
+        except (SettlePolicyError, LookupError):
+            self._drop(job.id)  # it ended meanwhile (a cancel): the job goes
+
+    def _drop(self, deployment_id: str) -> None:
+        with self.database.transaction(write=True) as tx:
+            store.finish(tx, deployment_id, self.owner)
+
+    def run_of(self, token_digest: str) -> tuple[str, str, str] | None:
+        """[decided] P-19: the (account, region, resource ARN) of the run whose callback token this is."""
+        with self.database.transaction(write=False) as tx:
+            job = store.job_of_token(tx, token_digest)
+            deployment = deployment_store.find(tx, job["deployment_id"]) if job is not None else None
+        if deployment is None:
+            return None
+        return deployment["account_id"], deployment["region"], deployment["target_arn"]
+
+    # -- the worker thread -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """[decided] P-10: the worker of a server process (or of `thread` mode); it resumes unfinished jobs."""
+        if self._thread is not None or not self.provisioners:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="openproton-provisioning", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_pending()
+            except Exception:  # the database gone for a moment: try again at the next poll
+                log.exception("the provisioning worker's poll failed")
+            self.board.wait(self.poll_seconds)
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self.board.posted()  # wake it
+        self._thread.join(timeout=30)
+        self._thread = None
+
+    def wait(self, deployment_id: str | None = None, timeout: float = 60.0) -> None:
+        """[decided] P-12: return once the deployment's job (or every job) has ended, else TimeoutError."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.database.transaction(write=False) as tx:
+                left = store.unfinished(tx)
+            if not left or (deployment_id is not None and deployment_id not in left):
+                return
+            if self._thread is None and self.run_pending():
+                continue  # `sync` mode: nothing else would run them
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"provisioning jobs still running after {timeout:g} seconds: {', '.join(left)}")
+            with self._idle:
+                self._idle.wait(min(remaining, 0.05))
+
+
+def succeeded(
+    outputs: list[dict[str, Any]] | None = None, provisioned_resources: list[dict[str, Any]] | None = None
+) -> Ending:
+    return Ending(SUCCEEDED, None, outputs, provisioned_resources)

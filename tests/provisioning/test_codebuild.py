@@ -1,0 +1,208 @@
+"""The `codebuild` provisioner (P-18 to P-20): the manifest's commands run in a private directory with the
+resource's role's temporary credentials (STS at moto's server), their outputs, failures and timeouts.
+In-process (`provisioning_mode="sync"`), where the run ends before the call returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bundles.bundle_library import ENVIRONMENT_SCHEMA
+from bundles.bundle_support import Bundles
+from openproton import Settings, mock_proton
+from provisioning.conftest import SERVER_CREDENTIALS
+from support import MGMT_ACCOUNT, REGION, InProcessWorld
+
+ROLE = f"arn:aws:iam::{MGMT_ACCOUNT}:role/codebuild"
+SPEC = "proton: EnvironmentSpec\nspec:\n  vpc_cidr: 10.2.0.0/16\n"
+
+
+def manifest(*provision: str, deprovision: tuple[str, ...] = ("echo gone",)) -> str:
+    lines = ["infrastructure:", "  templates:", "    - rendering_engine: codebuild", "      settings:"]
+    lines += ["        provision:", *[f"          - {json_quote(c)}" for c in provision]]
+    lines += ["        deprovision:", *[f"          - {json_quote(c)}" for c in deprovision]]
+    lines += ["        env:", "          variables:", "            STAGE: test"]
+    return "\n".join(lines) + "\n"
+
+
+def json_quote(text: str) -> str:
+    import json
+
+    return json.dumps(text)
+
+
+@pytest.fixture
+def runs(tmp_path: Path, cloud_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bundles]:
+    for name, value in SERVER_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OPENPROTON_ADMIN_TOKEN", "never-seen-by-commands")
+    settings = Settings(
+        bundle_dir=str(tmp_path),
+        provisioners=("codebuild",),
+        cloudformation_endpoint=cloud_endpoint,
+        codebuild_timeout_seconds=2,
+    )
+    with mock_proton(settings=settings) as mock:
+        yield Bundles(InProcessWorld(mock), tmp_path)
+
+
+def run(runs: Bundles, *commands: str, files: dict[str, str] | None = None) -> dict[str, Any]:
+    bundle = {"schema/schema.yaml": ENVIRONMENT_SCHEMA, "infrastructure/manifest.yaml": manifest(*commands)}
+    bundle.update({f"infrastructure/{k}": v for k, v in (files or {}).items()})
+    runs.publish("cb", bundle)
+    runs.client.create_environment(
+        name="dev", templateName="cb", templateMajorVersion="1", spec=SPEC, codebuildRoleArn=ROLE
+    )
+    return runs.client.get_environment(name="dev")["environment"]
+
+
+def test_commands_run_in_the_rendered_folder_and_their_outputs_are_kept(runs: Bundles) -> None:
+    done = run(
+        runs,
+        "python3 -c \"import json; print(json.load(open('proton-inputs.json'))['environment']['inputs']['vpc_cidr'])\"",
+        "./deploy.sh > proton-outputs.json",
+        files={"deploy.sh": '#!/bin/bash\necho "{\\"Stage\\": \\"$STAGE\\", \\"Arn\\": \\"$RESOURCE_ARN\\"}"\n'},
+    )
+    assert done["deploymentStatus"] == "SUCCEEDED", done.get("deploymentStatusMessage")
+    outputs = runs.client.list_environment_outputs(environmentName="dev")["outputs"]
+    assert outputs == [
+        {"key": "Stage", "valueString": "test"},
+        {"key": "Arn", "valueString": f"arn:aws:proton:{REGION}:{MGMT_ACCOUNT}:environment/dev"},
+    ]
+    log = runs.world.mock.log(done["lastAttemptedDeploymentId"])
+    assert log.startswith("10.2.0.0/16\n")
+
+
+def test_commands_get_the_roles_credentials_and_none_of_openprotons_settings(runs: Bundles) -> None:
+    done = run(runs, "env | sort")
+    assert done["deploymentStatus"] == "SUCCEEDED", done.get("deploymentStatusMessage")
+    names = {line.split("=", 1)[0] for line in runs.world.mock.log(done["lastAttemptedDeploymentId"]).splitlines()}
+    assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "RESOURCE_ARN", "AWS_REGION"} <= names
+    assert not any(name.startswith("OPENPROTON_") for name in names)
+    log = runs.world.mock.log(done["lastAttemptedDeploymentId"])
+    assert SERVER_CREDENTIALS["AWS_SECRET_ACCESS_KEY"] not in log  # the role's keys, never the server's
+
+
+def test_a_failing_command_fails_with_its_code_and_last_line(runs: Bundles) -> None:
+    done = run(runs, "echo starting", "echo 'no such stack' >&2; exit 3", "echo never")
+    assert done["deploymentStatus"] == "FAILED"
+    assert done["deploymentStatusMessage"] == "Provisioning commands exited with code 3: no such stack"
+    assert "never" not in runs.world.mock.log(done["lastAttemptedDeploymentId"])
+
+
+def test_commands_past_the_timeout_are_stopped(runs: Bundles) -> None:
+    done = run(runs, "sleep 30")
+    assert done["deploymentStatus"] == "FAILED"
+    assert done["deploymentStatusMessage"] == "Provisioning commands timed out after 2 seconds"
+
+
+def test_a_missing_secret_fails_before_anything_runs(runs: Bundles) -> None:
+    bundle = {
+        "schema/schema.yaml": ENVIRONMENT_SCHEMA,
+        "infrastructure/manifest.yaml": manifest("touch ran").replace(
+            "          variables:",
+            "          secrets-manager:\n            TOKEN: NO_SUCH_SECRET_NAME\n          variables:",
+        ),
+    }
+    runs.publish("cb", bundle)
+    runs.client.create_environment(
+        name="dev", templateName="cb", templateMajorVersion="1", spec=SPEC, codebuildRoleArn=ROLE
+    )
+    done = runs.client.get_environment(name="dev")["environment"]
+    assert done["deploymentStatus"] == "FAILED"
+    assert done["deploymentStatusMessage"] == "Secret NO_SUCH_SECRET_NAME is not available to OpenProton"
+
+
+def test_thread_mode_answers_at_once_and_wait_returns_when_the_job_ended(
+    tmp_path: Path, cloud_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """[decided] P-12: `provisioning_mode="thread"` runs jobs on a worker thread; `wait` blocks until they end."""
+    for name, value in SERVER_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(
+        bundle_dir=str(tmp_path),
+        provisioners=("codebuild",),
+        cloudformation_endpoint=cloud_endpoint,
+        provisioning_mode="thread",
+    )
+    with mock_proton(settings=settings) as mock:
+        runs = Bundles(InProcessWorld(mock), tmp_path)
+        bundle = {"schema/schema.yaml": ENVIRONMENT_SCHEMA, "infrastructure/manifest.yaml": manifest("sleep 2")}
+        runs.publish("cb", bundle)
+        created = runs.client.create_environment(
+            name="dev", templateName="cb", templateMajorVersion="1", spec=SPEC, codebuildRoleArn=ROLE
+        )["environment"]
+        assert runs.client.get_environment(name="dev")["environment"]["deploymentStatus"] == "IN_PROGRESS"
+        with pytest.raises(TimeoutError):
+            mock.wait(created["lastAttemptedDeploymentId"], timeout=0.3)
+        mock.wait(created["lastAttemptedDeploymentId"], timeout=30)
+        assert runs.client.get_environment(name="dev")["environment"]["deploymentStatus"] == "SUCCEEDED"
+
+
+NOTIFY = (
+    "{python} -c \"import boto3, os; boto3.client('proton').notify_resource_deployment_status_change("
+    "resourceArn={arn}, status='SUCCEEDED', outputs=[{{'key': 'Url', 'valueString': 'https://example.com'}}])\""
+)
+
+
+def test_commands_notify_through_the_runs_callback_and_only_for_their_own_resource(
+    provisioning_dir: Path, cloud_endpoint: str
+) -> None:
+    """[decided] P-19: `AWS_ENDPOINT_URL_PROTON` takes a run's commands back to the server that runs them; a
+    Notify there records outputs (the run's exit code gives the status); another resource is AccessDenied."""
+    import sys
+
+    from provisioning.conftest import server_env
+    from support import ServerProcess, make_client
+
+    flags = ("--bundle-dir", str(provisioning_dir), "--provisioners", "codebuild")
+    server = ServerProcess(*flags, "--cloudformation-endpoint", cloud_endpoint, env=server_env())
+    try:
+        client = make_client(server.endpoint, MGMT_ACCOUNT, REGION)
+        own = NOTIFY.format(python=sys.executable, arn="os.environ['RESOURCE_ARN']")
+        other = NOTIFY.format(
+            python=sys.executable, arn="'arn:aws:proton:us-east-1:222222222222:environment/someone-else'"
+        )
+        for name, commands in (("own", [own, "echo done"]), ("other", [other])):
+            bundle = {"schema/schema.yaml": ENVIRONMENT_SCHEMA, "infrastructure/manifest.yaml": manifest(*commands)}
+            from bundles.bundle_library import archive, put
+
+            source = put(provisioning_dir, "templates", f"callback-{name}-{server.port}.tar.gz", archive(bundle))
+            client.create_environment_template(name=name)
+            client.create_environment_template_version(templateName=name, source=source)
+            client.update_environment_template_version(
+                templateName=name, majorVersion="1", minorVersion="0", status="PUBLISHED"
+            )
+            client.create_environment(
+                name=name, templateName=name, templateMajorVersion="1", spec=SPEC, codebuildRoleArn=ROLE
+            )
+        import time
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            statuses = {e["name"]: e for e in client.list_environments()["environments"]}
+            if all(e["deploymentStatus"] != "IN_PROGRESS" for e in statuses.values()):
+                break
+            time.sleep(0.2)
+        own_environment = client.get_environment(name="own")["environment"]
+        assert own_environment["deploymentStatus"] == "SUCCEEDED", own_environment.get("deploymentStatusMessage")
+        assert client.list_environment_outputs(environmentName="own")["outputs"] == [
+            {"key": "Url", "valueString": "https://example.com"}
+        ]
+        refused = client.get_environment(name="other")["environment"]
+        other_log = server.request(
+            "GET", f"/_openproton/deployments/{refused['lastAttemptedDeploymentId']}/log", {}, b""
+        )
+        assert refused["deploymentStatus"] == "FAILED", other_log.body
+        assert "AccessDeniedException" in refused["deploymentStatusMessage"]
+        assert len(refused["deploymentStatusMessage"].split(": ", 1)[1]) == 200  # the last line, cut at 200
+        assert b"may only notify the deployment status of its own resource." in other_log.body
+        log = server.request(
+            "GET", f"/_openproton/deployments/{own_environment['lastAttemptedDeploymentId']}/log", {}, b""
+        )
+        assert log.status == 200 and log.body.decode().endswith("done\n")
+    finally:
+        server.stop()
