@@ -53,7 +53,7 @@ def section(html: str, heading: str) -> str:
 
 
 def deployment_ids(html: str) -> list[str]:
-    return re.findall(r'<span class="mono">([0-9a-f-]{36})</span>', section(html, "Deployments"))
+    return re.findall(r'class="mono"[^>]*>([0-9a-f-]{36})</', section(html, "Deployments"))
 
 
 @pytest.fixture(scope="module")

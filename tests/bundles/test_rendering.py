@@ -248,6 +248,11 @@ def test_a_customer_managed_environment_renders_nothing(bundles: Bundles) -> Non
         spec="proton: EnvironmentSpec\nspec:\n  vpc_id: vpc-1\n",
     )["environment"]
     assert bundles.rendered(environment["lastAttemptedDeploymentId"]) is None
+    # [decided] P-8: provisioned by nothing here, it succeeds at once with its spec as its outputs.
+    assert bundles.client.get_environment(name="byo")["environment"]["deploymentStatus"] == "SUCCEEDED"
+    assert bundles.client.list_environment_outputs(environmentName="byo")["outputs"] == [
+        {"key": "vpc_id", "valueString": "vpc-1"}
+    ]
 
 
 def test_cloudformation_deletes_render_nothing(bundles: Bundles) -> None:

@@ -8,6 +8,7 @@ from openproton.protocol.pipeline import HttpResponse
 from ..api import ApiError
 from ..html import arn, details, e, status, table, url, when
 from .base import Handler, Pages, Route, Visit
+from .deployments import deployment_link
 from .services import attachment, component_link
 
 
@@ -80,7 +81,7 @@ class EnvironmentPages(Pages):
             ["Deployment", "Status", "Created", "Completed"],
             (
                 [
-                    f'<span class="mono">{e(d["id"])}</span>',
+                    deployment_link(d["id"]),
                     status(d["deploymentStatus"]),
                     when(d.get("createdAt")),
                     when(d.get("completedAt")),

@@ -17,6 +17,7 @@ from .audit import AuditPages
 from .base import Handler, Pages, Route, Visit, plain, redirect
 from .components import ComponentPages
 from .connections import ConnectionPages
+from .deployments import DeploymentPages
 from .environments import EnvironmentPages
 from .identity import IdentityPages
 from .repositories import RepositoryPages
@@ -41,6 +42,7 @@ class Console:
             self.identity,
             ConnectionPages(service, self.sessions),
             EnvironmentPages(service, self.sessions),
+            DeploymentPages(service, self.sessions),
             ServicePages(service, self.sessions),
             ComponentPages(service, self.sessions),
             TemplatePages(service, self.sessions),

@@ -14,6 +14,7 @@ from .. import PREFIX
 from ..api import ApiError, ConsoleApi
 from ..html import arn, details, e, status, table, url, when
 from .base import Handler, Pages, Route, Visit, plain
+from .deployments import deployment_link
 
 DEPLOYMENTS_SHOWN = 100
 
@@ -75,7 +76,7 @@ def deployments_table(history: Iterable[dict[str, Any]], *, targets: bool) -> st
                 target = [e(d.get("targetResourceType"))]
         rows.append(
             [
-                f'<span class="mono">{e(d["id"])}</span>',
+                deployment_link(d["id"]),
                 *target,
                 status(d["deploymentStatus"]),
                 when(d.get("createdAt")),
