@@ -112,3 +112,18 @@ def test_bundles_benchmark_runs() -> None:
     assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
     assert "with / without: " in completed.stdout
     assert "bundle / none: " in completed.stdout
+
+
+def test_provisioning_load_benchmark_runs() -> None:
+    """bench/provisioning_load.py starts moto's server and a provisioning server and reads while jobs run; small
+    here, only that it runs (it asserts every job succeeded) and prints its ratio."""
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / "provisioning_load.py"), "--jobs", "2", "--seconds", "0.3"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
+    assert "busy / idle: " in completed.stdout

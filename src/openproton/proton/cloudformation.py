@@ -35,6 +35,16 @@ class CloudFormation:
         self.endpoint_url = None if endpoint == "aws" else endpoint
         self.role_mode = role_mode
         self.poll_seconds = poll_seconds
+        self._session: Any = None
+
+    def _boto(self) -> Any:
+        """One boto3 session for every job: a new session per client reloads botocore's models, tens of ms of CPU
+        each, which would take the GIL from the requests the server is answering meanwhile."""
+        if self._session is None:
+            import boto3
+
+            self._session = boto3.session.Session()
+        return self._session
 
     # -- the role ([decided] P-13, P-26) -------------------------------------------------------------------
 
@@ -57,20 +67,16 @@ class CloudFormation:
 
     def _clients(self, job: Job, role: str) -> tuple[Any, dict[str, Any]]:
         """A CloudFormation client and the extra CreateStack/UpdateStack/DeleteStack arguments."""
-        import boto3
-
         region = job.deployment["region"]
         if self.role_mode == "pass":
-            client = boto3.session.Session().client(
-                "cloudformation", region_name=region, endpoint_url=self.endpoint_url
-            )
+            client = self._boto().client("cloudformation", region_name=region, endpoint_url=self.endpoint_url)
             return client, {"RoleARN": role}
-        sts = boto3.session.Session().client("sts", region_name=region, endpoint_url=self.endpoint_url)
+        sts = self._boto().client("sts", region_name=region, endpoint_url=self.endpoint_url)
         # [decided] P-26: a trust policy can require both: the owner's account as ExternalId, and the deployment.
         credentials = sts.assume_role(
             RoleArn=role, RoleSessionName=f"openproton-{job.id}", ExternalId=job.deployment["account_id"]
         )["Credentials"]
-        client = boto3.session.Session().client(
+        client = self._boto().client(
             "cloudformation",
             region_name=region,
             endpoint_url=self.endpoint_url,

@@ -52,6 +52,14 @@ class CodeBuild:
         self.callback_url = callback_url
         # Where `secrets_manager` names are read (the server's environment, never OPENPROTON_* settings).
         self.environ = dict(os.environ if environ is None else environ)
+        self._session: Any = None
+
+    def _boto(self) -> Any:
+        if self._session is None:  # one session for every run (see cloudformation.py)
+            import boto3
+
+            self._session = boto3.session.Session()
+        return self._session
 
     def _role(self, job: Job) -> str | None:
         """[decided] P-18: the resource's codebuildRoleArn, its own or its connection's."""
@@ -70,11 +78,7 @@ class CodeBuild:
             return connection["codebuild_role_arn"] if connection else None
 
     def _credentials(self, job: Job, role: str) -> dict[str, str]:
-        import boto3
-
-        sts = boto3.session.Session().client(
-            "sts", region_name=job.deployment["region"], endpoint_url=self.endpoint_url
-        )
+        sts = self._boto().client("sts", region_name=job.deployment["region"], endpoint_url=self.endpoint_url)
         found = sts.assume_role(
             RoleArn=role, RoleSessionName=f"openproton-{job.id}", ExternalId=job.deployment["account_id"]
         )["Credentials"]
