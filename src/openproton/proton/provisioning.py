@@ -13,6 +13,7 @@ in-process, `sync` mode runs the jobs a call posted before the call returns, `th
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -41,6 +42,8 @@ log = logging.getLogger("openproton.provisioning")
 
 # [decided] P-10: how often a worker looks for jobs (and a provisioner polls what it started).
 POLL_SECONDS = 5.0
+# How much lower than the request threads the worker thread is scheduled (Linux: per-thread niceness).
+WORKER_NICENESS = 10
 # [decided] P-15: the longest status message a provisioner's ending keeps.
 MAX_MESSAGE = 5000
 
@@ -230,6 +233,9 @@ class Provisioning:
         self._thread.start()
 
     def _loop(self) -> None:
+        # The worker yields the CPU to the threads answering requests ([decided] P-10: it must not starve them).
+        with contextlib.suppress(AttributeError, OSError, PermissionError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
         while not self._stop.is_set():
             try:
                 self.run_pending()
