@@ -23,6 +23,7 @@ from openproton.proton.cloudformation import CloudFormation
 from openproton.proton.codebuild import CodeBuild, token_digest
 from openproton.proton.provider import ProtonProvider
 from openproton.proton.provisioning import Provisioning
+from openproton.proton.provisioning_roles import Roles
 from openproton.proton.sync import CONFIG_OPERATIONS, Sync
 from openproton.proton.sync_calls import SyncCalls
 from openproton.settings import Settings, SettingsError
@@ -84,14 +85,13 @@ class _RunIdentity:
 def provisioners_from(settings: Settings, database: Database, *, server: bool) -> dict[str, Any]:
     """[decided] P-24: only what `--provisioners` lists runs; nothing else enables a provisioner."""
     found: dict[str, Any] = {}
+    roles = Roles(database, settings.cloudformation_endpoint)
     if "cloudformation" in settings.provisioners:
-        found["cloudformation"] = CloudFormation(
-            database, settings.cloudformation_endpoint, settings.cloudformation_role_mode
-        )
+        found["cloudformation"] = CloudFormation(database, roles, settings.cloudformation_role_mode)
     if "codebuild" in settings.provisioners:
         found["codebuild"] = CodeBuild(
             database,
-            settings.cloudformation_endpoint,
+            roles,
             timeout_seconds=settings.codebuild_timeout_seconds,
             # In-process there is no server to call back: commands get no AWS_ENDPOINT_URL_PROTON.
             callback_url=settings.resolved_public_url if server else None,

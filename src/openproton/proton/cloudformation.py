@@ -15,12 +15,10 @@ import time
 from typing import Any
 
 from openproton.store import Database
-from openproton.store import connections as connection_store
-from openproton.store import environments as environment_store
 from openproton.store import provisioning as store
-from openproton.store import services as service_store
 
 from .provisioning import Ending, Job, failed, succeeded
+from .provisioning_roles import SERVICE, Roles
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]  # [decided] P-14
 MAX_TEMPLATE_BYTES = 51200  # [doc] CloudFormation's TemplateBody limit
@@ -30,61 +28,19 @@ _DELETED = {"DELETE_COMPLETE"}
 
 
 class CloudFormation:
-    def __init__(self, database: Database, endpoint: str, role_mode: str, *, poll_seconds: float = 5.0) -> None:
+    def __init__(self, database: Database, roles: Roles, role_mode: str, *, poll_seconds: float = 5.0) -> None:
         self.database = database
-        self.endpoint_url = None if endpoint == "aws" else endpoint
+        self.roles = roles
         self.role_mode = role_mode
         self.poll_seconds = poll_seconds
-        self._session: Any = None
-
-    def _boto(self) -> Any:
-        """One boto3 session for every job: a new session per client reloads botocore's models, tens of ms of CPU
-        each, which would take the GIL from the requests the server is answering meanwhile."""
-        if self._session is None:
-            import boto3
-
-            self._session = boto3.session.Session()
-        return self._session
-
-    # -- the role ([decided] P-13, P-26) -------------------------------------------------------------------
-
-    def _role(self, job: Job) -> str | None:
-        d = job.deployment
-        with self.database.transaction(write=False) as tx:
-            if d["target_type"] == "SERVICE_PIPELINE":
-                settings = service_store.get_settings(tx, job.scope)
-                return settings["pipeline_service_role_arn"] if settings else None
-            environment = environment_store.get_environment(tx, job.scope, d["environment_name"] or "")
-            if environment is None:
-                return None
-            if d["target_type"] == "COMPONENT":
-                return environment["component_role_arn"]
-            connection_id = environment["environment_account_connection_id"]
-            if connection_id:
-                connection = connection_store.get(tx, job.scope, connection_id)
-                return connection["role_arn"] if connection else None
-            return environment["proton_service_role_arn"]
 
     def _clients(self, job: Job, role: str) -> tuple[Any, dict[str, Any]]:
-        """A CloudFormation client and the extra CreateStack/UpdateStack/DeleteStack arguments."""
+        """A CloudFormation client and the extra CreateStack/UpdateStack/DeleteStack arguments ([decided] P-13:
+        `assume` the role, so stacks land in its account, or `pass` it with OpenProton's own credentials)."""
         region = job.deployment["region"]
         if self.role_mode == "pass":
-            client = self._boto().client("cloudformation", region_name=region, endpoint_url=self.endpoint_url)
-            return client, {"RoleARN": role}
-        sts = self._boto().client("sts", region_name=region, endpoint_url=self.endpoint_url)
-        # [decided] P-26: a trust policy can require both: the owner's account as ExternalId, and the deployment.
-        credentials = sts.assume_role(
-            RoleArn=role, RoleSessionName=f"openproton-{job.id}", ExternalId=job.deployment["account_id"]
-        )["Credentials"]
-        client = self._boto().client(
-            "cloudformation",
-            region_name=region,
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-        )
-        return client, {}
+            return self.roles.client("cloudformation", region), {"RoleARN": role}
+        return self.roles.client("cloudformation", region, self.roles.assume(job, role)), {}
 
     # -- a job ------------------------------------------------------------------------------------------
 
@@ -92,13 +48,10 @@ class CloudFormation:
         from botocore.exceptions import BotoCoreError, ClientError
         from botocore.parsers import ResponseParserError
 
-        d = job.deployment
-        role = self._role(job)
-        if not role:
-            return failed(f"No role to provision {d['target_arn']} with")
-        account = d["environment_account_id"] or d["account_id"]
-        if role.split(":")[4:5] != [account]:
-            return failed(f"Role {role} is not in account {account}")
+        role = self.roles.role(job, SERVICE)
+        refused = self.roles.refusal(job, role)
+        if refused is not None or role is None:
+            return failed(refused or "")
         body = None
         if job.action != "DELETE":
             body = job.files[0]["content"] if job.files else ""

@@ -23,12 +23,10 @@ from typing import Any
 
 from openproton.store import Database
 from openproton.store import bundles as render_store
-from openproton.store import connections as connection_store
-from openproton.store import environments as environment_store
 from openproton.store import provisioning as job_store
-from openproton.store import services as service_store
 
 from .provisioning import Ending, Job, failed, succeeded
+from .provisioning_roles import CODEBUILD, Roles
 
 MAX_LOG_BYTES = 1 << 20  # [decided] P-20
 MAX_LAST_LINE = 200
@@ -40,53 +38,18 @@ class CodeBuild:
     def __init__(
         self,
         database: Database,
-        endpoint: str,
+        roles: Roles,
         *,
         timeout_seconds: float,
         callback_url: str | None = None,
         environ: dict[str, str] | None = None,
     ) -> None:
         self.database = database
-        self.endpoint_url = None if endpoint == "aws" else endpoint
+        self.roles = roles
         self.timeout_seconds = timeout_seconds
         self.callback_url = callback_url
         # Where `secrets_manager` names are read (the server's environment, never OPENPROTON_* settings).
         self.environ = dict(os.environ if environ is None else environ)
-        self._session: Any = None
-
-    def _boto(self) -> Any:
-        if self._session is None:  # one session for every run (see cloudformation.py)
-            import boto3
-
-            self._session = boto3.session.Session()
-        return self._session
-
-    def _role(self, job: Job) -> str | None:
-        """[decided] P-18: the resource's codebuildRoleArn, its own or its connection's."""
-        d = job.deployment
-        with self.database.transaction(write=False) as tx:
-            if d["target_type"] == "SERVICE_PIPELINE":
-                settings = service_store.get_settings(tx, job.scope)
-                return settings["pipeline_codebuild_role_arn"] if settings else None
-            environment = environment_store.get_environment(tx, job.scope, d["environment_name"] or "")
-            if environment is None:
-                return None
-            if environment["codebuild_role_arn"]:
-                return str(environment["codebuild_role_arn"])
-            connection_id = environment["environment_account_connection_id"]
-            connection = connection_store.get(tx, job.scope, connection_id) if connection_id else None
-            return connection["codebuild_role_arn"] if connection else None
-
-    def _credentials(self, job: Job, role: str) -> dict[str, str]:
-        sts = self._boto().client("sts", region_name=job.deployment["region"], endpoint_url=self.endpoint_url)
-        found = sts.assume_role(
-            RoleArn=role, RoleSessionName=f"openproton-{job.id}", ExternalId=job.deployment["account_id"]
-        )["Credentials"]
-        return {
-            "AWS_ACCESS_KEY_ID": found["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": found["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": found["SessionToken"],
-        }
 
     def run(self, job: Job) -> Ending | None:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -95,12 +58,10 @@ class CodeBuild:
         if job.state.get("started"):
             # [decided] P-10: commands are not run twice; a run a restart interrupted fails.
             return failed("Provisioning commands were interrupted by a restart")
-        role = self._role(job)
-        if not role:
-            return failed(f"No role to provision {d['target_arn']} with")
-        account = d["environment_account_id"] or d["account_id"]
-        if role.split(":")[4:5] != [account]:
-            return failed(f"Role {role} is not in account {account}")  # [decided] P-26
+        role = self.roles.role(job, CODEBUILD)  # [decided] P-18: its own or its connection's codebuildRoleArn
+        refused = self.roles.refusal(job, role)
+        if refused is not None or role is None:
+            return failed(refused or "")
         secrets: dict[str, str] = {}
         for variable, name in (job.state.get("secrets") or {}).items():
             value = None if name.startswith("OPENPROTON_") else self.environ.get(name)
@@ -108,7 +69,7 @@ class CodeBuild:
                 return failed(f"Secret {name} is not available to OpenProton")
             secrets[variable] = value
         try:
-            credentials = self._credentials(job, role)
+            credentials = self.roles.assume(job, role)
         except (ClientError, BotoCoreError):
             return failed(f"No role to provision {d['target_arn']} with")
         job.save(started=True)
