@@ -15,15 +15,7 @@ BENCH = ROOT / "bench"
 
 def test_quick_benchmark_writes_every_section_and_target(tmp_path: Path) -> None:
     output = tmp_path / "RESULTS.md"
-    completed = subprocess.run(
-        [sys.executable, str(BENCH / "run.py"), "--quick", "--output", str(output)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
+    run_bench("run.py", "--quick", "--output", str(output))
     text = output.read_text()
 
     expected = json.loads(
@@ -49,11 +41,10 @@ def test_quick_benchmark_writes_every_section_and_target(tmp_path: Path) -> None
         assert "| bare uvicorn app (ceiling) | 64 |" in text
 
 
-def test_families_benchmark_runs_every_family(tmp_path: Path) -> None:
-    """bench/families.py sets up its account (services with 100 instances whose endings are stored) and measures
-    every family; a fraction of a second each, so only that it runs and names them."""
+def run_bench(script: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """bench/<script> with small arguments, as a user runs it; it must exit 0."""
     completed = subprocess.run(
-        [sys.executable, str(BENCH / "families.py"), "--seconds", "0.02", "--rounds", "1"],
+        [sys.executable, str(BENCH / script), *arguments],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -61,6 +52,13 @@ def test_families_benchmark_runs_every_family(tmp_path: Path) -> None:
         check=False,
     )
     assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
+    return completed
+
+
+def test_families_benchmark_runs_every_family(tmp_path: Path) -> None:
+    """bench/families.py sets up its account (services with 100 instances whose endings are stored) and measures
+    every family; a fraction of a second each, so only that it runs and names them."""
+    completed = run_bench("families.py", "--seconds", "0.02", "--rounds", "1")
     for name in ("GetEnvironment", "GetService", "GetServiceInstance", "GetComponent", "ListServiceInstances (100)"):
         assert f"median ratio to GetEnvironmentAccountConnection: {name} " in completed.stdout, name
     assert "console: /console/connections (25 rows)" in completed.stdout
@@ -69,15 +67,7 @@ def test_families_benchmark_runs_every_family(tmp_path: Path) -> None:
 def test_summary_scale_benchmark_runs(tmp_path: Path) -> None:
     """bench/summary_scale.py fills the caller's account, copies its rows to other accounts and checks that the
     summary's counts did not change; with two accounts and short measurements, only that it runs."""
-    completed = subprocess.run(
-        [sys.executable, str(BENCH / "summary_scale.py"), "--seconds", "0.02", "--rounds", "1", "--accounts", "2"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
+    completed = run_bench("summary_scale.py", "--seconds", "0.02", "--rounds", "1", "--accounts", "2")
     assert "1031 resources in the caller's account and region" in completed.stdout
     assert "ratio with 2,066 foreign rows to none: " in completed.stdout
 
@@ -85,15 +75,7 @@ def test_summary_scale_benchmark_runs(tmp_path: Path) -> None:
 def test_sync_scale_benchmark_runs() -> None:
     """bench/sync_scale.py makes a real repository, syncs it and re-runs idle; small, only that it runs and that
     the idle run registers nothing (the script asserts both)."""
-    completed = subprocess.run(
-        [sys.executable, str(BENCH / "sync_scale.py"), "--templates", "3", "--commits", "5", "--idle-runs", "1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
+    completed = run_bench("sync_scale.py", "--templates", "3", "--commits", "5", "--idle-runs", "1")
     assert "first run: " in completed.stdout and "(3 versions registered)" in completed.stdout
     assert "idle / first: " in completed.stdout
 
@@ -101,15 +83,7 @@ def test_sync_scale_benchmark_runs() -> None:
 def test_bundles_benchmark_runs() -> None:
     """bench/bundles.py times CreateEnvironment with and without a 20-input schema and registrations of a 1 MB
     bundle; small here, only that it runs and prints its ratios (its registrations assert DRAFT)."""
-    completed = subprocess.run(
-        [sys.executable, str(BENCH / "bundles.py"), "--environments", "5", "--rounds", "1", "--versions", "2"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
+    completed = run_bench("bundles.py", "--environments", "5", "--rounds", "1", "--versions", "2")
     assert "with / without: " in completed.stdout
     assert "bundle / none: " in completed.stdout
 
@@ -117,13 +91,5 @@ def test_bundles_benchmark_runs() -> None:
 def test_provisioning_load_benchmark_runs() -> None:
     """bench/provisioning_load.py starts moto's server and a provisioning server and reads while jobs run; small
     here, only that it runs (it asserts every job succeeded) and prints its ratio."""
-    completed = subprocess.run(
-        [sys.executable, str(BENCH / "provisioning_load.py"), "--jobs", "2", "--seconds", "0.3"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout[-4000:] + "\n" + completed.stderr[-4000:]
+    completed = run_bench("provisioning_load.py", "--jobs", "2", "--seconds", "0.3")
     assert "busy / idle: " in completed.stdout

@@ -398,3 +398,30 @@ def test_hostile_entries_write_nothing_anywhere(bundles: Bundles) -> None:
     assert not Path("/tmp/openproton-absolute.txt").exists()
     assert not (bundles.directory.parent / "escaped.txt").exists()
     assert not any(p.name in ("escaped.txt", "passwd", "null") for p in bundles.directory.rglob("*"))
+
+
+def test_a_bundle_directory_applies_the_bucket_map_to_its_buckets(tmp_path: Path) -> None:
+    """[decided] B-14: `--bundle-dir` serves only the buckets the caller's account may name, as S3 does."""
+    import json
+
+    from bundles.bundle_library import put
+    from openproton import Settings, mock_proton
+    from support import make_client
+
+    buckets = tmp_path / "buckets.json"
+    buckets.write_text(json.dumps({"222222222222": ["team-*"]}))
+    mine = put(tmp_path / "dir", "team-a", "env.tar.gz", archive(environment_files()))
+    theirs = put(tmp_path / "dir", "templates", "env.tar.gz", archive(environment_files()))
+    settings = Settings(bundle_dir=str(tmp_path / "dir"), bundle_buckets_file=str(buckets))
+    with mock_proton(settings=settings):
+        client = make_client(None, "222222222222", "us-east-1")
+        client.create_environment_template(name="vpc")
+        for source in (mine, theirs):
+            client.create_environment_template_version(templateName="vpc", source=source)
+        versions = client.list_environment_template_versions(templateName="vpc")["templateVersions"]
+        assert [v["status"] for v in versions] == ["DRAFT", "REGISTRATION_FAILED"]
+        failed = client.get_environment_template_version(templateName="vpc", majorVersion="2", minorVersion="0")
+        assert failed["environmentTemplateVersion"]["statusMessage"] == (
+            "Unable to fetch template bundle from s3://templates/env.tar.gz: bucket not allowed for account "
+            "222222222222"
+        )

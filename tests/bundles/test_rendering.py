@@ -4,6 +4,7 @@ CloudFormation with each namespace, Terraform's files, CodeBuild's inputs, and f
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from bundles.bundle_library import (
     service_files,
 )
 from bundles.bundle_support import PIPELINE_ROLE, Bundles
-from support import MGMT_ACCOUNT, REGION
+from support import MGMT_ACCOUNT, REGION, InProcessWorld
 
 ENV_ARN = f"arn:aws:proton:{REGION}:{MGMT_ACCOUNT}:environment/dev"
 SOURCE = {
@@ -271,3 +272,25 @@ def test_a_deleted_deployment_takes_its_rendered_files_with_it(bundles: Bundles)
     assert bundles.rendered(first) is not None
     bundles.client.delete_deployment(id=first)
     assert bundles.rendered(first) is None
+
+
+def test_a_render_past_the_render_timeout_fails_its_deployment(tmp_path: Path) -> None:
+    """[decided] P-25: `--render-timeout` bounds the whole render; the deployment fails with the spec's text."""
+    from bundles.bundle_library import archive, put
+    from openproton import Settings, mock_proton
+
+    slow = "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}\n"
+    source = put(tmp_path, "templates", "slow.tar.gz", archive(environment_files(slow)))
+    with mock_proton(settings=Settings(bundle_dir=str(tmp_path), render_timeout_seconds=0.3)) as mock:
+        bundles = Bundles(InProcessWorld(mock), tmp_path)
+        bundles.client.create_environment_template(name="vpc")
+        bundles.client.create_environment_template_version(templateName="vpc", source=source)
+        bundles.client.update_environment_template_version(
+            templateName="vpc", majorVersion="1", minorVersion="0", status="PUBLISHED"
+        )
+        bundles.create_environment("dev", "vpc", SPEC)
+        read = bundles.client.get_environment(name="dev")["environment"]
+    assert (read["deploymentStatus"], read["deploymentStatusMessage"]) == (
+        "FAILED",
+        "Rendering took longer than 0.3 seconds",
+    )

@@ -8,49 +8,34 @@ from typing import Any
 import pytest
 import yaml
 
+from bundles.bundle_library import ENVIRONMENT_SCHEMA
 from openproton.bundles.model import BundleInvalid, Schema
 from openproton.bundles.schema import check_schema
 
 PREFIX = "Template schema is not valid: "
 
-# Like AWS's samples: patterns that rely on search semantics, a boolean with a string default, inputs unused.
-SAMPLE_ENVIRONMENT = textwrap.dedent(
-    r"""
-    schema:
-      format:
-        openapi: "3.0.0"
-      environment_input_type: "PublicEnvironmentInput"
-      types:
-        PublicEnvironmentInput:
-          type: object
-          description: "Input properties for my environment"
-          properties:
-            vpc_cidr:
-              type: string
-              description: "This CIDR range for your VPC"
-              default: 10.0.0.0/16
-              pattern: ([0-9]{1,3}\.){3}[0-9]{1,3}($|/(16|24))
-            public_subnet_one_cidr:
-              type: string
-              default: 10.0.0.0/24
-              pattern: ([0-9]{1,3}\.){3}[0-9]{1,3}($|/(16|24))
-            use_nat:
-              type: boolean
-              default: public
-            subnets:
-              type: array
-              items:
-                type: string
-              minItems: 1
-            db:
-              $ref: "#/Database"
-        Database:
-          type: object
-          required: [name]
-          properties:
-            name: {type: string, minLength: 1, maxLength: 63}
-            port: {type: integer, minimum: 1, maximum: 65535, exclusiveMaximum: false}
-    """
+# AWS's sample (the bundle library's), with more: a boolean with a string default, an array, a $ref, a type used
+# only through it.
+SAMPLE_ENVIRONMENT = ENVIRONMENT_SCHEMA + "".join(
+    line + "\n"
+    for line in (
+        "        use_nat:",
+        "          type: boolean",
+        "          default: public",
+        "        subnets:",
+        "          type: array",
+        "          items:",
+        "            type: string",
+        "          minItems: 1",
+        "        db:",
+        '          $ref: "#/Database"',
+        "    Database:",
+        "      type: object",
+        "      required: [name]",
+        "      properties:",
+        "        name: {type: string, minLength: 1, maxLength: 63}",
+        "        port: {type: integer, minimum: 1, maximum: 65535, exclusiveMaximum: false}",
+    )
 )
 
 SAMPLE_SERVICE = textwrap.dedent(

@@ -206,3 +206,11 @@ def test_commands_notify_through_the_runs_callback_and_only_for_their_own_resour
         assert log.status == 200 and log.body.decode().endswith("done\n")
     finally:
         server.stop()
+
+
+def test_a_delete_runs_the_deprovision_commands_and_completes(runs: Bundles) -> None:
+    """[decided] P-18, P-20: `deprovision` on a delete; exit 0 is DELETE_COMPLETE (the environment is gone)."""
+    run(runs, "echo provisioned")
+    deleting = runs.client.delete_environment(name="dev")["environment"]["lastAttemptedDeploymentId"]
+    assert runs.client.list_environments()["environments"] == []
+    assert runs.world.mock.log(deleting) == "gone\n"

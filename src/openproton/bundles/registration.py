@@ -100,17 +100,11 @@ _cache_lock = threading.Lock()
 
 def load(sha256: str, data: bytes, kind: Kind) -> Bundle:
     """A stored bundle (it passed registration, so this cannot fail for the same code), most recent cached."""
-    key = (sha256, kind)
-    with _cache_lock:
-        bundle = _cache.get(key)
-        if bundle is not None:
-            _cache.move_to_end(key)
-            return bundle
+    found = cached(sha256, kind)
+    if found is not None:
+        return found
     bundle = _checked(archive.bundle_root(archive.read_archive(data)), kind, sha256)
-    with _cache_lock:
-        _cache[key] = bundle
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    remember(bundle, kind)
     return bundle
 
 

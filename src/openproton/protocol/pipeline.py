@@ -88,6 +88,17 @@ FailureObserver = Callable[[RequestContext, str, dict[str, Any] | None], None]
 Admit = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
 
 
+@dataclass(frozen=True, slots=True)
+class _Overrides:
+    """What one call through `Pipeline.handle` puts in place of the pipeline's own identity, and a last check."""
+
+    identity: Identity | None = None
+    admit: Admit | None = None
+
+
+_NO_OVERRIDES = _Overrides()
+
+
 def new_request_id() -> str:
     """A random (version 4) UUID string, as AWS's x-amzn-RequestId; uuid.uuid4() costs several times more."""
     digits = f"{getrandbits(128):032x}"
@@ -154,20 +165,16 @@ class Pipeline:
         """`identity`: who the caller is instead of the configured identity's answer; `admit`: a last check of the
         identified, validated call, which may refuse it (an AwsError) or narrow its parameters."""
         request_id = new_request_id()
+        overrides = _Overrides(identity, admit) if identity is not None or admit is not None else _NO_OVERRIDES
         if self.access_log:
-            return self._handle_logged(request, request_id, identity, admit)
-        return self._answer(request, request_id, None, identity, admit)
+            return self._handle_logged(request, request_id, overrides)
+        return self._answer(request, request_id, None, overrides)
 
     def _answer(
-        self,
-        request: HttpRequest,
-        request_id: str,
-        seen: list[str] | None,
-        identity: Identity | None = None,
-        admit: Admit | None = None,
+        self, request: HttpRequest, request_id: str, seen: list[str] | None, overrides: _Overrides
     ) -> HttpResponse:
         try:
-            return self._handle(request, request_id, seen, identity, admit)
+            return self._handle(request, request_id, seen, overrides)
         except AwsError as error:
             return self.error_response(error, request_id)
         except Exception:
@@ -175,13 +182,11 @@ class Pipeline:
             error = InternalServerException(f"An internal error occurred. Request ID: {request_id}")
             return self.error_response(error, request_id)
 
-    def _handle_logged(
-        self, request: HttpRequest, request_id: str, identity: Identity | None, admit: Admit | None
-    ) -> HttpResponse:
+    def _handle_logged(self, request: HttpRequest, request_id: str, overrides: _Overrides) -> HttpResponse:
         """One access-log line per call: operation, account, region, status, time taken and request id."""
         seen: list[str] = []
         started = time.perf_counter()
-        response = self._answer(request, request_id, seen, identity, admit)
+        response = self._answer(request, request_id, seen, overrides)
         operation, account, region = seen or ("-", "-", "-")
         access_log.info(
             "%s account=%s region=%s status=%d %.1fms %s",
@@ -195,12 +200,7 @@ class Pipeline:
         return response
 
     def _handle(
-        self,
-        request: HttpRequest,
-        request_id: str,
-        seen: list[str] | None,
-        identity: Identity | None = None,
-        admit: Admit | None = None,
+        self, request: HttpRequest, request_id: str, seen: list[str] | None, overrides: _Overrides
     ) -> HttpResponse:
         # wire.md's order: method and content type, JSON parse, target, authentication, types,
         # constraints, business rules.
@@ -216,7 +216,7 @@ class Pipeline:
             raise UnknownOperationException(f"Unknown operation {target}.")
         if seen is not None:
             seen[:] = [operation.name, "-", "-"]
-        caller = (identity or self.identity).identify(request)
+        caller = (overrides.identity or self.identity).identify(request)
         if seen is not None:
             seen[1:] = [caller.account_id, caller.region]
         if caller.access_key is not None and len(caller.access_key) > MAX_ACCESS_KEY_LENGTH:
@@ -237,8 +237,8 @@ class Pipeline:
         try:
             delay = self._deliberate(context)
             params = self.validator.check(operation.input_shape, body)
-            if admit is not None:
-                params = admit(context, params)
+            if overrides.admit is not None:
+                params = overrides.admit(context, params)
             result = self.dispatch(context, params)
         except AwsError as error:
             if on_failure is not None:

@@ -204,12 +204,11 @@ def check_method(call: Call, method: str | None, version_name: str, environment:
     if method is None:
         return  # no bundle, or a customer-managed template: nothing is provisioned here
     connection_id = environment.get("environment_account_connection_id")
-    connection = connection_store.get_by_id(call.tx, connection_id) if connection_id else None
     if method == CLOUDFORMATION and not (environment.get("proton_service_role_arn") or connection_id):
         raise ValidationException(f"Template {version_name} needs {SERVICE_ROLE_MEMBER} or {CONNECTION_MEMBER}")
-    if method == CODEBUILD and not (
-        environment.get("codebuild_role_arn") or (connection is not None and connection.get("codebuild_role_arn"))
-    ):
-        raise ValidationException(f"Template {version_name} needs {CODEBUILD_ROLE_MEMBER}")
+    if method == CODEBUILD and not environment.get("codebuild_role_arn"):
+        connection = connection_store.get_by_id(call.tx, connection_id) if connection_id else None
+        if connection is None or not connection.get("codebuild_role_arn"):
+            raise ValidationException(f"Template {version_name} needs {CODEBUILD_ROLE_MEMBER}")
     if method == TERRAFORM and not environment.get("repository_name"):
         raise ValidationException(f"Template {version_name} needs {REPOSITORY_MEMBER}")

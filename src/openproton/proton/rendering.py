@@ -66,10 +66,6 @@ class Renderer:
         self.relations = relations
         self.timeout_seconds = timeout_seconds
 
-    @property
-    def enabled(self) -> bool:
-        return self.templates[ENVIRONMENT.type].bundles is not None
-
     def prepare(
         self,
         call: Call,

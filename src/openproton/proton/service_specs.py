@@ -237,6 +237,24 @@ def invalid(items: list[tuple[str, str]]) -> ValidationException:
     return ValidationException(f"Invalid spec: {len(ordered)} validation {noun} detected: {shown}")
 
 
+def spec_document(text: str, kind: str) -> tuple[dict[Any, Any], list[tuple[str, str]]]:
+    """[decided] B-9: a spec's document, a mapping whose `proton` names its kind (ServiceSpec, EnvironmentSpec),
+    with the problems found so far; YAML that does not read, or is not a mapping, is refused at once (B-13)."""
+    try:
+        document = load_yaml(text)
+    except YamlProblem as problem:
+        raise ValidationException(f"Invalid spec: {problem.message}") from None
+    if not isinstance(document, dict):
+        raise invalid([(DOCUMENT, "must be a mapping")])
+    items: list[tuple[str, str]] = []
+    proton = document.get("proton")
+    if proton is None:
+        items.append(("proton", "is required"))
+    elif proton != kind:
+        items.append(("proton", f"must be {kind}"))
+    return document, items
+
+
 def parse(text: str, *, environment_exists: Callable[[str], bool]) -> ServiceSpec:
     """The document's instances and pipeline, after every structural rule of [decided] S-10.
 
@@ -249,19 +267,7 @@ def parse(text: str, *, environment_exists: Callable[[str], bool]) -> ServiceSpe
     a pipeline; only a well-formed section is then ignored by a service without one. It is not about the order
     of the items, which B-13 fixes by path.
     """
-    try:
-        document = load_yaml(text)
-    except YamlProblem as problem:
-        raise ValidationException(f"Invalid spec: {problem.message}") from None
-    if not isinstance(document, dict):
-        raise invalid([(DOCUMENT, "must be a mapping")])
-    items: list[tuple[str, str]] = []
-
-    proton = document.get("proton")
-    if proton is None:
-        items.append(("proton", "is required"))
-    elif proton != SERVICE_SPEC:
-        items.append(("proton", f"must be {SERVICE_SPEC}"))
+    document, items = spec_document(text, SERVICE_SPEC)
 
     pipeline = document.get("pipeline")
     if pipeline is not None and not isinstance(pipeline, dict):

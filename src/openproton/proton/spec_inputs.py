@@ -15,8 +15,7 @@ from openproton.bundles.inputs import check_inputs
 from openproton.bundles.model import Schema
 
 from .call import Call
-from .errors import ValidationException
-from .service_specs import YamlProblem, invalid, load_yaml
+from .service_specs import YamlProblem, invalid, load_yaml, spec_document
 from .templates import Templates, Version
 
 ENVIRONMENT_SPEC = "EnvironmentSpec"
@@ -34,18 +33,7 @@ def schema_of(templates: Templates, call: Call, template_name: str, version: Ver
 
 def environment_document(text: str) -> tuple[dict[str, Any] | None, Problems]:
     """[decided] B-9: an environment spec's structure: `proton: EnvironmentSpec`, an optional `spec` mapping."""
-    try:
-        document = load_yaml(text)
-    except YamlProblem as problem:
-        raise ValidationException(f"Invalid spec: {problem.message}") from None
-    if not isinstance(document, dict):
-        raise invalid([("document", "must be a mapping")])
-    problems: Problems = []
-    proton = document.get("proton")
-    if proton is None:
-        problems.append(("proton", "is required"))
-    elif proton != ENVIRONMENT_SPEC:
-        problems.append(("proton", f"must be {ENVIRONMENT_SPEC}"))
+    document, problems = spec_document(text, ENVIRONMENT_SPEC)
     spec = document.get("spec")
     if spec is not None and not isinstance(spec, dict):
         problems.append(("spec", "must be a mapping"))

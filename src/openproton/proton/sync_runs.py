@@ -245,7 +245,8 @@ class SyncRunner:
     def _claim(self, unit: Unit) -> bool:
         with self.database.transaction(write=True) as tx:
             now = database_now_ms(tx)
-            return store.claim(tx, unit.columns(), self.owner, now, now + self.lease_ms)
+            # [decided] Y-8: a unit's run holds P-11's lease.
+            return store.UNIT_LEASES.claim(tx, unit.columns(), self.owner, now, now + self.lease_ms)
 
     def _join_queue(self, unit: Unit, config_updated: bool) -> str:
         """[decided] Y-8: the one QUEUED attempt of the unit, made by the first request that found it busy."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openproton.bundles import registration
-from openproton.bundles.model import Bundle, BundleInvalid, Schema
+from openproton.bundles.model import Bundle, BundleInvalid
 from openproton.bundles.registration import Kind
 from openproton.bundles.sources import BundleSource
 from openproton.store import bundles as store
@@ -90,10 +90,6 @@ class TemplateBundles:
         if data is None:
             return None  # cannot happen: a bundle goes with its owner's versions
         return registration.load(sha256, data, kind)
-
-    def schema(self, call: Call, kind: Kind, version_row: dict[str, Any]) -> Schema | None:
-        bundle = self.bundle(call, kind, version_row)
-        return bundle.schema if bundle is not None else None
 
 
 def _failed(message: str) -> dict[str, Any]:

@@ -316,7 +316,12 @@ class Templates:
         """The bundle a version was registered from, or None (registered without a source)."""
         if self.bundles is None or version_row.get("bundle_sha256") is None:
             return None
-        return self.bundles.bundle(call, self.kind(self.template(call, template_name)), version_row)
+        # A deployment's call asks three times (its spec's schema, its method, its render): the template is read
+        # once per call.
+        key = ("bundle", self.family.template_type, template_name, version_row["bundle_sha256"])
+        if key not in call.memo:
+            call.memo[key] = self.bundles.bundle(call, self.kind(self.template(call, template_name)), version_row)
+        return call.memo[key]
 
     def create_version(
         self,

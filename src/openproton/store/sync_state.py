@@ -117,19 +117,6 @@ def ensure_unit(tx: Tx, unit: Mapping[str, Any]) -> None:
         )
 
 
-def claim(tx: Tx, unit: Mapping[str, Any], owner: str, now_ms: int, until_ms: int) -> bool:
-    """[decided] Y-8: a unit's run holds P-11's lease."""
-    return UNIT_LEASES.claim(tx, unit, owner, now_ms, until_ms)
-
-
-def renew(tx: Tx, unit: Mapping[str, Any], owner: str, until_ms: int) -> bool:
-    return UNIT_LEASES.renew(tx, unit, owner, until_ms)
-
-
-def release(tx: Tx, unit: Mapping[str, Any], owner: str) -> None:
-    UNIT_LEASES.release(tx, unit, owner)
-
-
 def set_heads(tx: Tx, unit: Mapping[str, Any], heads: str) -> None:
     update_row(tx, sync_units, {name: unit[name] for name in UNIT_COLUMNS}, {"heads": heads})
 
