@@ -67,6 +67,8 @@ class CloudFormation:
             return failed(error.response.get("Error", {}).get("Message") or str(error))
         except BotoCoreError as error:
             return failed(str(error))
+        except _Interrupted:
+            return None
         except ResponseParserError:
             # An endpoint that answered something that is not CloudFormation's XML (a 500 page, a proxy).
             return failed("CloudFormation's answer could not be read")
@@ -117,9 +119,8 @@ class CloudFormation:
             existing = self._describe(client, stack)
             if existing is not None and existing["StackStatus"] == "ROLLBACK_COMPLETE":
                 # [decided] P-15: a stack that never got created cannot be updated: it is created again.
-                client.delete_stack(StackName=stack, **({"RoleARN": extra["RoleARN"]} if extra else {}))
-                if self._wait(job, client, stack) is None and job.held.lost.is_set():
-                    return None
+                client.delete_stack(StackName=stack, **extra)
+                self._wait(job, client, stack)
                 existing = None
             job.save(called=time.time(), operation="CREATE" if existing is None else "UPDATE")
             try:
@@ -133,7 +134,7 @@ class CloudFormation:
                 raise
         final = self._wait(job, client, stack)
         if final is None:
-            return None
+            return failed(f"Stack {stack} no longer exists")  # deleted behind the deployment's back
         status = final["StackStatus"]
         if status in _SUCCEEDED:
             return self._results(client, stack)
@@ -146,19 +147,17 @@ class CloudFormation:
             job.save(called=time.time(), operation="DELETE")
             client.delete_stack(StackName=stack, **extra)
         final = self._wait(job, client, stack)
-        if final is None and job.held.lost.is_set():
-            return None
         if final is None or final["StackStatus"] in _DELETED:
             return succeeded()
         return failed(self._reason(client, stack, final, job.state.get("called") or 0))
 
     def _wait(self, job: Job, client: Any, stack: str) -> dict[str, Any] | None:
-        """[decided] P-15: polled until no longer `*_IN_PROGRESS` (rollbacks too); None if the stack is gone
-        or the wait was interrupted (lease lost, worker stopping)."""
+        """[decided] P-15: polled until no longer `*_IN_PROGRESS` (rollbacks too); None once the stack is gone.
+        Interrupted (lease lost, worker stopping): _Interrupted, and the job stays for whoever claims it next."""
         delay = 0.0
         while True:
             if delay and not job.sleep(delay):
-                return None
+                raise _Interrupted
             described = self._describe(client, stack)
             if described is None or not described["StackStatus"].endswith("_IN_PROGRESS"):
                 return described
@@ -202,6 +201,10 @@ class CloudFormation:
             earliest = min(failures, key=lambda event: _epoch(event.get("Timestamp")))
             return str(earliest["ResourceStatusReason"])
         return str(final.get("StackStatusReason") or f"Stack {stack} is {final['StackStatus']}")
+
+
+class _Interrupted(Exception):
+    """A wait between polls ended because the worker stops or lost its lease."""
 
 
 def _epoch(value: Any) -> float:

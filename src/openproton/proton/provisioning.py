@@ -164,8 +164,12 @@ class Provisioning:
             except Exception as error:  # a provisioner's own defect must not kill the worker
                 log.exception("provisioning job %s failed", deployment_id)
                 ending = failed(f"Provisioning failed: {type(error).__name__}")
-            if ending is None or held.lost.is_set() or self._stop.is_set():
+            if held.lost.is_set() or self._stop.is_set():
                 return  # interrupted: the job stays, for whoever claims it next
+            if ending is None:
+                # A provisioner may answer None only when interrupted; anything else would be claimed again at
+                # once, forever.
+                ending = failed("Provisioning ended without an outcome")
             self._end(job, ending)
 
     def _job(self, deployment_id: str, held: Held) -> Job | None:
