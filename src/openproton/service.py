@@ -24,6 +24,7 @@ from openproton.proton.codebuild import CodeBuild, token_digest
 from openproton.proton.provider import ProtonProvider
 from openproton.proton.provisioning import Provisioning
 from openproton.proton.provisioning_roles import Roles
+from openproton.proton.self_managed import SelfManaged
 from openproton.proton.sync import CONFIG_OPERATIONS, Sync
 from openproton.proton.sync_calls import SyncCalls
 from openproton.settings import Settings, SettingsError
@@ -82,7 +83,7 @@ class _RunIdentity:
         return self.caller
 
 
-def provisioners_from(settings: Settings, database: Database, *, server: bool) -> dict[str, Any]:
+def provisioners_from(settings: Settings, database: Database, sync: Sync, *, server: bool) -> dict[str, Any]:
     """[decided] P-24: only what `--provisioners` lists runs; nothing else enables a provisioner."""
     found: dict[str, Any] = {}
     roles = Roles(database, settings.cloudformation_endpoint)
@@ -96,6 +97,9 @@ def provisioners_from(settings: Settings, database: Database, *, server: bool) -
             # In-process there is no server to call back: commands get no AWS_ENDPOINT_URL_PROTON.
             callback_url=settings.resolved_public_url if server else None,
         )
+    if "self-managed" in settings.provisioners:
+        # [decided] P-21: the repository map and git of sync, so both follow the same administrator's map.
+        found["self-managed"] = SelfManaged(database, sync.git, sync.map)
     return found
 
 
@@ -126,7 +130,7 @@ class OpenProton:
             self.clock,
             self.provider.deployments,
             self.provider.board,
-            provisioners_from(settings, database, server=server),
+            provisioners_from(settings, database, self.sync, server=server),
             lease_seconds=settings.job_lease_seconds,
             mode=settings.provisioning_mode,
         )

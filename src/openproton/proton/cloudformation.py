@@ -17,6 +17,8 @@ from typing import Any
 from openproton.store import Database
 from openproton.store import provisioning as store
 
+from .deployment_view import CANCELLED
+from .deployments import CANCELLED_MESSAGE
 from .provisioning import Ending, Job, failed, succeeded
 from .provisioning_roles import SERVICE, Roles
 
@@ -25,9 +27,13 @@ MAX_TEMPLATE_BYTES = 51200  # [doc] CloudFormation's TemplateBody limit
 NO_UPDATES = "No updates are to be performed"
 _SUCCEEDED = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
 _DELETED = {"DELETE_COMPLETE"}
+UPDATING = "UPDATE_IN_PROGRESS"
+ROLLED_BACK = "UPDATE_ROLLBACK_COMPLETE"
 
 
 class CloudFormation:
+    cleans_up = False  # a cancelled deployment that ended has no stack work left
+
     def __init__(self, database: Database, roles: Roles, role_mode: str, *, poll_seconds: float = 5.0) -> None:
         self.database = database
         self.roles = roles
@@ -57,6 +63,8 @@ class CloudFormation:
             body = job.files[0]["content"] if job.files else ""
             if len(body.encode()) > MAX_TEMPLATE_BYTES:
                 return failed("Rendered template is larger than the 51200 bytes CloudFormation accepts")
+        if job.cancelled and not job.state.get("called"):
+            return Ending(CANCELLED, CANCELLED_MESSAGE)  # [decided] P-17: cancelled before any call
         try:
             client, extra = self._clients(job, role)
             stack = self._stack_name(job)
@@ -138,6 +146,8 @@ class CloudFormation:
         status = final["StackStatus"]
         if status in _SUCCEEDED:
             return self._results(client, stack)
+        if status == ROLLED_BACK and job.state.get("cancel_sent"):
+            return Ending(CANCELLED, CANCELLED_MESSAGE)  # [doc] the cancel rolled the update back
         return failed(self._reason(client, stack, final, job.state.get("called") or 0))
 
     def _delete(self, job: Job, client: Any, stack: str, extra: dict[str, Any]) -> Ending | None:
@@ -161,6 +171,13 @@ class CloudFormation:
             described = self._describe(client, stack)
             if described is None or not described["StackStatus"].endswith("_IN_PROGRESS"):
                 return described
+            if described["StackStatus"] == UPDATING and not job.state.get("cancel_sent") and job.cancel_requested():
+                # [doc] Cancel: CancelUpdateStack. [decided] P-17: any other stack status is left alone, and
+                # the deployment ends as the stack does.
+                job.save(cancel_sent=True)
+                client.cancel_update_stack(StackName=stack)
+                delay = 0.0
+                continue
             delay = min(self.poll_seconds, max(0.2, delay * 2))
 
     def _results(self, client: Any, stack: str) -> Ending:

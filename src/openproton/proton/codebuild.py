@@ -35,6 +35,8 @@ OUTPUTS_FILE = "proton-outputs.json"  # [doc]
 
 
 class CodeBuild:
+    cleans_up = False  # D-2: a cancel ends it at once; a run already going finishes, and its ending is dropped
+
     def __init__(
         self,
         database: Database,

@@ -37,6 +37,9 @@ _ENDINGS = {
     (DELETE_IN_PROGRESS, SUCCEEDED): DELETE_COMPLETE,
     (DELETE_IN_PROGRESS, FAILED): DELETE_FAILED,
     (CANCELLING, CANCELLED): CANCELLED,
+    # [decided] P-17: a stack a cancel could not stop ends the deployment as it ends.
+    (CANCELLING, SUCCEEDED): SUCCEEDED,
+    (CANCELLING, FAILED): FAILED,
 }
 
 

@@ -45,7 +45,7 @@ from .deployment_view import (
     scope_of,
 )
 from .errors import ConflictException
-from .provisioners import JOB_PROVISIONERS, NONE, SETTLE, SETTLED_BY_HAND, Prepared
+from .provisioners import JOB_PROVISIONERS, JOBS_POSTED, NONE, SETTLE, SETTLED_BY_HAND, Prepared, cancel_job
 from .settle_policy import Plan, SettlePolicies, SettlePolicy, SettlePolicyError
 from .tagging import Tags
 from .targets import KINDS, STATE_COLUMNS, Row, TargetKind
@@ -55,9 +55,6 @@ __all__ = ["Deployments", "SettlePolicy", "SettlePolicyError"]
 # A rule that runs when a deployment of a target type is set to fail by a notification or by the admin
 # interface (a failed instance fails its service's pipeline deployment, services.md S-14): (tx, deployment, now).
 OnFailed = Callable[[Tx, Row, int], None]
-
-# Call.memo's key for "this call wrote a provisioning job".
-JOBS_POSTED = "jobs-posted"
 
 # [doc] The message a cancelled deployment reads.
 CANCELLED_MESSAGE = "User initiated cancellation."
@@ -227,19 +224,7 @@ class Deployments:
         store.insert(call.tx, deployment)
         if job is not None:
             job_store.insert_job(
-                call.tx,
-                {
-                    "deployment_id": deployment_id,
-                    "account_id": call.account_id,
-                    "region": call.region,
-                    "provisioner": provisioner,
-                    "action": action,
-                    "state": orjson.dumps(job).decode(),
-                    "run_token": None,
-                    "lease_owner": None,
-                    "lease_until": None,
-                    "created_at": call.now_ms,
-                },
+                call.tx, call.scope, deployment_id, provisioner, action, orjson.dumps(job).decode(), call.now_ms
             )
             call.memo[JOBS_POSTED] = True  # the composition root wakes a worker once this call committed
         return deployment
@@ -275,6 +260,15 @@ class Deployments:
                 f"{_capital(kind.label(row))} has no deployment IN_PROGRESS{started_by} to cancel "
                 f"(its deployment is {state})."
             )
+        if cancel_job(call, deployment):
+            # [decided] P-17: its provisioner stops it and ends it; until then it reads CANCELLING.
+            store.update(
+                call.tx,
+                deployment["id"],
+                {"status": CANCELLING, "last_modified_at": max(call.now_ms, deployment["last_modified_at"])},
+            )
+            store.update_target(call.tx, kind.table, kind.key(row), {"deployment_status": CANCELLING})
+            return {**row, "deployment_status": CANCELLING}
         # [decided] D-2: CANCELLING answers the call; the cancellation ends at once, so reads see CANCELLED.
         store.update(
             call.tx,
@@ -352,7 +346,8 @@ class Deployments:
 
         `guard`: run first in the same transaction (a provisioner's worker ends its job there, [decided] P-11: the
         ending is written only while its lease is held); False raises LeaseLost and writes nothing."""
-        if status not in (SUCCEEDED, FAILED):
+        # [decided] P-17: only a provisioner (a guarded ending) ends a deployment CANCELLED.
+        if status not in (SUCCEEDED, FAILED) and not (guard is not None and status == CANCELLED):
             raise SettlePolicyError(f"status must be SUCCEEDED or FAILED, not {status!r}.")
         if message is not None and not isinstance(message, str):
             raise SettlePolicyError("statusMessage must be a string.")
@@ -369,7 +364,7 @@ class Deployments:
             now_ms = max(now_ms, self.clock.now_ms())  # as lock_scope does
             row = store.find(tx, deployment_id) or row
             current = as_of(row, now_ms)
-            if current["status"] not in (IN_PROGRESS, DELETE_IN_PROGRESS):
+            if current["status"] not in UNDER_WAY or (status == CANCELLED and current["status"] != CANCELLING):
                 raise SettlePolicyError(f"Deployment {deployment_id} is {current['status']}; it cannot be settled.")
             if guard is None and (row.get("provisioner") or SETTLE) not in SETTLED_BY_HAND:
                 # [decided] P-8: its provisioner ends it; a hand on it would race the worker.

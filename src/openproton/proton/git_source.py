@@ -1,8 +1,10 @@
-"""The one place OpenProton runs `git` ([decided] Y-6): fetching mapped remotes into a disposable cache.
+"""The one place OpenProton runs `git` ([decided] Y-6): fetching mapped remotes into a disposable cache, and
+(self-managed provisioning, [decided] P-22) committing to them and pushing.
 
 git runs without a shell, with `--` before every URL and path, hooks and the `ext::` transport off, no prompts
 and a timeout on every process. Files are read from git objects (ls-tree, cat-file), never a checkout, so
-nothing in a fetched repository runs or lands on disk as a file. Error lines name the remote by its display
+nothing in a fetched repository runs or lands on disk as a file; commits are made the same way, through a private
+index file, never a working tree. Error lines name the remote by its display
 name (the link, `GITHUB:owner/repo`), never by its URL, which may carry credentials.
 """
 
@@ -19,7 +21,7 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -148,15 +150,18 @@ class GitSource:
     def _directory(self, key: str) -> Path:
         return self.root / hashlib.sha256(key.encode()).hexdigest()[:32]
 
-    def _spawn(self, args: list[str], stdin: bytes | None = None) -> tuple[int, bytes, bytes]:
-        """Run git; past the timeout its whole process group (remote helpers, ssh) is killed."""
+    def _spawn(
+        self, args: list[str], stdin: bytes | None = None, env: Mapping[str, str] | None = None
+    ) -> tuple[int, bytes, bytes]:
+        """Run git; past the timeout its whole process group (remote helpers, ssh) is killed. `env`: variables
+        of this call only (a private index, the committer)."""
         try:
             process = subprocess.Popen(
                 [self.git, *_SAFETY, *args],
                 stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env=_env(),
+                env={**_env(), **(env or {})},
                 start_new_session=True,  # no controlling terminal to prompt on, and one group to kill
             )
         except OSError as error:
@@ -173,8 +178,10 @@ class GitSource:
                 raise
         return process.returncode, out, err
 
-    def _run(self, key: str, args: list[str], stdin: bytes | None = None) -> bytes:
-        code, out, err = self._spawn([f"--git-dir={self._directory(key)}", *args], stdin)
+    def _run(
+        self, key: str, args: list[str], stdin: bytes | None = None, env: Mapping[str, str] | None = None
+    ) -> bytes:
+        code, out, err = self._spawn([f"--git-dir={self._directory(key)}", *args], stdin, env)
         if code != 0:
             raise GitError(_error_line(err, code))
         return out
@@ -311,3 +318,59 @@ class GitSource:
             files[asked[name]] = out[start : start + size]
             position = start + size + 1  # the content is followed by a newline
         return files
+
+    # -- writing (self-managed provisioning, [decided] P-22) -------------------------------------------------
+
+    def listing(self, key: str, commit: str, paths: list[str]) -> dict[str, TreeEntry]:
+        """Every entry at or under `paths` at `commit`, the trees on the way included, by path."""
+        clean = [path for given in paths if (path := _clean(given))]
+        if not clean:
+            return {}
+        return {
+            name: TreeEntry(mode, kind, object_id, name)
+            for mode, kind, object_id, _, name in self._listing(key, ["-r", "-t", self._commit(commit), "--", *clean])
+        }
+
+    def commit(
+        self, key: str, parent: str, changes: Mapping[str, bytes | None], message: str, *, author: tuple[str, str]
+    ) -> str:
+        """A commit on `parent` with `changes` (path to content; None removes the file), made in a private index
+        (read-tree, update-index, write-tree, commit-tree); `parent` itself when the tree would not change."""
+        parent = self._commit(parent)
+        with tempfile.TemporaryDirectory(prefix="openproton-index-") as directory:
+            index = {"GIT_INDEX_FILE": str(Path(directory) / "index")}
+            self._run(key, ["read-tree", parent], env=index)
+            records = []
+            for path, content in sorted(changes.items()):
+                if content is None:
+                    records.append(f"0 {'0' * 40}\t{path}")
+                else:
+                    object_id = self._run(key, ["hash-object", "-w", "--stdin"], content).decode().strip()
+                    records.append(f"100644 {object_id}\t{path}")
+            # NUL-terminated records: no path can be read as two, whatever it holds.
+            self._run(key, ["update-index", "-z", "--index-info"], "".join(f"{r}\0" for r in records).encode(), index)
+            tree = self._run(key, ["write-tree"], env=index).decode().strip()
+        if tree == self._run(key, ["rev-parse", f"{parent}^{{tree}}"]).decode().strip():
+            return parent
+        name, email = author
+        who = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name}
+        who["GIT_COMMITTER_EMAIL"] = email
+        return self._run(key, ["commit-tree", tree, "-p", parent], message.encode(), who).decode().strip()
+
+    def push(self, key: str, url: str, refspecs: list[str], *, display: str, atomic: bool = False) -> None:
+        """Push `refspecs` from this key's cache; GitError with git's last line, the remote named `display`.
+        `atomic`: every ref or none (a branch and the target it fast-forwards)."""
+        if url.startswith("-"):
+            raise GitError(f"the URL of {display} begins with '-', which git would read as an option")
+        args = ["push", "--quiet", "--no-verify", "--recurse-submodules=no", *(["--atomic"] if atomic else [])]
+        code, _, err = self._spawn([f"--git-dir={self._directory(key)}", *args, "--", url, *refspecs])
+        if code != 0:
+            raise GitError(_error_line(err, code, url, display))
+
+    def is_ancestor(self, key: str, ancestor: str, descendant: str) -> bool:
+        """Whether `descendant` already contains `ancestor` (a branch someone merged)."""
+        args = ["merge-base", "--is-ancestor", self._commit(ancestor), self._commit(descendant)]
+        code, _, err = self._spawn([f"--git-dir={self._directory(key)}", *args])
+        if code not in (0, 1):
+            raise GitError(_error_line(err, code))
+        return code == 0

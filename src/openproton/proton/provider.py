@@ -28,10 +28,10 @@ from .call import Call
 from .clock import Clock
 from .components import Components
 from .deployment_records import DeploymentRecords, Finders
-from .deployments import JOBS_POSTED, Deployments, SettlePolicy
+from .deployments import Deployments, SettlePolicy
 from .environments import Environments
 from .idempotency import ClientTokens
-from .provisioners import JobBoard
+from .provisioners import JOBS_POSTED, JobBoard
 from .relations import Relations
 from .rendering import Renderer
 from .repositories import Repositories

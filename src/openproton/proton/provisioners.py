@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from openproton.store import Scope
+from openproton.store import bundles as render_store
+from openproton.store import provisioning as job_store
+
+if TYPE_CHECKING:
+    from .call import Call
 
 SETTLE = "settle"
 NONE = "none"
@@ -20,6 +27,11 @@ SELF_MANAGED = "self-managed"
 JOB_PROVISIONERS = frozenset({CLOUDFORMATION, CODEBUILD, SELF_MANAGED})
 # [decided] P-8: the admin interface settles only what no provisioner of its own ends.
 SETTLED_BY_HAND = frozenset({SETTLE, SELF_MANAGED, NONE})
+# A job's action beside CREATE, UPDATE and DELETE: [decided] P-23, a cancelled self-managed deployment's branch
+# to delete after its own job ended.
+CANCEL = "CANCEL"
+# Call.memo's key for "this call wrote (or changed) a provisioning job": the worker is woken after the commit.
+JOBS_POSTED = "jobs-posted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +64,27 @@ class JobBoard:
     def wait(self, timeout: float) -> None:
         self._posted.wait(timeout)
         self._posted.clear()
+
+
+def cancel_job(call: Call, deployment: dict[str, Any]) -> bool:
+    """Hand a cancel to the deployment's provisioner. True: it ends the deployment itself ([decided] P-17:
+    cloudformation cancels the stack's update and ends as the stack does), which stays CANCELLING meanwhile.
+    False: the deployment ends CANCELLED at once (D-2); a self-managed one's branch is still deleted ([decided]
+    P-23) by its job, or by a CANCEL job made now when its own job has ended."""
+    provisioner = deployment.get("provisioner")
+    if provisioner not in (CLOUDFORMATION, SELF_MANAGED):
+        return False
+    flagged = job_store.request_cancel(call.tx, deployment["id"], call.now_ms)
+    if provisioner == CLOUDFORMATION:
+        call.memo[JOBS_POSTED] = call.memo.get(JOBS_POSTED) or flagged
+        return flagged
+    if not flagged:
+        render = render_store.render(call.tx, deployment["id"])
+        if render is None or not render["pushed"]:
+            return False  # nothing was pushed: nothing to delete
+        scope = Scope(deployment["account_id"], deployment["region"])
+        job_store.insert_job(
+            call.tx, scope, deployment["id"], SELF_MANAGED, CANCEL, render["pushed"], call.now_ms, cancelled=True
+        )
+    call.memo[JOBS_POSTED] = True
+    return False

@@ -52,7 +52,9 @@ MAX_MESSAGE = 5000
 class Ending:
     """How a job ended: the deployment's outcome and what it produced."""
 
-    status: str  # SUCCEEDED or FAILED (a delete's SUCCEEDED reads DELETE_COMPLETE)
+    # SUCCEEDED or FAILED (a delete's SUCCEEDED reads DELETE_COMPLETE), CANCELLED (P-17), or None: the job is
+    # done and the deployment goes on without it (self-managed: it waits for NotifyResourceDeploymentStatusChange).
+    status: str | None
     message: str | None = None
     outputs: list[dict[str, Any]] | None = None
     provisioned_resources: list[dict[str, Any]] | None = None
@@ -60,6 +62,10 @@ class Ending:
 
 def failed(message: str) -> Ending:
     return Ending(FAILED, message[:MAX_MESSAGE])
+
+
+# The job is done; the deployment is left as it is.
+HANDED_OVER = Ending(None)
 
 
 @dataclass
@@ -71,8 +77,10 @@ class Job:
     state: dict[str, Any]
     files: list[dict[str, str]]
     held: Held
+    cancelled: bool  # a cancel arrived before the job was handed over (P-17, P-23)
     _save: Any = field(repr=False)
     _sleep: Any = field(repr=False)
+    _cancelled: Any = field(repr=False)
 
     @property
     def id(self) -> str:
@@ -91,9 +99,18 @@ class Job:
         """Wait between polls; False when the worker is stopping or the lease was lost (give up quietly)."""
         return bool(self._sleep(seconds))
 
+    def cancel_requested(self) -> bool:
+        """Whether a cancel has arrived by now (read again from the database, for a provisioner that polls)."""
+        if not self.cancelled:
+            self.cancelled = bool(self._cancelled())
+        return self.cancelled
+
 
 class Provisioner(Protocol):
-    def run(self, job: Job) -> Ending: ...
+    # Whether it runs a cancelled job whose deployment has ended (self-managed: to delete its branch, P-23).
+    cleans_up: bool
+
+    def run(self, job: Job) -> Ending | None: ...
 
 
 class Provisioning:
@@ -155,22 +172,23 @@ class Provisioning:
         with holding(
             self.database, store.JOB_LEASES, key, self.owner, self.lease_ms, name="openproton-job-lease"
         ) as held:
-            job = self._job(deployment_id, held)
-            if job is None:
-                return
-            provisioner = self.provisioners[job.deployment["provisioner"]]
-            try:
-                ending = provisioner.run(job)
-            except Exception as error:  # a provisioner's own defect must not kill the worker
-                log.exception("provisioning job %s failed", deployment_id)
-                ending = failed(f"Provisioning failed: {type(error).__name__}")
-            if held.lost.is_set() or self._stop.is_set():
-                return  # interrupted: the job stays, for whoever claims it next
-            if ending is None:
-                # A provisioner may answer None only when interrupted; anything else would be claimed again at
-                # once, forever.
-                ending = failed("Provisioning ended without an outcome")
-            self._end(job, ending)
+            again = True
+            while again:  # once more when a cancel arrived as the job was handed over ([decided] P-23)
+                job = self._job(deployment_id, held)
+                if job is None:
+                    return
+                try:
+                    ending = self.provisioners[job.deployment["provisioner"]].run(job)
+                except Exception as error:  # a provisioner's own defect must not kill the worker
+                    log.exception("provisioning job %s failed", deployment_id)
+                    ending = failed(f"Provisioning failed: {type(error).__name__}")
+                if held.lost.is_set() or self._stop.is_set():
+                    return  # interrupted: the job stays, for whoever claims it next
+                if ending is None:
+                    # A provisioner may answer None only when interrupted; anything else would be claimed again
+                    # at once, forever.
+                    ending = failed("Provisioning ended without an outcome")
+                again = not self._end(job, ending)
 
     def _job(self, deployment_id: str, held: Held) -> Job | None:
         with self.database.transaction(write=False) as tx:
@@ -179,7 +197,9 @@ class Provisioning:
             render = render_store.render(tx, deployment_id)
         if row is None:
             return None  # ended meanwhile
-        if deployment is None or as_of(deployment, self.clock.now_ms())["status"] not in UNDER_WAY:
+        provisioner = self.provisioners[row["provisioner"]]
+        under_way = deployment is not None and as_of(deployment, self.clock.now_ms())["status"] in UNDER_WAY
+        if deployment is None or not (under_way or (row["cancelled_at"] is not None and provisioner.cleans_up)):
             self._drop(deployment_id)  # deleted, cancelled or settled by other means: nothing left to run
             return None
 
@@ -190,10 +210,26 @@ class Provisioning:
         def sleep(seconds: float) -> bool:
             return not (self._stop.wait(seconds) or held.lost.is_set())
 
-        files = orjson.loads(render["files"]) if render is not None else []
-        return Job(deployment, row["action"], orjson.loads(row["state"]), files, held, save, sleep)
+        def cancelled() -> bool:
+            with self.database.transaction(write=False) as tx:
+                current = store.get_job(tx, deployment_id)
+            return current is not None and current["cancelled_at"] is not None
 
-    def _end(self, job: Job, ending: Ending) -> None:
+        files = orjson.loads(render["files"]) if render is not None else []
+        state = orjson.loads(row["state"])
+        is_cancelled = row["cancelled_at"] is not None
+        return Job(deployment, row["action"], state, files, held, is_cancelled, save, sleep, cancelled)
+
+    def _end(self, job: Job, ending: Ending) -> bool:
+        """Write the ending; False when the job must run again (a cancel arrived as it was handed over)."""
+        if ending.status is None:
+            with self.database.transaction(write=True) as tx:
+                if store.finish(tx, job.id, self.owner, unless_cancelled=not job.cancelled):
+                    return True
+                current = store.get_job(tx, job.id)
+            # Still ours and now cancelled: run it again, so its provisioner sees the cancel.
+            return not (current is not None and current["lease_owner"] == self.owner)
+
         def finish(tx: Any) -> bool:
             return store.finish(tx, job.id, self.owner)
 
@@ -212,6 +248,7 @@ class Provisioning:
             log.warning("the lease on job %s ran out before its ending was written; another worker has it", job.id)
         except (SettlePolicyError, LookupError):
             self._drop(job.id)  # it ended meanwhile (a cancel): the job goes
+        return True
 
     def _drop(self, deployment_id: str) -> None:
         with self.database.transaction(write=True) as tx:

@@ -31,7 +31,7 @@ from openproton.store import bundles as render_store
 from openproton.store import deployments as deployment_store
 from openproton.store import services as service_store
 
-from . import arns, service_specs, spec_inputs
+from . import arns, self_managed, service_specs, spec_inputs
 from .call import Call
 from .deployment_view import DELETE, outputs_of
 from .provisioners import CLOUDFORMATION as CLOUDFORMATION_PROVISIONER
@@ -100,6 +100,8 @@ class Renderer:
                 variables=dict(folder.env_variables),
                 secrets=dict(folder.secrets),
             )
+        if job is not None and provisioner == SELF_MANAGED:
+            job.update(self._self_managed(call, kind, row, deployment_id, major, minor))
         if action == DELETE and folder.method == CLOUDFORMATION:
             return Prepared(provisioner, job=job)  # [decided] P-1: a stack is deleted by name, from nothing rendered
         try:
@@ -121,10 +123,38 @@ class Renderer:
                 "provisioner": provisioner,
                 "files": orjson.dumps([{"path": f.path, "content": f.content} for f in files]).decode(),
                 "log": None,
+                "pushed": None,
                 "created_at": call.now_ms,
             },
         )
         return Prepared(provisioner, job=job)
+
+    def _self_managed(
+        self, call: Call, kind: TargetKind, row: Row, deployment_id: str, major: int, minor: int
+    ) -> dict[str, Any]:
+        """[decided] P-22: the repository, folder, branch and metadata of a self-managed deployment."""
+        if kind.type == SERVICE_PIPELINE.type:
+            holder: Row | None = self.relations.account_settings(call)
+        elif kind.type == ENVIRONMENT.type:
+            holder = row
+        else:
+            holder = self.relations.environment(call, row["environment_name"])
+        repository = None
+        if holder is not None and holder.get("repository_name") is not None:
+            repository = {
+                "provider": holder["repository_provider"],
+                "name": holder["repository_name"],
+                "branch": holder["repository_branch"],
+            }
+        metadata = {
+            "arn": kind.arn(row),
+            "templateArn": self.templates[kind.type].family.template_arn(call, row["template_name"]),
+            "templateMajorVersion": str(major),
+            "templateMinorVersion": str(minor),
+        }
+        if kind.type == SERVICE_INSTANCE.type:
+            metadata["environmentArn"] = environment_arn(call.scope, row["environment_name"])
+        return self_managed.job_state(kind.type, kind.names(row), deployment_id, repository, metadata)
 
     def _customer_outputs(
         self, call: Call, bundle: Bundle, row: Row, spec: str | None, action: str

@@ -68,3 +68,8 @@ def delete_render(tx: Tx, scope: Scope, deployment_id: str) -> None:
 def set_log(tx: Tx, deployment_id: str, log: str) -> None:
     """[decided] P-6: the provisioner's log beside the deployment's rendered files."""
     update_row(tx, renders, {"deployment_id": deployment_id}, {"log": log})
+
+
+def set_pushed(tx: Tx, deployment_id: str, pushed: str | None) -> None:
+    """[decided] P-23: where a self-managed deployment's branch was pushed (JSON), for a later cancel."""
+    update_row(tx, renders, {"deployment_id": deployment_id}, {"pushed": pushed})

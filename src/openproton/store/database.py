@@ -29,7 +29,7 @@ class Scope:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision; tests/test_store.py checks it against Alembic's own head.
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0013"
 # Connections to a server database per process; the ASGI transport runs as many requests at once.
 POOL_SIZE = 8
 

@@ -37,6 +37,13 @@ _FINISH = Statement(
         jobs.c.deployment_id == bindparam("deployment_id"), jobs.c.lease_owner == bindparam("owner")
     )
 )
+_FINISH_UNCANCELLED = Statement(
+    lambda: jobs.delete().where(
+        jobs.c.deployment_id == bindparam("deployment_id"),
+        jobs.c.lease_owner == bindparam("owner"),
+        jobs.c.cancelled_at.is_(None),
+    )
+)
 _COUNT = Statement(lambda: select(jobs.c.deployment_id))
 _BY_TOKEN = Statement(lambda: select(jobs).where(jobs.c.run_token == bindparam("token")))
 _GET_STACK = Statement(
@@ -49,8 +56,33 @@ _GET_STACK = Statement(
 _INSERT_STACK = insert_row(stacks)
 
 
-def insert_job(tx: Tx, values: Mapping[str, Any]) -> None:
-    tx.run(_INSERT_JOB, values)
+def insert_job(
+    tx: Tx,
+    scope: Scope,
+    deployment_id: str,
+    provisioner: str,
+    action: str,
+    state: str,
+    now_ms: int,
+    *,
+    cancelled: bool = False,
+) -> None:
+    """A job nobody holds yet; `state` is the provisioner's JSON, `action` CREATE, UPDATE, DELETE or CANCEL."""
+    tx.run(
+        _INSERT_JOB,
+        {
+            **scope_params(scope),
+            "deployment_id": deployment_id,
+            "provisioner": provisioner,
+            "action": action,
+            "state": state,
+            "run_token": None,
+            "lease_owner": None,
+            "lease_until": None,
+            "cancelled_at": now_ms if cancelled else None,
+            "created_at": now_ms,
+        },
+    )
 
 
 def get_job(tx: Tx, deployment_id: str) -> Row | None:
@@ -71,9 +103,16 @@ def set_state(tx: Tx, deployment_id: str, state: str) -> None:
     update_row(tx, jobs, {"deployment_id": deployment_id}, {"state": state})
 
 
-def finish(tx: Tx, deployment_id: str, owner: str) -> bool:
-    """[decided] P-11: the job goes with its ending, and only its lease holder may end it."""
-    return tx.run(_FINISH, {"deployment_id": deployment_id, "owner": owner}) == 1
+def finish(tx: Tx, deployment_id: str, owner: str, *, unless_cancelled: bool = False) -> bool:
+    """[decided] P-11: the job goes with its ending, and only its lease holder may end it. `unless_cancelled`:
+    not if a cancel arrived meanwhile (the provisioner must see it: [decided] P-23)."""
+    statement = _FINISH_UNCANCELLED if unless_cancelled else _FINISH
+    return tx.run(statement, {"deployment_id": deployment_id, "owner": owner}) == 1
+
+
+def request_cancel(tx: Tx, deployment_id: str, now_ms: int) -> bool:
+    """[decided] P-17, P-23: ask the job's provisioner to stop; False when the deployment has no job."""
+    return update_row(tx, jobs, {"deployment_id": deployment_id}, {"cancelled_at": now_ms}) == 1
 
 
 def stack_of(tx: Tx, scope: Scope, target_arn: str, created_at: int) -> Row | None:

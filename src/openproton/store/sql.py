@@ -144,14 +144,14 @@ def _code_point_order_postgresql(element: CodePointOrder, compiler: Any, **kw: A
 _UPDATES: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Statement] = {}
 
 
-def update_row(tx: Tx, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
-    """UPDATE `table` SET `values` WHERE each `key` column equals its value.
+def update_row(tx: Tx, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> int:
+    """UPDATE `table` SET `values` WHERE each `key` column equals its value; the number of rows changed.
 
     Callers change different sets of columns; each set gets a statement of its own, built and compiled once.
     Nothing to change is no statement at all (an UPDATE without SET is not SQL).
     """
     if not values:
-        return
+        return 0
     key_columns, columns = tuple(key), tuple(sorted(values))
     statement = _UPDATES.get((table.name, key_columns, columns))
     if statement is None:
@@ -162,4 +162,4 @@ def update_row(tx: Tx, table: Table, key: Mapping[str, Any], values: Mapping[str
                 .values({name: bindparam(f"new_{name}") for name in columns})
             )
         )
-    tx.run(statement, {**{f"key_{k}": v for k, v in key.items()}, **{f"new_{k}": v for k, v in values.items()}})
+    return tx.run(statement, {**{f"key_{k}": v for k, v in key.items()}, **{f"new_{k}": v for k, v in values.items()}})

@@ -546,6 +546,9 @@ deployment_renders = Table(
     Column("provisioner", String(16), nullable=False),
     Column("files", Text, nullable=False),  # JSON [{"path", "content"}]
     Column("log", Text),
+    # [decided] P-22, P-23: a self-managed deployment's pushed branch, JSON {"key", "branch"}, so a cancel can
+    # delete it after its job has ended.
+    Column("pushed", Text),
     Column("created_at", BigInteger, nullable=False),
 )
 
@@ -558,12 +561,14 @@ provisioning_jobs = Table(
     Column("account_id", String(12), nullable=False),
     Column("region", String(32), nullable=False),
     Column("provisioner", String(16), nullable=False),
-    Column("action", String(16), nullable=False),  # CREATE, UPDATE or DELETE
+    Column("action", String(16), nullable=False),  # CREATE, UPDATE, DELETE, or CANCEL (P-23: a branch to delete)
     Column("state", Text, nullable=False),  # JSON
     # [decided] P-19: the SHA-256 of a running CodeBuild run's callback token (the token itself is never kept).
     Column("run_token", String(64), unique=True),
     Column("lease_owner", String(64)),
     Column("lease_until", BigInteger),
+    # [decided] P-17, P-23: when a cancel asked the job's provisioner to stop (it ends the deployment itself).
+    Column("cancelled_at", BigInteger),
     Column("created_at", BigInteger, nullable=False),
     Index("ix_provisioning_jobs_by_age", "created_at"),
 )
