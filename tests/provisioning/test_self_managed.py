@@ -1,0 +1,335 @@
+"""The self-managed provisioner (P-21 to P-23) against real git: a bare repository on disk is the provisioning
+repository's remote. Every test runs in-process (`sync` mode: the push happens inside the call) and against
+`openproton serve --provisioners self-managed` on SQLite and PostgreSQL, whose worker pushes in the background.
+
+The commit is checked as AWS's reference workflow `proton_run.yml` reads it: the one changed
+`.proton/deployment-metadata.json`, its `resourceMetadata.arn` and `deploymentId`, the working directory named
+after the resource, and NotifyResourceDeploymentStatusChange with that deployment id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bundles.bundle_library import ENVIRONMENT_SCHEMA, SERVICE_SCHEMA
+from bundles.bundle_support import Bundles
+from openproton import Settings, mock_proton
+from repositories.git_support import GitRepo
+from support import MGMT_ACCOUNT, REGION, InProcessWorld, ServerProcess, ServerWorld, link_repository, serving
+
+SPEC = "proton: EnvironmentSpec\nspec:\n  vpc_cidr: 10.1.0.0/16\n"
+ENV_ARN = f"arn:aws:proton:{REGION}:{MGMT_ACCOUNT}:environment/dev"
+REPOSITORY = {"provider": "GITHUB", "name": "acme/infra", "branch": "main"}
+TERRAFORM_MANIFEST = (
+    "infrastructure:\n  templates:\n    - file: '*'\n      rendering_engine: hcl\n      template_language: terraform\n"
+)
+MAIN_TF = 'resource "aws_vpc" "vpc" {\n  cidr_block = var.environment.inputs.vpc_cidr\n}\n'
+MANAGED = "/*\nThis file is managed by AWS Proton."
+DELETED = "/*\nThis file is no longer managed by AWS Proton. The associated resource has been deleted in Proton.\n*/"
+
+
+def environment_files() -> dict[str, str | bytes]:
+    return {
+        "schema/schema.yaml": ENVIRONMENT_SCHEMA,
+        "infrastructure/manifest.yaml": TERRAFORM_MANIFEST,
+        "infrastructure/main.tf": MAIN_TF,
+    }
+
+
+def service_files() -> dict[str, str | bytes]:
+    schema = yaml.safe_load(SERVICE_SCHEMA)
+    del schema["schema"]["pipeline_input_type"]
+    del schema["schema"]["types"]["PipelineInputs"]
+    return {
+        "schema/schema.yaml": yaml.safe_dump(schema, sort_keys=False),
+        "instance_infrastructure/manifest.yaml": TERRAFORM_MANIFEST.replace("infrastructure:", "infrastructure:", 1),
+        "instance_infrastructure/service.tf": 'resource "aws_ecs_service" "web" {\n  name = var.service.name\n}\n',
+    }
+
+
+# -- the three modes --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def git_bundle_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="openproton-self-managed-") as directory:
+        yield Path(directory)
+
+
+FLAGS = ("--provisioners", "self-managed")
+
+
+@pytest.fixture(scope="session")
+def git_server(git_bundle_dir: Path) -> Iterator[ServerProcess]:
+    process = ServerProcess("--bundle-dir", str(git_bundle_dir), *FLAGS)
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def git_postgres_server(git_bundle_dir: Path) -> Iterator[ServerProcess]:
+    with serving("self-managed", "--bundle-dir", str(git_bundle_dir), *FLAGS) as process:
+        yield process
+
+
+@pytest.fixture(params=["in-process", "sqlite", "postgres"])
+def infra(request: pytest.FixtureRequest, git_bundle_dir: Path) -> Iterator[Bundles]:
+    if request.param == "in-process":
+        settings = Settings(bundle_dir=str(git_bundle_dir), provisioners=("self-managed",))
+        with mock_proton(settings=settings) as mock:
+            yield Bundles(InProcessWorld(mock), git_bundle_dir)
+        return
+    server: ServerProcess = request.getfixturevalue(
+        "git_server" if request.param == "sqlite" else "git_postgres_server"
+    )
+    reset = server.request("POST", "/_openproton/reset", {}, b"")
+    assert reset.status == 200, reset.body
+    yield Bundles(ServerWorld(server), git_bundle_dir)
+
+
+# -- git on the remote's side -------------------------------------------------------------------------------
+
+
+class Remote:
+    """A bare repository (the provisioning repository's remote), seeded with `main`."""
+
+    def __init__(self, root: Path, seed: dict[str, str] | None = None) -> None:
+        self.work = GitRepo(root / "work")
+        self.work.commit(seed or {"README.md": "infrastructure\n"}, "seed")
+        self.path = root / "remote.git"
+        subprocess.run(["git", "clone", "-q", "--bare", str(self.work.path), str(self.path)], check=True)
+
+    @property
+    def url(self) -> str:
+        return str(self.path)
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(["git", f"--git-dir={self.path}", *args], capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    def head(self, branch: str) -> str:
+        return self.git("rev-parse", "--verify", "-q", f"refs/heads/{branch}")
+
+    def show(self, ref: str, path: str) -> str:
+        return self.git("show", f"{ref}:{path}")
+
+    def files(self, ref: str, folder: str) -> list[str]:
+        return self.git("ls-tree", "-r", "--name-only", ref, "--", folder).splitlines()
+
+
+def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """What `check` answers once it answers something true (the worker pushes in the background)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, "timed out waiting for the provisioning worker"
+        time.sleep(0.1)
+
+
+def self_managed_environment(infra: Bundles, remote: Remote, *, mode: str = "branch") -> dict[str, Any]:
+    infra.world.map_repository("GITHUB", "acme/infra", remote.url, mode=mode)
+    link_repository(infra.world, REPOSITORY)
+    infra.publish("tf", environment_files())
+    return infra.client.create_environment(
+        name="dev", templateName="tf", templateMajorVersion="1", provisioningRepository=REPOSITORY, spec=SPEC
+    )["environment"]
+
+
+def deployment_status(infra: Bundles) -> str:
+    return str(infra.client.get_environment(name="dev")["environment"]["deploymentStatus"])
+
+
+# -- tests ------------------------------------------------------------------------------------------------
+
+
+def test_a_deployment_is_committed_on_a_branch_of_its_own_and_proton_run_acts_on_it(
+    infra: Bundles, tmp_path: Path
+) -> None:
+    remote = Remote(tmp_path)
+    main_before = remote.head("main")
+    environment = self_managed_environment(infra, remote)
+    deployment_id = environment["lastAttemptedDeploymentId"]
+    branch = f"proton--proton-environment-{deployment_id}"
+    tip = eventually(lambda: remote.head(branch))
+
+    # One commit on main's tip, by its message [live]; main itself waits for someone to merge (branch mode).
+    assert remote.git("rev-parse", f"{tip}^") == main_before
+    assert remote.git("log", "-1", "--format=%s", tip) == "Update requested for Proton - environment/dev"
+    assert remote.head("main") == main_before
+    assert sorted(remote.files(tip, "dev")) == [
+        "dev/.proton/deployment-metadata.json",
+        "dev/main.tf",
+        "dev/proton.auto.tfvars.json",
+        "dev/proton.environment.variables.tf",
+    ]
+    main_tf = remote.show(tip, "dev/main.tf")
+    assert main_tf.startswith(MANAGED) and main_tf.endswith(MAIN_TF.rstrip("\n"))
+    assert json.loads(remote.show(tip, "dev/proton.auto.tfvars.json"))["//"] == ENV_ARN
+    metadata = json.loads(remote.show(tip, "dev/.proton/deployment-metadata.json"))
+    assert metadata == {
+        "deploymentId": deployment_id,
+        "isResourceDeleted": False,
+        "resourceMetadata": {
+            "arn": ENV_ARN,
+            "templateArn": f"arn:aws:proton:{REGION}:{MGMT_ACCOUNT}:environment-template/tf",
+            "templateMajorVersion": "1",
+            "templateMinorVersion": "0",
+        },
+    }
+    # It waits for the customer's automation (S-27).
+    assert deployment_status(infra) == "IN_PROGRESS"
+
+    # Someone merges it; proton_run.yml finds the one changed metadata file, derives the working directory from
+    # the resource ARN and notifies with the file's deployment id.
+    remote.git("update-ref", "refs/heads/main", tip, main_before)
+    changed = remote.git("diff", "--name-only", main_before, "main").splitlines()
+    metadata_files = [path for path in changed if path.endswith(".proton/deployment-metadata.json")]
+    assert metadata_files == ["dev/.proton/deployment-metadata.json"]
+    read = json.loads(remote.show("main", metadata_files[0]))
+    working_directory = read["resourceMetadata"]["arn"].rsplit("/", 1)[1] + "/"
+    assert remote.files("main", working_directory)  # the folder it runs terraform in
+    infra.client.notify_resource_deployment_status_change(
+        resourceArn=read["resourceMetadata"]["arn"],
+        deploymentId=read["deploymentId"],
+        status="SUCCEEDED",
+        outputs=[{"key": "vpc_id", "valueString": "vpc-0123"}],
+    )
+    assert deployment_status(infra) == "SUCCEEDED"
+    outputs = infra.client.list_environment_outputs(environmentName="dev")["outputs"]
+    assert outputs == [{"key": "vpc_id", "valueString": "vpc-0123"}]
+
+
+def test_a_service_instance_goes_in_its_environments_folder_with_its_environment_named(
+    infra: Bundles, tmp_path: Path
+) -> None:
+    remote = Remote(tmp_path)
+    environment = self_managed_environment(infra, remote)
+    eventually(lambda: remote.head(f"proton--proton-environment-{environment['lastAttemptedDeploymentId']}"))
+    infra.client.notify_resource_deployment_status_change(
+        resourceArn=ENV_ARN, deploymentId=environment["lastAttemptedDeploymentId"], status="SUCCEEDED"
+    )
+    infra.publish_service_template("svc-tf", service_files(), environment_template="tf", pipeline=False)
+    spec = "proton: ServiceSpec\ninstances:\n  - name: web\n    environment: dev\n    spec:\n      image: nginx\n"
+    infra.client.create_service(name="site", templateName="svc-tf", templateMajorVersion="1", spec=spec)
+    instance = eventually(
+        lambda: infra.client.get_service_instance(serviceName="site", name="web")["serviceInstance"].get(
+            "lastAttemptedDeploymentId"
+        )
+    )
+    tip = eventually(lambda: remote.head(f"proton--proton-service_instance-{instance}"))
+    assert (
+        remote.git("log", "-1", "--format=%s", tip) == "Update requested for Proton - service/site/service-instance/web"
+    )
+    files = sorted(remote.files(tip, "dev/site-web"))
+    assert "dev/site-web/service.tf" in files and "dev/site-web/proton.service_instance.variables.tf" in files
+    metadata = json.loads(remote.show(tip, "dev/site-web/.proton/deployment-metadata.json"))
+    assert metadata["deploymentId"] == instance
+    assert (
+        metadata["resourceMetadata"]["arn"]
+        == f"arn:aws:proton:{REGION}:{MGMT_ACCOUNT}:service/site/service-instance/web"
+    )
+    assert metadata["resourceMetadata"]["environmentArn"] == ENV_ARN
+
+
+def test_header_files_no_longer_rendered_go_and_other_files_stay(infra: Bundles, tmp_path: Path) -> None:
+    seed = {
+        "dev/old.tf": f'{MANAGED} Any changes ...\n*/\n\nresource "x" "y" {{}}\n',
+        "dev/custom.tf": "# the team's own file\n",
+        "dev/site-web/.proton/deployment-metadata.json": "{}",
+        "dev/site-web/service.tf": f"{MANAGED}\n*/\n\n# another resource's file\n",
+    }
+    remote = Remote(tmp_path, seed)
+    environment = self_managed_environment(infra, remote)
+    tip = eventually(lambda: remote.head(f"proton--proton-environment-{environment['lastAttemptedDeploymentId']}"))
+    files = remote.files(tip, "dev")
+    assert "dev/old.tf" not in files
+    assert "dev/custom.tf" in files and "dev/site-web/service.tf" in files
+
+
+def test_direct_mode_fast_forwards_the_branch_and_a_deletion_commit_marks_the_files(
+    infra: Bundles, tmp_path: Path
+) -> None:
+    remote = Remote(tmp_path)
+    environment = self_managed_environment(infra, remote, mode="direct")
+    created = environment["lastAttemptedDeploymentId"]
+    tip = eventually(lambda: remote.head(f"proton--proton-environment-{created}"))
+    assert remote.head("main") == tip
+    infra.client.notify_resource_deployment_status_change(resourceArn=ENV_ARN, deploymentId=created, status="SUCCEEDED")
+
+    deleting = infra.client.delete_environment(name="dev")["environment"]["lastAttemptedDeploymentId"]
+    deleted_tip = eventually(lambda: remote.head(f"proton--proton-environment-{deleting}"))
+    assert remote.head("main") == deleted_tip
+    assert remote.git("log", "-1", "--format=%s", deleted_tip) == "Delete requested for Proton - environment/dev"
+    # Files stay [live]; the metadata says the resource is gone, the header that nothing manages them any more.
+    assert sorted(remote.files(deleted_tip, "dev")) == sorted(remote.files(tip, "dev"))
+    metadata = json.loads(remote.show(deleted_tip, "dev/.proton/deployment-metadata.json"))
+    assert metadata["deploymentId"] == "<proton-resource-deleted>" and metadata["isResourceDeleted"] is True
+    main_tf = remote.show(deleted_tip, "dev/main.tf")
+    assert main_tf.startswith(DELETED) and MAIN_TF.rstrip("\n") in main_tf and "is managed by" not in main_tf
+    # S-29: the deletion does not wait for a notification.
+    eventually(lambda: not [e for e in infra.client.list_environments()["environments"] if e["name"] == "dev"])
+
+
+def test_a_refused_push_fails_the_deployment_with_gits_reason_and_no_url(infra: Bundles, tmp_path: Path) -> None:
+    remote = Remote(tmp_path)
+    hook = remote.path / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'pushes need review' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    self_managed_environment(infra, remote)
+    eventually(lambda: deployment_status(infra) == "FAILED")
+    message = infra.client.get_environment(name="dev")["environment"]["deploymentStatusMessage"]
+    assert message.startswith("Unable to push to GITHUB:acme/infra: "), message
+    assert str(remote.path) not in message
+    assert (
+        remote.head(
+            f"proton--proton-environment-{infra.client.get_environment(name='dev')['environment']['lastAttemptedDeploymentId']}"
+        )
+        == ""
+    )
+
+
+def test_nothing_is_written_through_a_link(infra: Bundles, tmp_path: Path) -> None:
+    remote = Remote(tmp_path)
+    os.symlink("/etc", remote.work.path / "dev")
+    remote.work.git("add", "-A")
+    remote.work.git("commit", "-q", "-m", "a link where the folder goes")
+    remote.work.git("push", "-q", str(remote.path), "main")
+    self_managed_environment(infra, remote)
+    eventually(lambda: deployment_status(infra) == "FAILED")
+    message = infra.client.get_environment(name="dev")["environment"]["deploymentStatusMessage"]
+    assert message == "Unable to push to GITHUB:acme/infra: dev is not a directory in GITHUB:acme/infra"
+
+
+def test_a_cancel_ends_at_once_and_deletes_the_unmerged_branch(infra: Bundles, tmp_path: Path) -> None:
+    remote = Remote(tmp_path)
+    environment = self_managed_environment(infra, remote)
+    branch = f"proton--proton-environment-{environment['lastAttemptedDeploymentId']}"
+    eventually(lambda: remote.head(branch))
+    cancelled = infra.client.cancel_environment_deployment(environmentName="dev")["environment"]
+    assert cancelled["deploymentStatus"] == "CANCELLING"
+    assert deployment_status(infra) == "CANCELLED"  # D-2: at once
+    eventually(lambda: remote.head(branch) == "")
+
+
+def test_an_unmapped_repository_gets_nothing_and_the_deployment_waits(infra: Bundles, tmp_path: Path) -> None:
+    remote = Remote(tmp_path)
+    link_repository(infra.world, REPOSITORY)
+    infra.publish("tf", environment_files())
+    infra.client.create_environment(
+        name="dev", templateName="tf", templateMajorVersion="1", provisioningRepository=REPOSITORY, spec=SPEC
+    )
+    time.sleep(0.5)  # the worker had its chance to write something
+    assert remote.git("for-each-ref", "--format=%(refname)") == "refs/heads/main"
+    assert deployment_status(infra) == "IN_PROGRESS"
