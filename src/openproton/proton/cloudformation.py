@@ -9,6 +9,7 @@ the stack rather than calling again (P-10).
 
 from __future__ import annotations
 
+import contextlib
 import random
 import string
 import time
@@ -164,6 +165,8 @@ class CloudFormation:
     def _wait(self, job: Job, client: Any, stack: str) -> dict[str, Any] | None:
         """[decided] P-15: polled until no longer `*_IN_PROGRESS` (rollbacks too); None once the stack is gone.
         Interrupted (lease lost, worker stopping): _Interrupted, and the job stays for whoever claims it next."""
+        from botocore.exceptions import ClientError
+
         delay = 0.0
         while True:
             if delay and not job.sleep(delay):
@@ -175,7 +178,8 @@ class CloudFormation:
                 # [doc] Cancel: CancelUpdateStack. [decided] P-17: any other stack status is left alone, and
                 # the deployment ends as the stack does.
                 job.save(cancel_sent=True)
-                client.cancel_update_stack(StackName=stack)
+                with contextlib.suppress(ClientError):  # the update finished first: it ends as the stack does
+                    client.cancel_update_stack(StackName=stack)
                 delay = 0.0
                 continue
             delay = min(self.poll_seconds, max(0.2, delay * 2))
