@@ -868,6 +868,36 @@ DECISIONS: tuple[Decision, ...] = (
         "endpoint and in the mock's answers.",
     ),
     Decision(
+        "P-22",
+        "A self-managed deployment is committed from the tip of the repository's branch, in a private git index (no "
+        "working tree), on branch `proton--proton-<type>-<deployment id>` (`<type>`: environment, service_instance, "
+        "pipeline, component), one commit `Update requested for Proton - <path>` (a deletion: `Delete requested for "
+        "Proton - <path>`) by `OpenProton <openproton@localhost>`: the folder's rendered files and "
+        "`.proton/deployment-metadata.json` (Jackson's pretty style); files of the folder that begin with the "
+        "managed header and are no longer rendered are removed, except in another resource's folder (one holding "
+        "its own metadata file); a link or file where a folder goes, or a link where a file goes, fails the "
+        "deployment `Unable to push to <key>: <path> is not a directory in <key>`. `branch` mode pushes the branch; "
+        "`direct` also fast-forwards the target, atomically. A deletion keeps the files, marks their header and "
+        "the metadata, and ends DELETE_COMPLETE once pushed; an update waits for "
+        "NotifyResourceDeploymentStatusChange. An unmapped repository (or one whose entry does not serve the "
+        "account) gets nothing written.",
+    ),
+    Decision(
+        "P-23",
+        "A self-managed cancel ends CANCELLED at once (D-2); the branch it pushed is deleted by the worker unless "
+        "the target branch already contains it (merged); a cancel before the push pushes nothing. A failed fetch, "
+        "a missing target branch or a refused push fails the deployment (a deletion: DELETE_FAILED) `Unable to "
+        "push to <key>: <git's last error line>`, the URL shown as the key.",
+    ),
+    Decision(
+        "P-17",
+        "A CloudFormation cancel answers CANCELLING and leaves the deployment under way: the worker calls "
+        "CancelUpdateStack at its next poll if the stack is UPDATE_IN_PROGRESS and ends the deployment as the stack "
+        "does (UPDATE_ROLLBACK_COMPLETE: CANCELLED `User initiated cancellation.`; a finished update: SUCCEEDED; a "
+        "failed rollback: FAILED); a stack in any other status is left alone, and a job not yet started ends "
+        "CANCELLED without a call.",
+    ),
+    Decision(
         "Y-14",
         "A service sync config needs its service (ValidationException `Service <name> does not exist`), the link "
         "and no `..` segment in filePath (ValidationException); one per service. Missing: ResourceNotFoundException "

@@ -78,7 +78,7 @@ def slow_cloudformation(moto_url: str) -> Iterator[SlowCloudFormation]:
     proxy = SlowCloudFormation(urllib.parse.urlsplit(moto_url).netloc)
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             own = proxy.answer(body)
             if own is not None:
