@@ -54,6 +54,21 @@ def cloud_postgres_server(provisioning_dir: Path, cloud_endpoint: str) -> Iterat
         yield process
 
 
+def in_every_mode(
+    request: pytest.FixtureRequest, directory: Path, settings: Settings, servers: dict[str, str]
+) -> Iterator[Bundles]:
+    """A fixture's body for its three modes: in-process with `settings`, or the server fixture `servers` names
+    for the mode (sqlite, postgres), reset first."""
+    if request.param == "in-process":
+        with mock_proton(settings=settings) as mock:
+            yield Bundles(InProcessWorld(mock), directory)
+        return
+    server: ServerProcess = request.getfixturevalue(servers[request.param])
+    reset = server.request("POST", "/_openproton/reset", {}, b"")
+    assert reset.status == 200, reset.body
+    yield Bundles(ServerWorld(server), directory)
+
+
 @pytest.fixture(params=["in-process", "sqlite", "postgres"])
 def cloud(
     request: pytest.FixtureRequest, provisioning_dir: Path, cloud_endpoint: str, monkeypatch: pytest.MonkeyPatch
@@ -61,15 +76,9 @@ def cloud(
     if request.param == "in-process":
         for name, value in SERVER_CREDENTIALS.items():
             monkeypatch.setenv(name, value)
-        settings = Settings(
-            bundle_dir=str(provisioning_dir), provisioners=("cloudformation",), cloudformation_endpoint=cloud_endpoint
-        )
-        with mock_proton(settings=settings) as mock:
-            yield Bundles(InProcessWorld(mock), provisioning_dir)
-        return
-    server: ServerProcess = request.getfixturevalue(
-        "cloud_server" if request.param == "sqlite" else "cloud_postgres_server"
+    settings = Settings(
+        bundle_dir=str(provisioning_dir), provisioners=("cloudformation",), cloudformation_endpoint=cloud_endpoint
     )
-    reset = server.request("POST", "/_openproton/reset", {}, b"")
-    assert reset.status == 200, reset.body
-    yield Bundles(ServerWorld(server), provisioning_dir)
+    yield from in_every_mode(
+        request, provisioning_dir, settings, {"sqlite": "cloud_server", "postgres": "cloud_postgres_server"}
+    )

@@ -23,9 +23,11 @@ import yaml
 
 from bundles.bundle_library import ENVIRONMENT_SCHEMA, SERVICE_SCHEMA
 from bundles.bundle_support import Bundles
-from openproton import Settings, mock_proton
+from openproton import Settings
 from repositories.git_support import GitRepo
-from support import MGMT_ACCOUNT, REGION, InProcessWorld, ServerProcess, ServerWorld, link_repository, serving
+from support import MGMT_ACCOUNT, REGION, ServerProcess, link_repository, serving
+
+from .conftest import in_every_mode
 
 SPEC = "proton: EnvironmentSpec\nspec:\n  vpc_cidr: 10.1.0.0/16\n"
 ENV_ARN = f"arn:aws:proton:{REGION}:{MGMT_ACCOUNT}:environment/dev"
@@ -84,17 +86,10 @@ def git_postgres_server(git_bundle_dir: Path) -> Iterator[ServerProcess]:
 
 @pytest.fixture(params=["in-process", "sqlite", "postgres"])
 def infra(request: pytest.FixtureRequest, git_bundle_dir: Path) -> Iterator[Bundles]:
-    if request.param == "in-process":
-        settings = Settings(bundle_dir=str(git_bundle_dir), provisioners=("self-managed",))
-        with mock_proton(settings=settings) as mock:
-            yield Bundles(InProcessWorld(mock), git_bundle_dir)
-        return
-    server: ServerProcess = request.getfixturevalue(
-        "git_server" if request.param == "sqlite" else "git_postgres_server"
+    settings = Settings(bundle_dir=str(git_bundle_dir), provisioners=("self-managed",))
+    yield from in_every_mode(
+        request, git_bundle_dir, settings, {"sqlite": "git_server", "postgres": "git_postgres_server"}
     )
-    reset = server.request("POST", "/_openproton/reset", {}, b"")
-    assert reset.status == 200, reset.body
-    yield Bundles(ServerWorld(server), git_bundle_dir)
 
 
 # -- git on the remote's side -------------------------------------------------------------------------------
