@@ -23,6 +23,7 @@ import yaml
 
 from bundles.bundle_library import ENVIRONMENT_SCHEMA, SERVICE_SCHEMA
 from bundles.bundle_support import Bundles
+from console_support import Reader, main_of
 from openproton import Settings
 from repositories.git_support import GitRepo
 from support import MGMT_ACCOUNT, REGION, ServerProcess, link_repository, serving
@@ -185,6 +186,13 @@ def test_a_deployment_is_committed_on_a_branch_of_its_own_and_proton_run_acts_on
     }
     # It waits for the customer's automation (S-27).
     assert deployment_status(infra) == "IN_PROGRESS"
+    # The admin endpoint and the console say where it went (P-22).
+    pushed = {"key": "GITHUB:acme/infra", "branch": branch, "target": "main", "commit": tip}
+    assert infra.rendered(deployment_id)["pushed"] == pushed
+    code, html = Reader(infra.world).get(f"/console/deployments/{deployment_id}", account=MGMT_ACCOUNT)
+    assert code == 200
+    page = main_of(html)
+    assert "self-managed" in page and f"branch {branch} of GITHUB:acme/infra (commit {tip[:12]})" in page
 
     # Someone merges it; proton_run.yml finds the one changed metadata file, derives the working directory from
     # the resource ARN and notifies with the file's deployment id.

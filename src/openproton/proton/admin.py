@@ -200,12 +200,16 @@ class Admin:
     # -- what deployments rendered and logged ([decided] P-6) ---------------------------------------------
 
     def rendered(self, deployment_id: str) -> dict[str, Any] | None:
-        """`{deploymentId, provisioner, files: [{path, content}]}`, or None when the deployment rendered nothing."""
+        """`{deploymentId, provisioner, files: [{path, content}]}` and, once a self-managed deployment's branch is
+        pushed ([decided] P-22), `pushed: {key, branch, target, commit}`; None when the deployment rendered nothing."""
         with self.database.transaction(write=False) as tx:
             row = render_store.render(tx, deployment_id)
         if row is None:
             return None
-        return {"deploymentId": deployment_id, "provisioner": row["provisioner"], "files": orjson.loads(row["files"])}
+        found = {"deploymentId": deployment_id, "provisioner": row["provisioner"], "files": orjson.loads(row["files"])}
+        if row["pushed"]:
+            found["pushed"] = orjson.loads(row["pushed"])
+        return found
 
     def wait_for_jobs(self, deployment_id: str | None, timeout: float) -> None:
         """Until the deployment's provisioning job (or every job) ended; TimeoutError past `timeout`."""

@@ -33,6 +33,7 @@ class DeploymentPages(Pages):
                 ("Status message", e(item.get("deploymentStatusMessage"))),
                 ("Target", e(f"{item['targetResourceType']} {item['targetArn']}")),
                 ("Provisioner", e(rendered["provisioner"] if rendered else "settle")),
+                ("Pushed", e(_pushed(rendered))),
                 ("Created", when(item.get("createdAt"))),
                 ("Completed", when(item.get("completedAt"))),
             ]
@@ -57,3 +58,11 @@ class DeploymentPages(Pages):
         )
         content = f'<div class="card">{facts}</div><h2>Rendered files</h2>{listing}{shown}{logged}'
         return self.render(visit, f"Deployment {deployment_id}", content, section="environments")
+
+
+def _pushed(rendered: dict | None) -> str | None:
+    """Where a self-managed deployment's commit went (P-22), for the automation that picks it up."""
+    pushed = (rendered or {}).get("pushed")
+    if not pushed:
+        return None
+    return f"branch {pushed['branch']} of {pushed['key']} (commit {pushed['commit'][:12]})"
