@@ -336,3 +336,36 @@ def test_an_unmapped_repository_gets_nothing_and_the_deployment_waits(infra: Bun
     time.sleep(0.5)  # the worker had its chance to write something
     assert remote.git("for-each-ref", "--format=%(refname)") == "refs/heads/main"
     assert deployment_status(infra) == "IN_PROGRESS"
+
+
+def test_a_pipeline_goes_to_the_accounts_pipeline_repository(infra: Bundles, tmp_path: Path) -> None:
+    remote = Remote(tmp_path)
+    environment = self_managed_environment(infra, remote)
+    infra.client.notify_resource_deployment_status_change(
+        resourceArn=ENV_ARN, deploymentId=environment["lastAttemptedDeploymentId"], status="SUCCEEDED"
+    )
+    infra.client.update_account_settings(pipelineProvisioningRepository=REPOSITORY)  # S-24: no role
+    files = service_files()
+    files["schema/schema.yaml"] = SERVICE_SCHEMA
+    files["pipeline_infrastructure/manifest.yaml"] = TERRAFORM_MANIFEST
+    files["pipeline_infrastructure/pipeline.tf"] = 'resource "aws_codepipeline" "p" {\n  name = var.service.name\n}\n'
+    infra.publish_service_template("svc-tf", files, environment_template="tf")
+    spec = "proton: ServiceSpec\ninstances:\n  - name: web\n    environment: dev\n    spec:\n      image: nginx\n"
+    infra.client.create_service(
+        name="site",
+        templateName="svc-tf",
+        templateMajorVersion="1",
+        spec=spec,
+        repositoryConnectionArn=f"arn:aws:codestar-connections:{REGION}:{MGMT_ACCOUNT}:connection/c",
+        repositoryId="acme/site",
+        branchName="main",
+    )
+    pipeline = eventually(
+        lambda: infra.client.get_service(name="site")["service"].get("pipeline", {}).get("lastAttemptedDeploymentId")
+    )
+    tip = eventually(lambda: remote.head(f"proton--proton-pipeline-{pipeline}"))
+    assert remote.git("log", "-1", "--format=%s", tip) == "Update requested for Proton - service/site/pipeline"
+    assert "site/pipeline/pipeline.tf" in remote.files(tip, "site/pipeline")
+    metadata = json.loads(remote.show(tip, "site/pipeline/.proton/deployment-metadata.json"))
+    assert metadata["deploymentId"] == pipeline
+    assert metadata["resourceMetadata"]["templateArn"].endswith(":service-template/svc-tf")
