@@ -771,8 +771,11 @@ DECISIONS: tuple[Decision, ...] = (
         "P-8",
         "A deployment's provisioner is fixed when it starts: no bundle → `settle`; a customer-managed environment → "
         "none (it succeeds at once with its spec's inputs as outputs, in schema order); else the folder's method → "
-        "`cloudformation`, `codebuild` or `self-managed` if `--provisioners` lists it, else `settle`. `GET "
-        "/_openproton/deployments` shows it; settling a `cloudformation` or `codebuild` one by hand answers 409.",
+        "`cloudformation`, `codebuild` or `self-managed` if `--provisioners` lists it, else `settle`; a directly "
+        "defined component's manifest method (jinja → `cloudformation`, hcl → `self-managed`) the same way, its "
+        "template file rendered with the component's namespaces (its CloudFormation role: the connection's "
+        "componentRoleArn, else the environment's). `GET /_openproton/deployments` shows it; settling a "
+        "`cloudformation` or `codebuild` one by hand answers 409.",
     ),
     Decision(
         "P-9",

@@ -369,3 +369,34 @@ def test_a_pipeline_goes_to_the_accounts_pipeline_repository(infra: Bundles, tmp
     metadata = json.loads(remote.show(tip, "site/pipeline/.proton/deployment-metadata.json"))
     assert metadata["deploymentId"] == pipeline
     assert metadata["resourceMetadata"]["templateArn"].endswith(":service-template/svc-tf")
+
+
+def test_a_component_goes_in_its_environments_folder_with_component_metadata(infra: Bundles, tmp_path: Path) -> None:
+    remote = Remote(tmp_path)
+    environment = self_managed_environment(infra, remote)
+    infra.client.notify_resource_deployment_status_change(
+        resourceArn=ENV_ARN, deploymentId=environment["lastAttemptedDeploymentId"], status="SUCCEEDED"
+    )
+    manifest = (
+        "infrastructure:\n  templates:\n    - file: queue.tf\n      rendering_engine: hcl\n"
+        "      template_language: terraform\n"
+    )
+    component = infra.client.create_component(
+        name="queue", environmentName="dev", manifest=manifest, templateFile='resource "aws_sqs_queue" "q" {}\n'
+    )["component"]
+    deployment = component["lastAttemptedDeploymentId"]
+    tip = eventually(lambda: remote.head(f"proton--proton-component-{deployment}"))
+    assert remote.git("log", "-1", "--format=%s", tip) == "Update requested for Proton - component/queue"
+    files = sorted(remote.files(tip, "dev/queue"))
+    assert "dev/queue/queue.tf" in files and "dev/queue/proton.component.variables.tf" in files
+    assert remote.show(tip, "dev/queue/queue.tf").startswith(MANAGED)
+    metadata = json.loads(remote.show(tip, "dev/queue/.proton/deployment-metadata.json"))
+    assert metadata == {
+        "deploymentId": deployment,
+        "isResourceDeleted": False,
+        "componentMetadata": {
+            "arn": f"arn:aws:proton:{REGION}:{MGMT_ACCOUNT}:component/queue",
+            "environmentArn": ENV_ARN,
+        },
+    }
+    assert infra.client.get_component(name="queue")["component"]["deploymentStatus"] == "IN_PROGRESS"

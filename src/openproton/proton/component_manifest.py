@@ -45,3 +45,9 @@ def check(text: str, *, self_managed: bool) -> None:
     if (template["rendering_engine"], template["template_language"]) != (engine, language):
         where = "a self-managed environment" if self_managed else "an environment Proton provisions"
         raise _invalid(f"in {where}, a component takes rendering_engine {engine} with template_language {language}")
+
+
+def template_of(text: str) -> tuple[str, str]:
+    """The (file, rendering_engine) of a manifest `check` accepted when the component was created."""
+    template = load_yaml(text)["infrastructure"]["templates"][0]
+    return str(template["file"]), str(template["rendering_engine"])

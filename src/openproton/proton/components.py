@@ -193,17 +193,26 @@ class Components:
         # [decided] C-12: the deployment names the target state's attachment; a detach, the instance it leaves.
         attached = target["service_name"] is not None
         source = target if attached else component
+        deployment_id = str(uuid.uuid4())
+        fails_now = placement.fails_now if placement else None
+        # [decided] P-8: the manifest's method provisions it when `--provisioners` lists it.
+        prepared = (
+            self.parts.renderer.prepare_component(call, component, deployment_id, action, target)
+            if fails_now is None
+            else None
+        )
         return self.deployments.start(
             call,
             COMPONENT,
             component,
-            str(uuid.uuid4()),
+            deployment_id,
             action,
             target,
             self_managed=placement is not None and placement.self_managed,
             environment_account_id=placement.account_id if placement else call.account_id,
-            fails_now=placement.fails_now if placement else None,
+            fails_now=fails_now or (prepared.failure if prepared is not None else None),
             names={"service_name": source["service_name"], "service_instance_name": source["service_instance_name"]},
+            prepared=prepared,
         )
 
     # -- update ---------------------------------------------------------------------------------------------

@@ -58,8 +58,7 @@ class Roles:
             environment = environment_store.get_environment(tx, job.scope, d["environment_name"] or "")
             if environment is None:
                 return None
-            if d["target_type"] == "COMPONENT" and which == SERVICE:
-                return environment["component_role_arn"]
+            component = d["target_type"] == "COMPONENT" and which == SERVICE
             if which == CODEBUILD and environment["codebuild_role_arn"]:
                 return str(environment["codebuild_role_arn"])
             connection_id = environment["environment_account_connection_id"]
@@ -67,7 +66,11 @@ class Roles:
                 connection = connection_store.get(tx, job.scope, connection_id)
                 if connection is None:
                     return None
+                if component:
+                    return connection["component_role_arn"]  # [decided] C-5: the connection's
                 return connection["role_arn"] if which == SERVICE else connection["codebuild_role_arn"]
+            if component:
+                return environment["component_role_arn"]
             return environment["proton_service_role_arn"] if which == SERVICE else None
 
     @staticmethod

@@ -22,6 +22,7 @@ from openproton.bundles.model import (
     PIPELINE_FOLDER,
     TERRAFORM,
     Bundle,
+    Folder,
     RenderError,
     RenderTarget,
     Schema,
@@ -31,14 +32,14 @@ from openproton.store import bundles as render_store
 from openproton.store import deployments as deployment_store
 from openproton.store import services as service_store
 
-from . import arns, self_managed, service_specs, spec_inputs
+from . import arns, component_manifest, self_managed, service_specs, spec_inputs
 from .call import Call
 from .deployment_view import DELETE, outputs_of
 from .provisioners import CLOUDFORMATION as CLOUDFORMATION_PROVISIONER
 from .provisioners import CODEBUILD as CODEBUILD_PROVISIONER
 from .provisioners import JOB_PROVISIONERS, NONE, SELF_MANAGED, SETTLE, Prepared
 from .relations import Relations
-from .targets import ENVIRONMENT, SERVICE_INSTANCE, SERVICE_PIPELINE, Row, TargetKind, environment_arn
+from .targets import COMPONENT, ENVIRONMENT, SERVICE_INSTANCE, SERVICE_PIPELINE, Row, TargetKind, environment_arn
 from .templates import Templates
 
 _FOLDERS = {
@@ -111,6 +112,62 @@ class Renderer:
                 namespaces=self._namespaces(call, kind, row, bundle, spec),
                 proton_tags=tags,
             )
+        except RenderError as failure:
+            return Prepared(provisioner, failure=failure.message)
+        return self._render(call, deployment_id, provisioner, job, folder, target)
+
+    def prepare_component(
+        self, call: Call, component: Row, deployment_id: str, action: str, target: Row
+    ) -> Prepared:
+        """[decided] P-8 for a directly defined component: its manifest's method, when `--provisioners` lists
+        it, runs it (components.md: "the manifest's method provisions it as a bundle folder is"), rendered from
+        `target` (its template file, attachment and serviceSpec); else the settle policy ends it, as before."""
+        file, engine = component_manifest.template_of(component["manifest"])
+        method = TERRAFORM if engine == "hcl" else CLOUDFORMATION
+        provisioner = _PROVISIONERS[method]
+        if provisioner not in self.provisioners:
+            return Prepared(SETTLE)
+        row = {**component, **{key: target[key] for key in ("service_name", "service_instance_name")}}
+        tags = {"proton:account": call.account_id, "proton:component": COMPONENT.arn(row)}
+        tags["proton:environment"] = environment_arn(call.scope, component["environment_name"])
+        job: dict[str, Any] = {"tags": tags}
+        if provisioner == SELF_MANAGED:
+            job.update(self._self_managed(call, COMPONENT, row, deployment_id, 0, 0))
+        if action == DELETE and method == CLOUDFORMATION:
+            return Prepared(provisioner, job=job)  # [decided] P-1: a stack is deleted by name
+        folder = Folder(
+            name="component",
+            method=method,
+            files={file: (target["template_file"] or "").encode()},
+            templates=(file,),
+        )
+        namespaces: dict[str, Any] = {
+            "component": {"name": component["name"]},
+            "environment": self._environment(call, component["environment_name"]),
+        }
+        if target["service_instance_name"]:
+            instance = service_store.get_instance(
+                call.tx, call.scope, target["service_name"], target["service_instance_name"]
+            )
+            inputs = service_specs.inputs_of_instance(target["spec"], target["service_instance_name"])
+            if not inputs and instance is not None:
+                inputs = service_specs.inputs_of_instance(instance["spec"], instance["name"])
+            namespaces["service"] = {"name": target["service_name"]}
+            namespaces["service_instance"] = {"name": target["service_instance_name"], "inputs": inputs}
+        render = RenderTarget(type="component", resource_arn=COMPONENT.arn(row), namespaces=namespaces)
+        return self._render(call, deployment_id, provisioner, job, folder, render)
+
+    def _render(
+        self,
+        call: Call,
+        deployment_id: str,
+        provisioner: str,
+        job: dict[str, Any] | None,
+        folder: Folder,
+        target: RenderTarget,
+    ) -> Prepared:
+        """Render the folder for the deployment and keep what it rendered (P-1, P-6), or fail it now."""
+        try:
             files = render_folder(folder, target, timeout_seconds=self.timeout_seconds)
         except RenderError as failure:
             return Prepared(provisioner, failure=failure.message)
@@ -146,6 +203,10 @@ class Renderer:
                 "name": holder["repository_name"],
                 "branch": holder["repository_branch"],
             }
+        if kind.type == COMPONENT.type:
+            # [live] A component's metadata names it and its environment, under its own key.
+            component = {"arn": kind.arn(row), "environmentArn": environment_arn(call.scope, row["environment_name"])}
+            return self_managed.job_state(kind.type, kind.names(row), deployment_id, repository, component)
         metadata = {
             "arn": kind.arn(row),
             "templateArn": self.templates[kind.type].family.template_arn(call, row["template_name"]),

@@ -80,6 +80,8 @@ def job_state(
         "folder": folder,
         "path": path,
         "branch": f"proton--proton-{TYPES[target_type]}-{deployment_id}",
+        # [live] A component's metadata is `componentMetadata`; every other resource's `resourceMetadata`.
+        "metadata_key": "componentMetadata" if target_type == "COMPONENT" else "resourceMetadata",
         "metadata": resource_metadata,
     }
 
@@ -156,7 +158,7 @@ class SelfManaged:
         metadata = {
             "deploymentId": DELETED_ID if deleting else job.id,
             "isResourceDeleted": deleting,
-            "resourceMetadata": job.state["metadata"],
+            job.state.get("metadata_key", "resourceMetadata"): job.state["metadata"],
         }
         wanted: dict[str, bytes | None] = {f"{folder}/{METADATA_FILE}": jackson_json(metadata).encode()}
         if not deleting:
