@@ -10,10 +10,11 @@ machine touches them alike):
   service instances (ListServiceInstances, no filter), through boto3 and `mock_proton()`: what the wider shapes
   and the deployments of the newer families cost, as a ratio to the connection's Get.
 - The account holds 5 services of 20 instances each (the per-service quota) in environment `dev`, each with a
-  pipeline, and a component attached to instance svc-2-i10. Deployments end lazily: a read computes an ending that only a later writing call stores. Before
-  measuring, an UpdateService with only a description on each service stores the endings of its operation,
-  its instances and its pipeline (Services.current does, in a write), which is the state a user's account is
-  in once anything has written to its services; the run checks that no stored row is left under way.
+  pipeline, and a component attached to instance svc-2-i10. Deployments end lazily: a read computes an ending
+  that only a later writing call stores. Before measuring, an UpdateService with only a description on each
+  service stores the endings of its operation, its instances and its pipeline (Services.current does, in a
+  write), which is the state a user's account is in once anything has written to its services; the run checks
+  that no stored row is left under way.
 - The console's page of 25 incoming connections (/console/connections) against the one API call it makes
   (ListEnvironmentAccountConnections of 25, through the same pipeline): what rendering the page adds.
 

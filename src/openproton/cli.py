@@ -64,6 +64,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             bundle_buckets_file=getattr(args, "bundle_buckets", None),
             render_timeout_seconds=getattr(args, "render_timeout", None),
             provisioners=getattr(args, "provisioners", None),
+            provisioning_worker=getattr(args, "provisioning_worker", None),
             cloudformation_endpoint=getattr(args, "cloudformation_endpoint", None),
             cloudformation_role_mode=getattr(args, "cloudformation_role_mode", None),
             codebuild_timeout_seconds=getattr(args, "codebuild_timeout", None),
@@ -485,6 +486,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME[,NAME]",
         help="provisioners to run: cloudformation, codebuild, self-managed (default none: deployments end by the "
         "settle policy; OPENPROTON_PROVISIONERS). codebuild runs bundles' commands on this host",
+    )
+    serve.add_argument(
+        "--provisioning-worker",
+        choices=("process", "thread"),
+        help="run the provisioning worker as a child process of each server process, at a lower priority, or as a "
+        "thread inside it (default process; an in-memory database keeps the thread; OPENPROTON_PROVISIONING_WORKER)",
     )
     serve.add_argument(
         "--cloudformation-endpoint",

@@ -787,9 +787,11 @@ DECISIONS: tuple[Decision, ...] = (
     Decision(
         "P-10",
         "A `cloudformation`, `codebuild` or `self-managed` deployment is a job written in the transaction that "
-        "starts it; the request answers at once. A worker in each server process claims jobs, polls every 5 s (and "
+        "starts it; the request answers at once. A worker for each server process claims jobs, polls every 5 s (and "
         "wakes at once for a job its own process posted), resumes unfinished jobs on start from the state saved "
-        "before each external call, and writes the ending.",
+        "before each external call, and writes the ending. It runs in a child process of its own at niceness 10 "
+        "(`--provisioning-worker process`, the default), started again if it exits and ending with the server; "
+        "`thread`, or an in-memory database, keeps it a thread of the server process.",
     ),
     Decision(
         "P-11",

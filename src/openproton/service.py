@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from openproton.protocol.errors import AccessDeniedException
 from openproton.protocol.faults import FaultRule, FaultRuleError, Faults, rule_from_dict
@@ -27,8 +27,10 @@ from openproton.proton.provisioning_roles import Roles
 from openproton.proton.self_managed import SelfManaged
 from openproton.proton.sync import CONFIG_OPERATIONS, Sync
 from openproton.proton.sync_calls import SyncCalls
+from openproton.proton.worker_process import WorkerProcess
 from openproton.settings import Settings, SettingsError
 from openproton.store import Database
+from openproton.store.database import sqlite_path
 
 SERVICE_NAME = "proton"
 
@@ -103,11 +105,28 @@ def provisioners_from(settings: Settings, database: Database, sync: Sync, *, ser
     return found
 
 
+class Worker(Protocol):
+    """What a server starts and stops: the provisioning worker thread, or the process that runs it."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class OpenProton:
-    """One OpenProton instance: everything a transport needs to answer requests."""
+    """One OpenProton instance: everything a transport needs to answer requests.
+
+    `worker_for`: this instance is the provisioning worker process of that server process (provisioning_worker.py),
+    which runs the worker thread and answers nothing."""
 
     def __init__(
-        self, settings: Settings, database: Database, clock: Clock | None = None, *, server: bool = False
+        self,
+        settings: Settings,
+        database: Database,
+        clock: Clock | None = None,
+        *,
+        server: bool = False,
+        worker_for: int | None = None,
     ) -> None:
         self.settings = settings.check()
         self.database = database
@@ -132,8 +151,16 @@ class OpenProton:
             self.provider.board,
             provisioners_from(settings, database, self.sync, server=server),
             lease_seconds=settings.job_lease_seconds,
-            mode=settings.provisioning_mode,
+            # A server's calls never run jobs themselves (`sync` is in-process only): its worker does, even when
+            # that worker is another process and this one's thread never starts.
+            mode="thread" if server else settings.provisioning_mode,
+            server_pid=worker_for,
         )
+        # [decided] P-10: a server's worker runs in a process of its own unless told otherwise, or unless the
+        # database lives in this process's memory.
+        self.worker: Worker = self.provisioning
+        if server and worker_for is None and self._worker_process_fits():
+            self.worker = WorkerProcess(self.provider.board, settings.to_env())
         identity = make_identity(settings)
         self.faults = Faults(load_fault_rules(settings.faults_file))
         limiter = RateLimiter(settings.rate_limit, settings.rate_burst) if settings.rate_limit else None
@@ -160,6 +187,11 @@ class OpenProton:
             sync=self.sync,
             provisioning=self.provisioning,
         )
+
+    def _worker_process_fits(self) -> bool:
+        url = self.settings.resolved_database_url()
+        shared = not url.startswith("sqlite") or sqlite_path(url) is not None
+        return self.settings.provisioning_worker == "process" and bool(self.provisioning.provisioners) and shared
 
     def _dispatch(self, context: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         result = self.provider.dispatch(context, params)

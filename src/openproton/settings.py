@@ -177,6 +177,10 @@ class Settings:
     # [decided] P-12: in-process, jobs run inside the call that starts them (`sync`) or on a worker thread
     # (`thread`, with proton.wait()); a server always runs a worker.
     provisioning_mode: str = "sync"
+    # [decided] P-10: where a server runs its worker: a child process of each server process (`process`, at a
+    # lower OS priority, so jobs never hold the request handlers' GIL) or a thread beside them (`thread`).
+    # An in-memory database cannot be shared with another process, so it always keeps the thread.
+    provisioning_worker: str = "process"
     # [decided] P-13: CloudFormation (and STS) at AWS's regional endpoints (`aws`) or at a URL; roles assumed
     # (`assume`: stacks land in the role's account) or passed (`pass`: own credentials, the role as RoleARN).
     cloudformation_endpoint: str = "aws"
@@ -225,6 +229,11 @@ class Settings:
             raise SettingsError("--provisioners codebuild with --auth strict must not run as root: run unprivileged")
         if self.provisioning_mode not in ("sync", "thread"):
             raise SettingsError(f"provisioning_mode must be sync or thread, not {self.provisioning_mode!r}")
+        if self.provisioning_worker not in ("process", "thread"):
+            raise SettingsError(
+                "--provisioning-worker / OPENPROTON_PROVISIONING_WORKER must be process or thread, "
+                f"not {self.provisioning_worker!r}"
+            )
         if self.cloudformation_role_mode not in ("assume", "pass"):
             raise SettingsError(
                 "--cloudformation-role-mode / OPENPROTON_CLOUDFORMATION_ROLE_MODE must be assume or pass, "
@@ -318,6 +327,7 @@ class Settings:
             "OPENPROTON_BUNDLE_BUCKETS": self.bundle_buckets_file or "",
             "OPENPROTON_RENDER_TIMEOUT": str(self.render_timeout_seconds),
             "OPENPROTON_PROVISIONERS": ",".join(self.provisioners),
+            "OPENPROTON_PROVISIONING_WORKER": self.provisioning_worker,
             "OPENPROTON_CLOUDFORMATION_ENDPOINT": self.cloudformation_endpoint,
             "OPENPROTON_CLOUDFORMATION_ROLE_MODE": self.cloudformation_role_mode,
             "OPENPROTON_CODEBUILD_TIMEOUT": str(self.codebuild_timeout_seconds),
@@ -417,6 +427,8 @@ class Settings:
                 values[member] = env[name]
         if env.get("OPENPROTON_PROVISIONERS"):
             values["provisioners"] = parse_provisioners(env["OPENPROTON_PROVISIONERS"])
+        if env.get("OPENPROTON_PROVISIONING_WORKER"):
+            values["provisioning_worker"] = env["OPENPROTON_PROVISIONING_WORKER"].strip().lower()
         for name, member in (
             ("OPENPROTON_CLOUDFORMATION_ENDPOINT", "cloudformation_endpoint"),
             ("OPENPROTON_CLOUDFORMATION_ROLE_MODE", "cloudformation_role_mode"),

@@ -9,6 +9,7 @@ run as jobs (P-10): written in the transaction that starts the deployment, run b
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -51,9 +52,16 @@ class JobBoard:
 
     def __init__(self) -> None:
         self._posted = threading.Event()
+        self._also: list[Callable[[], None]] = []
+
+    def also_wake(self, wake: Callable[[], None]) -> None:
+        """Call `wake` on every post as well: a worker in a process of its own cannot wait on this board."""
+        self._also.append(wake)
 
     def posted(self) -> None:
         self._posted.set()
+        for wake in self._also:
+            wake()
 
     def take(self) -> bool:
         """Whether a job was posted since the last take (in-process `sync` mode runs them after the call)."""

@@ -7,8 +7,9 @@ still holds it: the job row is deleted `WHERE lease_owner = me` in the transacti
 a deployment never ends twice across replicas or workers. A job whose holder died is claimable again once its
 lease runs out, and the next holder resumes it from the state the provisioner saved before each external call.
 
-Server mode runs a worker thread in each process (polling every 5 s, woken at once by a job posted there);
-in-process, `sync` mode runs the jobs a call posted before the call returns, `thread` mode a worker thread.
+Server mode runs a worker for each process (polling every 5 s, woken at once by a job posted there): this worker
+thread, in a child process of its own (worker_process.py) unless `--provisioning-worker thread`; in-process,
+`sync` mode runs the jobs a call posted before the call returns, `thread` mode a worker thread.
 """
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ class Provisioning:
         lease_seconds: float,
         mode: str = "thread",
         poll_seconds: float = POLL_SECONDS,
+        server_pid: int | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
@@ -134,8 +136,9 @@ class Provisioning:
         self.lease_ms = round(lease_seconds * 1000)
         self.mode = mode
         self.poll_seconds = poll_seconds
-        # One owner per worker, unique across processes and hosts sharing the database.
-        self.owner = f"{socket.gethostname()[:24]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # One owner per worker, unique across processes and hosts sharing the database; it names the server process
+        # it works for (the parent of a worker process: worker_process.py).
+        self.owner = f"{socket.gethostname()[:24]}-{server_pid or os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._idle = threading.Condition()

@@ -27,6 +27,7 @@ class Roles:
         self.database = database
         self.endpoint_url = None if endpoint == "aws" else endpoint
         self._session: Any = None
+        self._clients: dict[tuple[str, str], Any] = {}
 
     def session(self) -> Any:
         """One boto3 session for every job: a new session per client reloads botocore's models, tens of ms of CPU
@@ -38,13 +39,21 @@ class Roles:
         return self._session
 
     def client(self, service: str, region: str, credentials: dict[str, str] | None = None) -> Any:
-        keys = {}
-        if credentials is not None:
-            keys = {
-                "aws_access_key_id": credentials["AWS_ACCESS_KEY_ID"],
-                "aws_secret_access_key": credentials["AWS_SECRET_ACCESS_KEY"],
-                "aws_session_token": credentials["AWS_SESSION_TOKEN"],
-            }
+        if credentials is None:
+            # The server's own credentials: one client per service and region, kept (botocore clients are
+            # thread-safe), so its connections are reused and no job pays for building it again.
+            kept = self._clients.get((service, region))
+            if kept is None:
+                kept = self._clients[(service, region)] = self._new_client(service, region, {})
+            return kept
+        keys = {
+            "aws_access_key_id": credentials["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": credentials["AWS_SECRET_ACCESS_KEY"],
+            "aws_session_token": credentials["AWS_SESSION_TOKEN"],
+        }
+        return self._new_client(service, region, keys)
+
+    def _new_client(self, service: str, region: str, keys: dict[str, str]) -> Any:
         return self.session().client(service, region_name=region, endpoint_url=self.endpoint_url, **keys)
 
     def role(self, job: Job, which: str) -> str | None:

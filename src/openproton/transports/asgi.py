@@ -199,11 +199,12 @@ class AsgiApp:
             if message["type"] == "lifespan.startup":
                 # [decided] Y-8: a server polls the mapped remotes and runs config changes in the background.
                 self.service.sync.start_background()
-                # [decided] P-10: each server process runs a worker, which resumes unfinished jobs first.
-                self.service.provisioning.start()
+                # [decided] P-10: each server process runs a worker (a thread or a process of its own), which resumes
+                # unfinished jobs first.
+                self.service.worker.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await asyncio.get_running_loop().run_in_executor(None, self.service.sync.stop)
-                await asyncio.get_running_loop().run_in_executor(None, self.service.provisioning.stop)
+                await asyncio.get_running_loop().run_in_executor(None, self.service.worker.stop)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
