@@ -116,9 +116,7 @@ class Renderer:
             return Prepared(provisioner, failure=failure.message)
         return self._render(call, deployment_id, provisioner, job, folder, target)
 
-    def prepare_component(
-        self, call: Call, component: Row, deployment_id: str, action: str, target: Row
-    ) -> Prepared:
+    def prepare_component(self, call: Call, component: Row, deployment_id: str, action: str, target: Row) -> Prepared:
         """[decided] P-8 for a directly defined component: its manifest's method, when `--provisioners` lists
         it, runs it (components.md: "the manifest's method provisions it as a bundle folder is"), rendered from
         `target` (its template file, attachment and serviceSpec); else the settle policy ends it, as before."""
