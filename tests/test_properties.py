@@ -586,9 +586,14 @@ def test_model_valid_input_passes_validation_and_never_fails_with_a_5xx(data: An
 def test_input_breaking_one_model_rule_is_a_400_naming_the_member(data: Any) -> None:
     name = data.draw(st.sampled_from(INVALID_OPERATIONS), label="operation")
     broken = data.draw(STATIC.invalid_input(operation(name).input_shape), label="input")
+    encoded = encode(broken.value)
     with fresh_proton() as proton:
-        response = proton.call(name, encode(broken.value), account=data.draw(st.sampled_from(ACCOUNTS)))
+        response = proton.call(name, encoded, account=data.draw(st.sampled_from(ACCOUNTS)))
     error = check_response(name, response)
+    if len(encoded) > DEFAULT_MAX_BODY_BYTES:
+        # As for valid input: a body over the limit is refused before any member is read ([decided] W-4).
+        assert (response.status, error) == (413, "SerializationException"), response.body
+        return
     # Validation comes before dispatch, so unimplemented operations answer 400 here too, not 501.
     assert (response.status, error) == (400, broken.error), response.body
     message = response.json()["message"]
