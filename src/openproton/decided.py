@@ -430,7 +430,10 @@ DECISIONS: tuple[Decision, ...] = (
         "`rendering_engine` and `template_language`: `jinja` with `cloudformation` outside self-managed "
         "environments, `hcl` with `terraform` in them; else ValidationException `Component manifest is not valid: "
         "<problem>` (`Components don't support CodeBuild provisioning` for a `codebuild` rendering engine), never "
-        "quoting the text.",
+        "quoting the text. `file` must be a relative name inside the component's folder (no control character or "
+        "backslash, no empty, `.` or `..` segment, at most 255 characters, not under `.proton/` and not a file "
+        "OpenProton writes: `proton.<type>.variables.tf`, `proton.auto.tfvars.json`): it becomes a path in the "
+        "provisioning repository (P-22).",
     ),
     Decision(
         "C-7",
@@ -885,7 +888,9 @@ DECISIONS: tuple[Decision, ...] = (
         "`direct` also fast-forwards the target, atomically. A deletion keeps the files, marks their header and "
         "the metadata, and ends DELETE_COMPLETE once pushed; an update waits for "
         "NotifyResourceDeploymentStatusChange. An unmapped repository (or one whose entry does not serve the "
-        "account) gets nothing written.",
+        "account) gets nothing written; a Terraform deployment with no repository at all (a pipeline without the "
+        "account's) is no job and ends as without the provisioner. A cancelled deployment's branch is deleted only "
+        "while it still points at the pushed commit; files larger than 1 MiB are never read or changed.",
     ),
     Decision(
         "P-23",

@@ -312,6 +312,34 @@ def test_a_manifest_names_exactly_one_cloudformation_or_terraform_file_and_is_ne
     assert component_names(world) == []
 
 
+def test_a_manifests_file_is_a_plain_name_inside_the_components_folder(world: World) -> None:
+    """[decided] C-6: the name becomes a path in a provisioning repository (P-22), so it can neither leave the
+    folder, hide a second git index record, nor stand in for a file OpenProton writes."""
+    component_world(world, service=False)
+    template = "infrastructure:\n  templates:\n    - file: {}\n      rendering_engine: jinja\n"
+    template += "      template_language: cloudformation\n"
+    for name in (
+        '"marker.yaml\\0 0 0000000000000000000000000000000000000000\\tREADME.md"',  # a NUL: a second record
+        "../marker.yaml",
+        "sub//marker.yaml",
+        "./marker.yaml",
+        ".proton/deployment-metadata.json",
+        "proton.component.variables.tf",
+        "proton.auto.tfvars.json",
+        '"marker\\nyaml"',
+        "a\\marker.yaml",
+        '""',
+    ):
+        code, message, status = refused(detached, world=world, manifest=template.format(name))
+        assert (code, status) == ("ValidationException", 400), name
+        assert message == (
+            "Component manifest is not valid: the template's file must be a relative file name inside the "
+            "component's folder"
+        ), name
+    created = detached(world, manifest=template.format("templates/marker.yaml"))
+    assert created["name"] == "bucket"
+
+
 def test_a_client_token_makes_a_retry_return_the_component_as_it_reads_now(world: World) -> None:
     component_world(world)
     created = detached(world, clientToken="token-1", description="first")

@@ -143,6 +143,19 @@ def self_managed_environment(infra: Bundles, remote: Remote, *, mode: str = "bra
     )["environment"]
 
 
+def earlier_jobs_done(infra: Bundles, tmp_path: Path) -> None:
+    """Return once every job posted so far has run: a worker runs jobs one at a time, oldest first, so once a job
+    posted now has pushed its branch, the earlier ones have ended."""
+    other = Remote(tmp_path / "later")
+    infra.world.map_repository("GITHUB", "acme/later", other.url)
+    repository = {"provider": "GITHUB", "name": "acme/later", "branch": "main"}
+    link_repository(infra.world, repository)
+    later = infra.client.create_environment(
+        name="later", templateName="tf", templateMajorVersion="1", provisioningRepository=repository, spec=SPEC
+    )["environment"]
+    eventually(lambda: other.head(f"proton--proton-environment-{later['lastAttemptedDeploymentId']}"))
+
+
 def deployment_status(infra: Bundles) -> str:
     return str(infra.client.get_environment(name="dev")["environment"]["deploymentStatus"])
 
@@ -252,13 +265,14 @@ def test_header_files_no_longer_rendered_go_and_other_files_stay(infra: Bundles,
         "dev/custom.tf": "# the team's own file\n",
         "dev/site-web/.proton/deployment-metadata.json": "{}",
         "dev/site-web/service.tf": f"{MANAGED}\n*/\n\n# another resource's file\n",
+        "dev/function.zip": "x" * (2 << 20),  # larger than any file OpenProton writes: the customer's
     }
     remote = Remote(tmp_path, seed)
     environment = self_managed_environment(infra, remote)
     tip = eventually(lambda: remote.head(f"proton--proton-environment-{environment['lastAttemptedDeploymentId']}"))
     files = remote.files(tip, "dev")
     assert "dev/old.tf" not in files
-    assert "dev/custom.tf" in files and "dev/site-web/service.tf" in files
+    assert "dev/custom.tf" in files and "dev/site-web/service.tf" in files and "dev/function.zip" in files
 
 
 def test_direct_mode_fast_forwards_the_branch_and_a_deletion_commit_marks_the_files(
@@ -293,7 +307,8 @@ def test_a_refused_push_fails_the_deployment_with_gits_reason_and_no_url(infra: 
     self_managed_environment(infra, remote)
     eventually(lambda: deployment_status(infra) == "FAILED")
     message = infra.client.get_environment(name="dev")["environment"]["deploymentStatusMessage"]
-    assert message.startswith("Unable to push to GITHUB:acme/infra: "), message
+    # git's last line, with the remote named by its key.
+    assert message == "Unable to push to GITHUB:acme/infra: failed to push some refs to 'GITHUB:acme/infra'", message
     assert str(remote.path) not in message
     assert (
         remote.head(
@@ -326,6 +341,22 @@ def test_a_cancel_ends_at_once_and_deletes_the_unmerged_branch(infra: Bundles, t
     eventually(lambda: remote.head(branch) == "")
 
 
+def test_a_cancel_leaves_a_branch_someone_committed_to(infra: Bundles, tmp_path: Path) -> None:
+    """[decided] P-23 deletes the branch the deployment pushed, never commits someone added to it since."""
+    remote = Remote(tmp_path)
+    environment = self_managed_environment(infra, remote)
+    branch = f"proton--proton-environment-{environment['lastAttemptedDeploymentId']}"
+    pushed = eventually(lambda: remote.head(branch))
+    remote.work.git("fetch", "-q", str(remote.path), f"{branch}:{branch}")
+    reviewed = remote.work.commit({"dev/review.md": "a reviewer's change\n"}, "review", branch=branch)
+    remote.work.git("push", "-q", str(remote.path), branch)
+    assert remote.head(branch) == reviewed != pushed
+    infra.client.cancel_environment_deployment(environmentName="dev")
+    assert deployment_status(infra) == "CANCELLED"
+    earlier_jobs_done(infra, tmp_path)
+    assert remote.head(branch) == reviewed
+
+
 def test_an_unmapped_repository_gets_nothing_and_the_deployment_waits(infra: Bundles, tmp_path: Path) -> None:
     remote = Remote(tmp_path)
     link_repository(infra.world, REPOSITORY)
@@ -333,7 +364,7 @@ def test_an_unmapped_repository_gets_nothing_and_the_deployment_waits(infra: Bun
     infra.client.create_environment(
         name="dev", templateName="tf", templateMajorVersion="1", provisioningRepository=REPOSITORY, spec=SPEC
     )
-    time.sleep(0.5)  # the worker had its chance to write something
+    earlier_jobs_done(infra, tmp_path)
     assert remote.git("for-each-ref", "--format=%(refname)") == "refs/heads/main"
     assert deployment_status(infra) == "IN_PROGRESS"
 
@@ -400,3 +431,33 @@ def test_a_component_goes_in_its_environments_folder_with_component_metadata(inf
         },
     }
     assert infra.client.get_component(name="queue")["component"]["deploymentStatus"] == "IN_PROGRESS"
+
+
+def test_a_terraform_pipeline_with_no_repository_to_push_to_ends_as_without_the_provisioner(
+    infra: Bundles, tmp_path: Path
+) -> None:
+    remote = Remote(tmp_path)
+    environment = self_managed_environment(infra, remote)
+    infra.client.notify_resource_deployment_status_change(
+        resourceArn=ENV_ARN, deploymentId=environment["lastAttemptedDeploymentId"], status="SUCCEEDED"
+    )
+    # A pipeline role and no pipeline repository: nothing to commit to, so no job that would wait for nothing.
+    infra.client.update_account_settings(pipelineServiceRoleArn=f"arn:aws:iam::{MGMT_ACCOUNT}:role/pipeline")
+    files = service_files()
+    files["schema/schema.yaml"] = SERVICE_SCHEMA
+    files["pipeline_infrastructure/manifest.yaml"] = TERRAFORM_MANIFEST
+    files["pipeline_infrastructure/pipeline.tf"] = 'resource "aws_codepipeline" "p" {}\n'
+    infra.publish_service_template("svc-tf", files, environment_template="tf")
+    spec = "proton: ServiceSpec\ninstances:\n  - name: web\n    environment: dev\n    spec:\n      image: nginx\n"
+    infra.client.create_service(
+        name="site",
+        templateName="svc-tf",
+        templateMajorVersion="1",
+        spec=spec,
+        repositoryConnectionArn=f"arn:aws:codestar-connections:{REGION}:{MGMT_ACCOUNT}:connection/c",
+        repositoryId="acme/site",
+        branchName="main",
+    )
+    pipeline = infra.client.get_service(name="site")["service"]["pipeline"]
+    assert pipeline["deploymentStatus"] == "SUCCEEDED"  # the settle policy in force (succeed, at once)
+    assert infra.rendered(pipeline["lastAttemptedDeploymentId"])["provisioner"] == "settle"

@@ -409,3 +409,19 @@ def test_the_environment_cannot_point_git_at_another_repository(
     assert source.fetch(KEY, repo.url, display=KEY) == {"main": head}
     assert source.read_file(KEY, head, "README", max_bytes=10) == b"x\n"
     assert os.environ["GIT_DIR"] == str(repo.path / ".git")
+
+
+@pytest.mark.parametrize(
+    "path", ["a\0b", "a.tf\0" + "0 " + "0" * 40 + "\tREADME.md", "../outside", "a//b", "./a", "/abs", ""]
+)
+def test_a_commit_refuses_a_path_that_is_not_one_clean_path_inside_the_repository(
+    source: GitSource, repo: GitRepo, path: str
+) -> None:
+    """[decided] P-22: every change is one index record for one path in the repository, whatever its name holds."""
+    head = repo.commit({"README.md": "kept\n"})
+    source.fetch(KEY, repo.url, display="GITHUB:acme/infra")
+    with pytest.raises(GitError, match="is not a path inside the repository"):
+        source.commit(KEY, head, {path: b"x"}, "message", author=("t", "t@example.invalid"))
+    made = source.commit(KEY, head, {"dev/main.tf": b"x"}, "message", author=("t", "t@example.invalid"))
+    assert source.read_file(KEY, made, "README.md", max_bytes=100) == b"kept\n"
+    assert source.read_file(KEY, made, "dev/main.tf", max_bytes=100) == b"x"

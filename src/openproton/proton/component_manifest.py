@@ -7,7 +7,10 @@ provisions, Terraform (HCL) in a self-managed environment.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from openproton.bundles.terraform import TFVARS_FILE
 
 from .errors import ValidationException
 from .service_specs import YamlProblem, load_yaml
@@ -17,6 +20,9 @@ PROTON_MANAGED = ("jinja", "cloudformation")
 SELF_MANAGED = ("hcl", "terraform")
 CODEBUILD = "codebuild"
 _MEMBERS = ("file", "rendering_engine", "template_language")
+# The names OpenProton writes beside a component's file (P-4; P-22's metadata folder).
+_GENERATED = re.compile(rf"proton\.[a-z_]+\.variables\.tf|{re.escape(TFVARS_FILE)}|\.proton(/.*)?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
 def _invalid(problem: str) -> ValidationException:
@@ -41,6 +47,18 @@ def check(text: str, *, self_managed: bool) -> None:
     template: Any = templates[0]
     if not isinstance(template, dict) or not all(isinstance(template.get(key), str) for key in _MEMBERS):
         raise _invalid("the template needs the strings file, rendering_engine and template_language")
+    # [decided] C-6: the file's name becomes a path where the component is provisioned (P-22), so it must be a
+    # plain relative name that cannot leave the component's folder, hide a second path, or replace a file
+    # OpenProton writes.
+    name = template["file"]
+    if (
+        not name
+        or len(name) > 255
+        or _CONTROL.search(name)
+        or any(part in ("", ".", "..") for part in name.split("/"))
+        or _GENERATED.fullmatch(name)
+    ):
+        raise _invalid("the template's file must be a relative file name inside the component's folder")
     engine, language = SELF_MANAGED if self_managed else PROTON_MANAGED
     if (template["rendering_engine"], template["template_language"]) != (engine, language):
         where = "a self-managed environment" if self_managed else "an environment Proton provisions"

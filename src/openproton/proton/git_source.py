@@ -35,6 +35,8 @@ _SAFETY = (
     # Auto-gc runs inside the fetch (and its timeout) instead of detaching past it into a cache we may delete.
     *("-c", "gc.autoDetach=false"),
     *("-c", "maintenance.autoDetach=false"),
+    # Commits are made for the server (P-22): an operator's signing setting must not run gpg on them.
+    *("-c", "commit.gpgSign=false"),
 )
 # Variables that point git at another repository (`git rev-parse --local-env-vars`, less the config ones:
 # those are the operator's, like GIT_SSL_CAINFO, and their credential settings must keep working).
@@ -296,9 +298,12 @@ class GitSource:
         """A regular file's bytes at `commit`; None when absent, a directory, a symlink or a submodule."""
         return self.read_files(key, commit, [path], max_bytes=max_bytes).get(path)
 
-    def read_files(self, key: str, commit: str, paths: list[str], *, max_bytes: int) -> dict[str, bytes]:
+    def read_files(
+        self, key: str, commit: str, paths: list[str], *, max_bytes: int, skip_larger: bool = False
+    ) -> dict[str, bytes]:
         """Regular files at `commit`, keyed as asked (absent ones omitted): one ls-tree finds them and their
-        sizes, one `cat-file --batch` reads them. GitError when one is larger than `max_bytes`."""
+        sizes, one `cat-file --batch` reads them. One larger than `max_bytes`: GitError, or left out with
+        `skip_larger`."""
         asked = {clean: path for path in paths if (clean := _clean(path))}
         if not asked:
             return {}
@@ -306,6 +311,8 @@ class GitSource:
         for mode, kind, object_id, size, name in self._listing(key, ["-r", "-l", self._commit(commit), "--", *asked]):
             if name in asked and kind == "blob" and mode in _REGULAR:
                 if int(size) > max_bytes:
+                    if skip_larger:
+                        continue
                     raise GitError(f"{name} is larger than {max_bytes} bytes ({size} bytes)")
                 found[name] = (object_id, int(size))
         if not found:
@@ -337,6 +344,10 @@ class GitSource:
         """A commit on `parent` with `changes` (path to content; None removes the file), made in a private index
         (read-tree, update-index, write-tree, commit-tree); `parent` itself when the tree would not change."""
         parent = self._commit(parent)
+        for path in changes:
+            # One path per record: nothing in a name may read as a second record or leave the repository.
+            if _clean(path) != path or not path or "\0" in path:
+                raise GitError(f"{path!r} is not a path inside the repository")
         with tempfile.TemporaryDirectory(prefix="openproton-index-") as directory:
             index = {"GIT_INDEX_FILE": str(Path(directory) / "index")}
             self._run(key, ["read-tree", parent], env=index)

@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -74,14 +74,14 @@ class Job:
     """What a provisioner is handed: the deployment, its rendered files, and the job's saved state."""
 
     deployment: dict[str, Any]
-    action: str  # CREATE, UPDATE or DELETE
+    action: str  # CREATE, UPDATE, DELETE, or CANCEL (a self-managed branch to delete, P-23)
     state: dict[str, Any]
     files: list[dict[str, str]]
     held: Held
     cancelled: bool  # a cancel arrived before the job was handed over (P-17, P-23)
-    _save: Any = field(repr=False)
-    _sleep: Any = field(repr=False)
-    _cancelled: Any = field(repr=False)
+    _save: Callable[[dict[str, Any]], None] = field(repr=False)
+    _sleep: Callable[[float], bool] = field(repr=False)
+    _cancelled: Callable[[], bool] = field(repr=False)
 
     @property
     def id(self) -> str:

@@ -103,6 +103,10 @@ class Renderer:
             )
         if job is not None and provisioner == SELF_MANAGED:
             job.update(self._self_managed(call, kind, row, deployment_id, major, minor))
+            if job["repository"] is None:
+                # Nowhere to push (a pipeline without the account's repository, say): it ends as it would
+                # without the provisioner, by the settle policy or Notify, rather than wait for nothing.
+                provisioner, job = SETTLE, None
         if action == DELETE and folder.method == CLOUDFORMATION:
             return Prepared(provisioner, job=job)  # [decided] P-1: a stack is deleted by name, from nothing rendered
         try:

@@ -26,7 +26,7 @@ from .deployment_view import DELETE
 from .git_source import GitError, GitSource, TreeEntry
 from .provisioners import CANCEL
 from .provisioning import HANDED_OVER, Ending, Job, failed, succeeded
-from .repository_map import RepositoryMap
+from .repository_map import MapEntry, RepositoryMap
 
 log = logging.getLogger("openproton.provisioning")
 
@@ -134,7 +134,7 @@ class SelfManaged:
             return HANDED_OVER
         return succeeded() if job.action == DELETE else HANDED_OVER
 
-    def _entry(self, job: Job, repository: dict[str, str] | None) -> Any:
+    def _entry(self, job: Job, repository: dict[str, str] | None) -> MapEntry | None:
         if repository is None:
             return None
         entry = self.map.lookup(self.database, repository["provider"], repository["name"])
@@ -160,22 +160,25 @@ class SelfManaged:
             "isResourceDeleted": deleting,
             job.state.get("metadata_key", "resourceMetadata"): job.state["metadata"],
         }
-        wanted: dict[str, bytes | None] = {f"{folder}/{METADATA_FILE}": jackson_json(metadata).encode()}
+        wanted: dict[str, bytes | None] = {}
         if not deleting:
             for file in job.files:
                 wanted[f"{folder}/{file['path']}"] = file["content"].encode()
+        # Last, so no rendered file can stand in for it.
+        wanted[f"{folder}/{METADATA_FILE}"] = jackson_json(metadata).encode()
         for path in wanted:
             _check_writable(path, folder, listed, display)
         owned = _owned_files(folder, listed)
+        # A file larger than the cap is not one of ours (the customer's archive, say): it stays as it is.
         existing = self.git.read_files(
-            key, base, [e.path for e in owned if e.path not in wanted], max_bytes=MAX_FILE_BYTES
+            key, base, [e.path for e in owned if e.path not in wanted], max_bytes=MAX_FILE_BYTES, skip_larger=True
         )
         for path, content in existing.items():
             text = content.decode("utf-8", "replace")
-            if not text.startswith(MANAGED):
+            end = text.find("*/\n")
+            if not text.startswith(MANAGED) or end < 0:
                 continue  # the customer's own file stays as it is
             if deleting:
-                end = text.find("*/\n")
                 wanted[path] = (DELETED_HEADER + text[end + 3 :].removeprefix("\n")).encode()
             else:
                 wanted[path] = None
@@ -203,8 +206,8 @@ class SelfManaged:
         try:
             heads = self.git.fetch(entry.key, entry.url, display=entry.key)
             head, target = heads.get(pushed["branch"]), heads.get(pushed["target"])
-            if head is None or (target is not None and self.git.is_ancestor(entry.key, head, target)):
-                return  # gone already, or merged: it is the customer's history now
+            if head != pushed["commit"] or (target is not None and self.git.is_ancestor(entry.key, head, target)):
+                return  # gone already, moved on (someone committed to it) or merged: the customer's history now
             self.git.push(entry.key, entry.url, [f":refs/heads/{pushed['branch']}"], display=entry.key)
         except GitError as error:
             # The deployment has ended; a branch left behind is the customer's to delete.

@@ -546,8 +546,8 @@ deployment_renders = Table(
     Column("provisioner", String(16), nullable=False),
     Column("files", Text, nullable=False),  # JSON [{"path", "content"}]
     Column("log", Text),
-    # [decided] P-22, P-23: a self-managed deployment's pushed branch, JSON {"key", "branch"}, so a cancel can
-    # delete it after its job has ended.
+    # [decided] P-22, P-23: a self-managed deployment's pushed branch, JSON {"key", "branch", "target", "commit"},
+    # so a cancel can delete it after its job has ended.
     Column("pushed", Text),
     Column("created_at", BigInteger, nullable=False),
 )
