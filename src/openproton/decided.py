@@ -904,8 +904,10 @@ DECISIONS: tuple[Decision, ...] = (
         "A CloudFormation cancel answers CANCELLING and leaves the deployment under way: the worker calls "
         "CancelUpdateStack at its next poll if the stack is UPDATE_IN_PROGRESS and ends the deployment as the stack "
         "does (UPDATE_ROLLBACK_COMPLETE: CANCELLED `User initiated cancellation.`; a finished update: SUCCEEDED; a "
-        "failed rollback: FAILED); a stack in any other status is left alone, and a job not yet started ends "
-        "CANCELLED without a call.",
+        "failed rollback: FAILED); a CancelUpdateStack refused as too late (ValidationError) makes a later "
+        "rollback the update's own failure (FAILED), another error is retried at the next poll; a stack in any "
+        "other status is left alone, and a job that has not called CloudFormation yet ends CANCELLED without a "
+        "call.",
     ),
     Decision(
         "Y-14",

@@ -36,6 +36,8 @@ class SlowCloudFormation:
     url: str = ""
     holding: bool = False
     after_cancel: str | None = "UPDATE_ROLLBACK_COMPLETE"
+    # With after_cancel None: the status the update ends in by itself (None: as moto left it).
+    after_refusal: str | None = None
     updating: set[str] = field(default_factory=set)  # stacks shown UPDATE_IN_PROGRESS
     ended: dict[str, str] = field(default_factory=dict)  # stacks shown in the status their cancel gave
     cancels: list[str] = field(default_factory=list)
@@ -54,6 +56,8 @@ class SlowCloudFormation:
                     return 400, TOO_LATE.encode()
                 self.updating.discard(stack)
                 if self.after_cancel is None:
+                    if self.after_refusal is not None:
+                        self.ended[stack] = self.after_refusal
                     return 400, TOO_LATE.encode()
                 self.ended[stack] = self.after_cancel
                 return 200, CANCELLED.encode()

@@ -9,7 +9,6 @@ the stack rather than calling again (P-10).
 
 from __future__ import annotations
 
-import contextlib
 import random
 import string
 import time
@@ -55,6 +54,8 @@ class CloudFormation:
         from botocore.exceptions import BotoCoreError, ClientError
         from botocore.parsers import ResponseParserError
 
+        if job.cancelled and not job.state.get("called"):
+            return Ending(CANCELLED, CANCELLED_MESSAGE)  # [decided] P-17: cancelled before any call
         role = self.roles.role(job, SERVICE)
         refused = self.roles.refusal(job, role)
         if refused is not None or role is None:
@@ -64,8 +65,6 @@ class CloudFormation:
             body = job.files[0]["content"] if job.files else ""
             if len(body.encode()) > MAX_TEMPLATE_BYTES:
                 return failed("Rendered template is larger than the 51200 bytes CloudFormation accepts")
-        if job.cancelled and not job.state.get("called"):
-            return Ending(CANCELLED, CANCELLED_MESSAGE)  # [decided] P-17: cancelled before any call
         try:
             client, extra = self._clients(job, role)
             stack = self._stack_name(job)
@@ -131,6 +130,8 @@ class CloudFormation:
                 client.delete_stack(StackName=stack, **extra)
                 self._wait(job, client, stack)
                 existing = None
+            if job.cancel_requested():
+                return Ending(CANCELLED, CANCELLED_MESSAGE)  # [decided] P-17: still nothing called
             job.save(called=time.time(), operation="CREATE" if existing is None else "UPDATE")
             try:
                 if existing is None:
@@ -147,7 +148,7 @@ class CloudFormation:
         status = final["StackStatus"]
         if status in _SUCCEEDED:
             return self._results(client, stack)
-        if status == ROLLED_BACK and job.state.get("cancel_sent"):
+        if status == ROLLED_BACK and job.state.get("cancel_sent") and not job.state.get("cancel_refused"):
             return Ending(CANCELLED, CANCELLED_MESSAGE)  # [doc] the cancel rolled the update back
         return failed(self._reason(client, stack, final, job.state.get("called") or 0))
 
@@ -178,8 +179,15 @@ class CloudFormation:
                 # [doc] Cancel: CancelUpdateStack. [decided] P-17: any other stack status is left alone, and
                 # the deployment ends as the stack does.
                 job.save(cancel_sent=True)
-                with contextlib.suppress(ClientError):  # the update finished first: it ends as the stack does
+                try:
                     client.cancel_update_stack(StackName=stack)
+                except ClientError as error:
+                    if error.response.get("Error", {}).get("Code") != "ValidationError":
+                        job.save(cancel_sent=False)  # throttled or refused for now: again at the next poll
+                        delay = self.poll_seconds
+                        continue
+                    # The update finished first: a rollback after it is the update's own failure.
+                    job.save(cancel_refused=True)
                 delay = 0.0
                 continue
             delay = min(self.poll_seconds, max(0.2, delay * 2))
