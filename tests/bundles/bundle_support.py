@@ -71,6 +71,18 @@ class Bundles:
             templateName=name, majorVersion="1", minorVersion="0", status="PUBLISHED"
         )
 
+    def create_service_with_pipeline(self, name: str, template: str, spec: str) -> dict[str, Any]:
+        """A service whose pipeline deploys too: it needs the service's source repository [doc]."""
+        return self.client.create_service(
+            name=name,
+            templateName=template,
+            templateMajorVersion="1",
+            spec=spec,
+            repositoryConnectionArn=f"arn:aws:codestar-connections:{REGION}:{MGMT_ACCOUNT}:connection/c",
+            repositoryId=f"acme/{name}",
+            branchName="main",
+        )["service"]
+
     def create_environment(self, name: str, template: str, spec: str, **members: Any) -> dict[str, Any]:
         members.setdefault("protonServiceRoleArn", SERVICE_ROLE)
         return self.client.create_environment(

@@ -211,15 +211,7 @@ def test_pipelines_use_the_accounts_pipeline_role(cloud: Bundles) -> None:
     cloud.publish_service_template("web", files, environment_template="vpc")
     cloud.client.update_account_settings(pipelineServiceRoleArn=PIPELINE_ROLE)
     spec = "proton: ServiceSpec\ninstances:\n  - name: web-dev\n    environment: dev\n    spec:\n      image: x\n"
-    cloud.client.create_service(
-        name="shop",
-        templateName="web",
-        templateMajorVersion="1",
-        spec=spec,
-        repositoryConnectionArn=f"arn:aws:codestar-connections:{REGION}:{MGMT_ACCOUNT}:connection/c",
-        repositoryId="acme/shop",
-        branchName="main",
-    )
+    cloud.create_service_with_pipeline("shop", "web", spec)
     pipeline = ended(lambda: cloud.client.get_service(name="shop")["service"]["pipeline"])
     assert pipeline["deploymentStatus"] == "SUCCEEDED", pipeline.get("deploymentStatusMessage")
     resources = cloud.client.list_service_pipeline_provisioned_resources(serviceName="shop")["provisionedResources"]

@@ -382,15 +382,7 @@ def test_a_pipeline_goes_to_the_accounts_pipeline_repository(infra: Bundles, tmp
     files["pipeline_infrastructure/pipeline.tf"] = 'resource "aws_codepipeline" "p" {\n  name = var.service.name\n}\n'
     infra.publish_service_template("svc-tf", files, environment_template="tf")
     spec = "proton: ServiceSpec\ninstances:\n  - name: web\n    environment: dev\n    spec:\n      image: nginx\n"
-    infra.client.create_service(
-        name="site",
-        templateName="svc-tf",
-        templateMajorVersion="1",
-        spec=spec,
-        repositoryConnectionArn=f"arn:aws:codestar-connections:{REGION}:{MGMT_ACCOUNT}:connection/c",
-        repositoryId="acme/site",
-        branchName="main",
-    )
+    infra.create_service_with_pipeline("site", "svc-tf", spec)
     pipeline = eventually(
         lambda: infra.client.get_service(name="site")["service"].get("pipeline", {}).get("lastAttemptedDeploymentId")
     )
@@ -449,15 +441,7 @@ def test_a_terraform_pipeline_with_no_repository_to_push_to_ends_as_without_the_
     files["pipeline_infrastructure/pipeline.tf"] = 'resource "aws_codepipeline" "p" {}\n'
     infra.publish_service_template("svc-tf", files, environment_template="tf")
     spec = "proton: ServiceSpec\ninstances:\n  - name: web\n    environment: dev\n    spec:\n      image: nginx\n"
-    infra.client.create_service(
-        name="site",
-        templateName="svc-tf",
-        templateMajorVersion="1",
-        spec=spec,
-        repositoryConnectionArn=f"arn:aws:codestar-connections:{REGION}:{MGMT_ACCOUNT}:connection/c",
-        repositoryId="acme/site",
-        branchName="main",
-    )
+    infra.create_service_with_pipeline("site", "svc-tf", spec)
     pipeline = infra.client.get_service(name="site")["service"]["pipeline"]
     assert pipeline["deploymentStatus"] == "SUCCEEDED"  # the settle policy in force (succeed, at once)
     assert infra.rendered(pipeline["lastAttemptedDeploymentId"])["provisioner"] == "settle"

@@ -17,8 +17,7 @@ from typing import Any
 from openproton.store import Database
 from openproton.store import provisioning as store
 
-from .deployment_view import CANCELLED
-from .deployments import CANCELLED_MESSAGE
+from .deployment_view import CANCELLED, CANCELLED_MESSAGE
 from .provisioning import Ending, Job, failed, succeeded
 from .provisioning_roles import SERVICE, Roles
 

@@ -27,6 +27,8 @@ CANCELLED = "CANCELLED"
 DELETE_IN_PROGRESS = "DELETE_IN_PROGRESS"
 DELETE_COMPLETE = "DELETE_COMPLETE"
 DELETE_FAILED = "DELETE_FAILED"
+# [doc] The message a cancelled deployment reads.
+CANCELLED_MESSAGE = "User initiated cancellation."
 
 __all__ = ["UNDER_WAY"]
 

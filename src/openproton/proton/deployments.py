@@ -27,6 +27,7 @@ from .call import Call
 from .clock import Clock
 from .deployment_view import (
     CANCELLED,
+    CANCELLED_MESSAGE,
     CANCELLING,
     CREATE,
     DELETE,
@@ -55,9 +56,6 @@ __all__ = ["Deployments", "SettlePolicy", "SettlePolicyError"]
 # A rule that runs when a deployment of a target type is set to fail by a notification or by the admin
 # interface (a failed instance fails its service's pipeline deployment, services.md S-14): (tx, deployment, now).
 OnFailed = Callable[[Tx, Row, int], None]
-
-# [doc] The message a cancelled deployment reads.
-CANCELLED_MESSAGE = "User initiated cancellation."
 
 
 class LeaseLost(Exception):
@@ -260,27 +258,16 @@ class Deployments:
                 f"{_capital(kind.label(row))} has no deployment IN_PROGRESS{started_by} to cancel "
                 f"(its deployment is {state})."
             )
-        if cancel_job(call, deployment):
-            # [decided] P-17: its provisioner stops it and ends it; until then it reads CANCELLING.
-            store.update(
-                call.tx,
-                deployment["id"],
-                {"status": CANCELLING, "last_modified_at": max(call.now_ms, deployment["last_modified_at"])},
-            )
-            store.update_target(call.tx, kind.table, kind.key(row), {"deployment_status": CANCELLING})
-            return {**row, "deployment_status": CANCELLING}
-        # [decided] D-2: CANCELLING answers the call; the cancellation ends at once, so reads see CANCELLED.
-        store.update(
-            call.tx,
-            deployment["id"],
-            {
-                "status": CANCELLING,
-                "outcome": CANCELLED,
-                "outcome_message": CANCELLED_MESSAGE,
-                "settles_at": call.now_ms,
-                "last_modified_at": max(call.now_ms, deployment["last_modified_at"]),
-            },
-        )
+        changes: dict[str, Any] = {
+            "status": CANCELLING,
+            "last_modified_at": max(call.now_ms, deployment["last_modified_at"]),
+        }
+        # [decided] P-17: a provisioner that stops the work itself ends it, and until then it reads CANCELLING.
+        # [decided] D-2: otherwise CANCELLING answers the call and the cancellation ends at once: reads see
+        # CANCELLED.
+        if not cancel_job(call, deployment):
+            changes.update(outcome=CANCELLED, outcome_message=CANCELLED_MESSAGE, settles_at=call.now_ms)
+        store.update(call.tx, deployment["id"], changes)
         store.update_target(call.tx, kind.table, kind.key(row), {"deployment_status": CANCELLING})
         return {**row, "deployment_status": CANCELLING}
 
