@@ -82,3 +82,45 @@ def cloud(
     yield from in_every_mode(
         request, provisioning_dir, settings, {"sqlite": "cloud_server", "postgres": "cloud_postgres_server"}
     )
+
+
+# -- self-managed: a bare git repository as the provisioning repository's remote ----------------------------
+
+SELF_MANAGED = ("--provisioners", "self-managed")
+
+
+@pytest.fixture(scope="session")
+def git_bundle_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="openproton-self-managed-") as directory:
+        yield Path(directory)
+
+
+@pytest.fixture(scope="session")
+def git_server(git_bundle_dir: Path) -> Iterator[ServerProcess]:
+    process = ServerProcess("--bundle-dir", str(git_bundle_dir), *SELF_MANAGED)
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def git_postgres_server(git_bundle_dir: Path) -> Iterator[ServerProcess]:
+    with serving("self-managed", "--bundle-dir", str(git_bundle_dir), *SELF_MANAGED) as process:
+        yield process
+
+
+@pytest.fixture(params=["in-process", "sqlite", "postgres"])
+def infra(request: pytest.FixtureRequest, git_bundle_dir: Path) -> Iterator[Bundles]:
+    """`--provisioners self-managed` in every mode."""
+    settings = Settings(bundle_dir=str(git_bundle_dir), provisioners=("self-managed",))
+    yield from in_every_mode(
+        request, git_bundle_dir, settings, {"sqlite": "git_server", "postgres": "git_postgres_server"}
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def served_infra(request: pytest.FixtureRequest, git_bundle_dir: Path) -> Iterator[Bundles]:
+    """The same, with a worker pushing in the background only (a test acts while a push is under way)."""
+    settings = Settings(bundle_dir=str(git_bundle_dir), provisioners=("self-managed",))
+    yield from in_every_mode(
+        request, git_bundle_dir, settings, {"sqlite": "git_server", "postgres": "git_postgres_server"}
+    )

@@ -11,156 +11,29 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import tempfile
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
-import yaml
-
-from bundles.bundle_library import ENVIRONMENT_SCHEMA, SERVICE_SCHEMA
+from bundles.bundle_library import SERVICE_SCHEMA
 from bundles.bundle_support import Bundles
 from console_support import Reader, main_of
-from openproton import Settings
-from repositories.git_support import GitRepo
-from support import MGMT_ACCOUNT, REGION, ServerProcess, link_repository, serving
+from support import MGMT_ACCOUNT, REGION, link_repository
 
-from .conftest import in_every_mode
-
-SPEC = "proton: EnvironmentSpec\nspec:\n  vpc_cidr: 10.1.0.0/16\n"
-ENV_ARN = f"arn:aws:proton:{REGION}:{MGMT_ACCOUNT}:environment/dev"
-REPOSITORY = {"provider": "GITHUB", "name": "acme/infra", "branch": "main"}
-TERRAFORM_MANIFEST = (
-    "infrastructure:\n  templates:\n    - file: '*'\n      rendering_engine: hcl\n      template_language: terraform\n"
+from .self_managed_support import (
+    DELETED,
+    ENV_ARN,
+    MAIN_TF,
+    MANAGED,
+    REPOSITORY,
+    SPEC,
+    TERRAFORM_MANIFEST,
+    Remote,
+    deployment_status,
+    earlier_jobs_done,
+    environment_files,
+    eventually,
+    self_managed_environment,
+    service_files,
 )
-MAIN_TF = 'resource "aws_vpc" "vpc" {\n  cidr_block = var.environment.inputs.vpc_cidr\n}\n'
-MANAGED = "/*\nThis file is managed by AWS Proton."
-DELETED = "/*\nThis file is no longer managed by AWS Proton. The associated resource has been deleted in Proton.\n*/"
-
-
-def environment_files() -> dict[str, str | bytes]:
-    return {
-        "schema/schema.yaml": ENVIRONMENT_SCHEMA,
-        "infrastructure/manifest.yaml": TERRAFORM_MANIFEST,
-        "infrastructure/main.tf": MAIN_TF,
-    }
-
-
-def service_files() -> dict[str, str | bytes]:
-    schema = yaml.safe_load(SERVICE_SCHEMA)
-    del schema["schema"]["pipeline_input_type"]
-    del schema["schema"]["types"]["PipelineInputs"]
-    return {
-        "schema/schema.yaml": yaml.safe_dump(schema, sort_keys=False),
-        "instance_infrastructure/manifest.yaml": TERRAFORM_MANIFEST.replace("infrastructure:", "infrastructure:", 1),
-        "instance_infrastructure/service.tf": 'resource "aws_ecs_service" "web" {\n  name = var.service.name\n}\n',
-    }
-
-
-# -- the three modes --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def git_bundle_dir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="openproton-self-managed-") as directory:
-        yield Path(directory)
-
-
-FLAGS = ("--provisioners", "self-managed")
-
-
-@pytest.fixture(scope="session")
-def git_server(git_bundle_dir: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess("--bundle-dir", str(git_bundle_dir), *FLAGS)
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="session")
-def git_postgres_server(git_bundle_dir: Path) -> Iterator[ServerProcess]:
-    with serving("self-managed", "--bundle-dir", str(git_bundle_dir), *FLAGS) as process:
-        yield process
-
-
-@pytest.fixture(params=["in-process", "sqlite", "postgres"])
-def infra(request: pytest.FixtureRequest, git_bundle_dir: Path) -> Iterator[Bundles]:
-    settings = Settings(bundle_dir=str(git_bundle_dir), provisioners=("self-managed",))
-    yield from in_every_mode(
-        request, git_bundle_dir, settings, {"sqlite": "git_server", "postgres": "git_postgres_server"}
-    )
-
-
-# -- git on the remote's side -------------------------------------------------------------------------------
-
-
-class Remote:
-    """A bare repository (the provisioning repository's remote), seeded with `main`."""
-
-    def __init__(self, root: Path, seed: dict[str, str] | None = None) -> None:
-        self.work = GitRepo(root / "work")
-        self.work.commit(seed or {"README.md": "infrastructure\n"}, "seed")
-        self.path = root / "remote.git"
-        subprocess.run(["git", "clone", "-q", "--bare", str(self.work.path), str(self.path)], check=True)
-
-    @property
-    def url(self) -> str:
-        return str(self.path)
-
-    def git(self, *args: str) -> str:
-        done = subprocess.run(["git", f"--git-dir={self.path}", *args], capture_output=True, text=True, check=False)
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    def head(self, branch: str) -> str:
-        return self.git("rev-parse", "--verify", "-q", f"refs/heads/{branch}")
-
-    def show(self, ref: str, path: str) -> str:
-        return self.git("show", f"{ref}:{path}")
-
-    def files(self, ref: str, folder: str) -> list[str]:
-        return self.git("ls-tree", "-r", "--name-only", ref, "--", folder).splitlines()
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    """What `check` answers once it answers something true (the worker pushes in the background)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, "timed out waiting for the provisioning worker"
-        time.sleep(0.1)
-
-
-def self_managed_environment(infra: Bundles, remote: Remote, *, mode: str = "branch") -> dict[str, Any]:
-    infra.world.map_repository("GITHUB", "acme/infra", remote.url, mode=mode)
-    link_repository(infra.world, REPOSITORY)
-    infra.publish("tf", environment_files())
-    return infra.client.create_environment(
-        name="dev", templateName="tf", templateMajorVersion="1", provisioningRepository=REPOSITORY, spec=SPEC
-    )["environment"]
-
-
-def earlier_jobs_done(infra: Bundles, tmp_path: Path) -> None:
-    """Return once every job posted so far has run: a worker runs jobs one at a time, oldest first, so once a job
-    posted now has pushed its branch, the earlier ones have ended."""
-    other = Remote(tmp_path / "later")
-    infra.world.map_repository("GITHUB", "acme/later", other.url)
-    repository = {"provider": "GITHUB", "name": "acme/later", "branch": "main"}
-    link_repository(infra.world, repository)
-    later = infra.client.create_environment(
-        name="later", templateName="tf", templateMajorVersion="1", provisioningRepository=repository, spec=SPEC
-    )["environment"]
-    eventually(lambda: other.head(f"proton--proton-environment-{later['lastAttemptedDeploymentId']}"))
-
-
-def deployment_status(infra: Bundles) -> str:
-    return str(infra.client.get_environment(name="dev")["environment"]["deploymentStatus"])
-
-
-# -- tests ------------------------------------------------------------------------------------------------
 
 
 def test_a_deployment_is_committed_on_a_branch_of_its_own_and_proton_run_acts_on_it(
@@ -288,7 +161,7 @@ def test_direct_mode_fast_forwards_the_branch_and_a_deletion_commit_marks_the_fi
     deleting = infra.client.delete_environment(name="dev")["environment"]["lastAttemptedDeploymentId"]
     deleted_tip = eventually(lambda: remote.head(f"proton--proton-environment-{deleting}"))
     assert remote.head("main") == deleted_tip
-    assert remote.git("log", "-1", "--format=%s", deleted_tip) == "Delete requested for Proton - environment/dev"
+    assert remote.git("log", "-1", "--format=%s", deleted_tip) == "Update requested for Proton - environment/dev"
     # Files stay [live]; the metadata says the resource is gone, the header that nothing manages them any more.
     assert sorted(remote.files(deleted_tip, "dev")) == sorted(remote.files(tip, "dev"))
     metadata = json.loads(remote.show(deleted_tip, "dev/.proton/deployment-metadata.json"))

@@ -138,7 +138,8 @@ class GitSource:
         self.root.mkdir(parents=True, exist_ok=True)
         self.timeout = timeout_seconds
         self.git = git
-        self._locks: dict[str, threading.Lock] = {}
+        self._locks: dict[str, threading.RLock] = {}
+        self._depth: dict[str, int] = {}
         self._guard = threading.Lock()
         if self._owned:
             atexit.register(self.close)
@@ -189,17 +190,30 @@ class GitSource:
         return out
 
     @contextlib.contextmanager
-    def _exclusive(self, key: str) -> Iterator[None]:
-        """One fetch of a key at a time, across threads (a lock) and processes (flock beside the cache)."""
+    def exclusive(self, key: str) -> Iterator[None]:
+        """This key's cache to one holder at a time, across threads (a lock) and processes (flock beside the
+        cache): one fetch at a time, and a self-managed job's fetch, commit and push as one piece. Re-entrant in
+        the thread that holds it."""
         with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        directory = self._directory(key)
-        with lock, open(directory.with_name(directory.name + ".lock"), "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+            lock = self._locks.setdefault(key, threading.RLock())
+        with lock:
+            depth = self._depth.get(key, 0)  # only the thread holding `lock` reads or writes it
+            if depth:
+                self._depth[key] = depth + 1
+                try:
+                    yield
+                finally:
+                    self._depth[key] = depth
+                return
+            directory = self._directory(key)
+            with open(directory.with_name(directory.name + ".lock"), "a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                self._depth[key] = 1
+                try:
+                    yield
+                finally:
+                    self._depth[key] = 0
+                    fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _init(self, directory: Path) -> None:
         if directory.is_symlink() or directory.is_file():
@@ -220,7 +234,7 @@ class GitSource:
         directory = self._directory(key)
         fetch = ["fetch", "--prune", "--no-tags", "--quiet", "--no-recurse-submodules"]
         listed = b""
-        with self._exclusive(key):
+        with self.exclusive(key):
             for attempt in (1, 2):
                 if not (directory / "HEAD").is_file():
                     self._init(directory)

@@ -32,6 +32,7 @@ from openproton.store import bundles as render_store
 from openproton.store import deployments as deployment_store
 from openproton.store import provisioning as store
 from openproton.store.leases import database_now_ms
+from openproton.store.sql import Tx
 
 from .clock import Clock
 from .deployment_view import FAILED, SUCCEEDED, UNDER_WAY, as_of
@@ -79,7 +80,7 @@ class Job:
     files: list[dict[str, str]]
     held: Held
     cancelled: bool  # a cancel arrived before the job was handed over (P-17, P-23)
-    _save: Callable[[dict[str, Any]], None] = field(repr=False)
+    _write: Callable[[Callable[[Tx], None]], None] = field(repr=False)
     _sleep: Callable[[float], bool] = field(repr=False)
     _cancelled: Callable[[], bool] = field(repr=False)
 
@@ -94,7 +95,13 @@ class Job:
     def save(self, **changes: Any) -> None:
         """Keep `changes` in the job's state before an external call, so a restart resumes rather than repeats."""
         self.state.update(changes)
-        self._save(self.state)
+        state = orjson.dumps(self.state).decode()
+        self.write(lambda tx: store.set_state(tx, self.id, state))
+
+    def write(self, change: Callable[[Tx], None]) -> None:
+        """Run `change` in a transaction of its own while the job's lease is still held (renewing it);
+        [decided] P-11: JobLost when another worker has it by now, and this one must stop."""
+        self._write(change)
 
     def sleep(self, seconds: float) -> bool:
         """Wait between polls; False when the worker is stopping or the lease was lost (give up quietly)."""
@@ -105,6 +112,10 @@ class Job:
         if not self.cancelled:
             self.cancelled = bool(self._cancelled())
         return self.cancelled
+
+
+class JobLost(Exception):
+    """The job's lease passed to another worker (this one was too slow to renew it): stop, write nothing."""
 
 
 class Provisioner(Protocol):
@@ -182,6 +193,8 @@ class Provisioning:
                     return
                 try:
                     ending = self.provisioners[job.deployment["provisioner"]].run(job)
+                except JobLost:
+                    return  # [decided] P-11: the job is another worker's now
                 except Exception as error:  # a provisioner's own defect must not kill the worker
                     log.exception("provisioning job %s failed", deployment_id)
                     ending = failed(f"Provisioning failed: {type(error).__name__}")
@@ -206,9 +219,13 @@ class Provisioning:
             self._drop(deployment_id)  # deleted, cancelled or settled by other means: nothing left to run
             return None
 
-        def save(state: dict[str, Any]) -> None:
+        def write(change: Callable[[Tx], None]) -> None:
             with self.database.transaction(write=True) as tx:
-                store.set_state(tx, deployment_id, orjson.dumps(state).decode())
+                until = database_now_ms(tx) + self.lease_ms
+                if not store.JOB_LEASES.renew(tx, {"deployment_id": deployment_id}, self.owner, until):
+                    held.lost.set()
+                    raise JobLost(deployment_id)
+                change(tx)
 
         def sleep(seconds: float) -> bool:
             return not (self._stop.wait(seconds) or held.lost.is_set())
@@ -221,7 +238,7 @@ class Provisioning:
         files = orjson.loads(render["files"]) if render is not None else []
         state = orjson.loads(row["state"])
         is_cancelled = row["cancelled_at"] is not None
-        return Job(deployment, row["action"], state, files, held, is_cancelled, save, sleep, cancelled)
+        return Job(deployment, row["action"], state, files, held, is_cancelled, write, sleep, cancelled)
 
     def _end(self, job: Job, ending: Ending) -> bool:
         """Write the ending; False when the job must run again (a cancel arrived as it was handed over)."""

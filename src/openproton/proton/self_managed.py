@@ -40,6 +40,7 @@ DELETED_HEADER = (
 # [decided] P-22: who the commits are by (Proton's own identity is not ours to use).
 AUTHOR = ("OpenProton", "openproton@localhost")
 MAX_FILE_BYTES = 1 << 20  # a file read back to see whether it carries the header
+PUSH_ATTEMPTS = 3  # `direct` mode: pushes tried while the target keeps moving under them
 _REGULAR = ("100644", "100755")
 
 # [decided] P-22: P-4's `<type>` for each target type, in branch names.
@@ -106,33 +107,60 @@ class SelfManaged:
         if entry is None or repository is None:
             # [decided] P-21: an unmapped repository gets nothing written; the deployment goes on as without one.
             return succeeded() if job.action == DELETE else HANDED_OVER
-        display = entry.key
         try:
-            heads = self.git.fetch(entry.key, entry.url, display=display)
-            base = heads.get(repository["branch"])
-            if base is None:
-                raise GitError(f"branch {repository['branch']} does not exist")
-            changes = self._changes(job, entry.key, base, display)
-            verb = "Delete" if job.action == DELETE else "Update"
-            message = f"{verb} requested for Proton - {job.state['path']}"
-            commit = self.git.commit(entry.key, base, changes, message, author=AUTHOR)
-            if job.cancel_requested():
-                return HANDED_OVER  # [decided] P-23: cancelled before the push: nothing to push or delete
-            branch = job.state["branch"]
-            refspecs = [f"+{commit}:refs/heads/{branch}"]
-            if entry.mode == "direct":
-                refspecs.append(f"{commit}:refs/heads/{repository['branch']}")  # fast-forward only
-            self.git.push(entry.key, entry.url, refspecs, display=display, atomic=True)
+            # One job at a time in this repository's cache (threads and processes alike), from fetch to push.
+            with self.git.exclusive(entry.key):
+                pushed = self._push(job, entry, repository)
         except (GitError, _Refused) as error:
             # [decided] P-23: a failed clone or push fails the deployment (a deletion: DELETE_FAILED).
-            return failed(f"Unable to push to {display}: {error}")
-        pushed = {"key": entry.key, "branch": branch, "target": repository["branch"], "commit": commit}
-        with self.database.transaction(write=True) as tx:
-            render_store.set_pushed(tx, job.id, orjson.dumps(pushed).decode())
+            return failed(f"Unable to push to {entry.key}: {error}")
+        if pushed is None:
+            return HANDED_OVER  # [decided] P-23: cancelled before the push: nothing to push or delete
+        job.write(lambda tx: render_store.set_pushed(tx, job.id, orjson.dumps(pushed).decode()))
         if job.cancel_requested():
             self._delete_branch(job, pushed)
             return HANDED_OVER
         return succeeded() if job.action == DELETE else HANDED_OVER
+
+    def _push(self, job: Job, entry: MapEntry, repository: dict[str, str]) -> dict[str, Any] | None:
+        """Commit and push; what was pushed, or None when a cancel came first. The commit is saved in the job
+        before its push, so a worker that restarts after the push finds it on the branch and does not push a
+        second, rebuilt commit. In `direct` mode a target that moved meanwhile (another replica's push) is
+        fetched again and the commit rebuilt on it."""
+        display, branch, target = entry.key, job.state["branch"], repository["branch"]
+        refused: GitError | None = None
+        tried: str | None = None  # the target's tip the last refused push was built on
+        for _ in range(PUSH_ATTEMPTS):
+            heads = self.git.fetch(entry.key, entry.url, display=display)
+            saved = job.state.get("pushing")
+            if saved and heads.get(branch) == saved["commit"]:
+                # Pushed before a restart (in `direct` mode atomically with the target): not pushed again.
+                return dict(saved)
+            base = heads.get(target)
+            if base is None:
+                raise GitError(f"branch {target} does not exist")
+            if refused is not None and base == tried:
+                raise refused  # refused for another reason than a target that moved
+            changes = self._changes(job, entry.key, base, display)
+            # [decided] P-22: one message for every commit, a deletion's too.
+            message = f"Update requested for Proton - {job.state['path']}"
+            commit = self.git.commit(entry.key, base, changes, message, author=AUTHOR)
+            if job.cancel_requested():
+                return None
+            pushed = {"key": entry.key, "branch": branch, "target": target, "commit": commit}
+            job.save(pushing=pushed)
+            refspecs = [f"+{commit}:refs/heads/{branch}"]
+            if entry.mode != "direct":
+                self.git.push(entry.key, entry.url, refspecs, display=display)
+                return pushed
+            refspecs.append(f"{commit}:refs/heads/{target}")  # fast-forward only
+            try:
+                self.git.push(entry.key, entry.url, refspecs, display=display, atomic=True)
+                return pushed
+            except GitError as error:
+                refused, tried = error, base
+        assert refused is not None
+        raise refused
 
     def _entry(self, job: Job, repository: dict[str, str] | None) -> MapEntry | None:
         if repository is None:
@@ -194,6 +222,8 @@ class SelfManaged:
             with self.database.transaction(write=False) as tx:
                 render = render_store.render(tx, job.id)
             pushed = orjson.loads(render["pushed"]) if render is not None and render["pushed"] else None
+        # A worker that stopped between its push and recording it left the commit it was pushing in the job.
+        pushed = pushed or job.state.get("pushing")
         if pushed:
             self._delete_branch(job, pushed)
         return HANDED_OVER
@@ -204,11 +234,12 @@ class SelfManaged:
         if entry is None:
             return
         try:
-            heads = self.git.fetch(entry.key, entry.url, display=entry.key)
-            head, target = heads.get(pushed["branch"]), heads.get(pushed["target"])
-            if head != pushed["commit"] or (target is not None and self.git.is_ancestor(entry.key, head, target)):
-                return  # gone already, moved on (someone committed to it) or merged: the customer's history now
-            self.git.push(entry.key, entry.url, [f":refs/heads/{pushed['branch']}"], display=entry.key)
+            with self.git.exclusive(entry.key):
+                heads = self.git.fetch(entry.key, entry.url, display=entry.key)
+                head, target = heads.get(pushed["branch"]), heads.get(pushed["target"])
+                if head != pushed["commit"] or (target is not None and self.git.is_ancestor(entry.key, head, target)):
+                    return  # gone already, moved on (someone committed to it) or merged: the customer's history
+                self.git.push(entry.key, entry.url, [f":refs/heads/{pushed['branch']}"], display=entry.key)
         except GitError as error:
             # The deployment has ended; a branch left behind is the customer's to delete.
             log.warning("could not delete the branch of cancelled deployment %s: %s", job.id, error)
