@@ -50,8 +50,15 @@ class Bundles:
         return version
 
     def register_service_template(
-        self, name: str, files: Mapping[str, str | bytes] | bytes, *, environment_template: str, pipeline: bool = True
+        self,
+        name: str,
+        files: Mapping[str, str | bytes] | bytes,
+        *,
+        environment_template: str,
+        pipeline: bool = True,
+        components: bool = False,
     ) -> dict[str, Any]:
+        """`components`: its instances may have directly defined components attached."""
         self.client.create_service_template(
             name=name, **({} if pipeline else {"pipelineProvisioning": "CUSTOMER_MANAGED"})
         )
@@ -59,6 +66,7 @@ class Bundles:
             templateName=name,
             source=self.source(files),
             compatibleEnvironmentTemplates=[{"templateName": environment_template, "majorVersion": "1"}],
+            **({"supportedComponentSources": ["DIRECTLY_DEFINED"]} if components else {}),
         )
         return self.client.get_service_template_version(templateName=name, majorVersion="1", minorVersion="0")[
             "serviceTemplateVersion"
