@@ -866,7 +866,9 @@ DECISIONS: tuple[Decision, ...] = (
         "code <n>: <last output line, at most 200 characters>`; past `--codebuild-timeout` SIGTERM, SIGKILL 10 s "
         "later, FAILED `Provisioning commands timed out after <n> seconds`. A `proton-outputs.json` left behind "
         "(`[{key, valueString}]` or a string mapping) gives the outputs; the log is stdout and stderr, the last 1 MiB; "
-        "a run a restart interrupted is not repeated: FAILED `Provisioning commands were interrupted by a restart`.",
+        "a run a restart interrupted is not repeated: FAILED `Provisioning commands were interrupted by a restart`. A "
+        "cancel ends the deployment CANCELLED at once (D-2) and stops a run under way within a second as a timeout "
+        "does (SIGTERM, SIGKILL 10 s later); its log ends with a line saying so, and its outputs are not kept.",
     ),
     Decision(
         "P-21",

@@ -4,6 +4,7 @@ In-process (`provisioning_mode="sync"`), where the run ends before the call retu
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,51 @@ def test_thread_mode_answers_at_once_and_wait_returns_when_the_job_ended(
             mock.wait(created["lastAttemptedDeploymentId"], timeout=0.3)
         mock.wait(created["lastAttemptedDeploymentId"], timeout=30)
         assert runs.client.get_environment(name="dev")["environment"]["deploymentStatus"] == "SUCCEEDED"
+
+
+def test_a_cancel_stops_the_commands_under_way(
+    tmp_path: Path, cloud_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """[decided] P-20: the deployment ends CANCELLED at once (D-2) and its commands are stopped, as a timeout stops
+    them, rather than left to run for nothing."""
+    for name, value in SERVER_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(
+        bundle_dir=str(tmp_path),
+        provisioners=("codebuild",),
+        cloudformation_endpoint=cloud_endpoint,
+        provisioning_mode="thread",
+    )
+    started = tmp_path / "started"
+    commands = (f"touch {started}", "trap 'echo terminated; exit 143' TERM", "sleep 60 & wait $!", "echo finished")
+    with mock_proton(settings=settings) as mock:
+        runs = Bundles(InProcessWorld(mock), tmp_path)
+        runs.publish(
+            "cb", {"schema/schema.yaml": ENVIRONMENT_SCHEMA, "infrastructure/manifest.yaml": manifest(*commands)}
+        )
+        created = runs.client.create_environment(
+            name="dev", templateName="cb", templateMajorVersion="1", spec=SPEC, codebuildRoleArn=ROLE
+        )["environment"]
+        deployment = created["lastAttemptedDeploymentId"]
+        deadline = time.monotonic() + 20
+        while not started.exists():
+            assert time.monotonic() < deadline, "the commands did not start"
+            time.sleep(0.05)
+        cancelled = runs.client.cancel_environment_deployment(environmentName="dev")["environment"]
+        assert cancelled["deploymentStatus"] == "CANCELLING"
+        environment = runs.client.get_environment(name="dev")["environment"]
+        assert (environment["deploymentStatus"], environment["deploymentStatusMessage"]) == (
+            "CANCELLED",
+            "User initiated cancellation.",
+        )
+        mock.wait(deployment, timeout=20)  # well before the 60 s the commands would have taken
+        log = mock.log(deployment)
+        assert log.splitlines()[-2:] == [
+            "terminated",
+            "[openproton] the deployment was cancelled: the commands were stopped",
+        ]
+        assert "finished" not in log
+        assert runs.client.get_environment(name="dev")["environment"]["deploymentStatus"] == "CANCELLED"
 
 
 NOTIFY = (

@@ -18,6 +18,7 @@ import secrets as random_tokens
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +26,20 @@ from openproton.store import Database
 from openproton.store import bundles as render_store
 from openproton.store import provisioning as job_store
 
-from .provisioning import Ending, Job, failed, succeeded
+from .provisioning import HANDED_OVER, Ending, Job, failed, succeeded
 from .provisioning_roles import CODEBUILD, Roles
 
 MAX_LOG_BYTES = 1 << 20  # [decided] P-20
 MAX_LAST_LINE = 200
 KILL_AFTER_SECONDS = 10  # [decided] P-20: SIGTERM, then SIGKILL this much later
+CANCEL_POLL_SECONDS = 1.0  # how often a run looks for a cancel
+TIMED_OUT, CANCELLED = "timed out", "cancelled"
+CANCELLED_LINE = "[openproton] the deployment was cancelled: the commands were stopped"
 OUTPUTS_FILE = "proton-outputs.json"  # [doc]
 
 
 class CodeBuild:
-    cleans_up = False  # D-2: a cancel ends it at once; a run already going finishes, and its ending is dropped
+    cleans_up = False  # D-2: a cancel ends the deployment at once; a run under way is stopped (P-20)
 
     def __init__(
         self,
@@ -105,19 +109,27 @@ class CodeBuild:
                 environment["AWS_ENDPOINT_URL_PROTON"] = f"{self.callback_url}/_openproton/runs/{token}"
             script = "\n".join(job.state.get("commands") or []) + "\n"
             try:
-                code, log, timed_out = self._execute(script, workdir, environment)
+                code, log, stopped = self._execute(script, workdir, environment, job)
             finally:
                 if token is not None:
                     self._set_token(job.id, None)
+            if stopped == CANCELLED:
+                # [decided] P-20: the deployment ended CANCELLED when the cancel came (D-2); the log says why the
+                # commands stopped, and their outputs are not kept.
+                self._keep_log(job.id, (log if not log or log.endswith("\n") else log + "\n") + CANCELLED_LINE + "\n")
+                return HANDED_OVER
             self._keep_log(job.id, log)
-            if timed_out:
+            if stopped == TIMED_OUT:
                 return failed(f"Provisioning commands timed out after {self.timeout_seconds:g} seconds")
             if code != 0:
                 last = next((line for line in reversed(log.splitlines()) if line.strip()), "")[:MAX_LAST_LINE]
                 return failed(f"Provisioning commands exited with code {code}: {last}")
             return succeeded(outputs=_outputs(workdir / OUTPUTS_FILE))
 
-    def _execute(self, script: str, workdir: Path, environment: dict[str, str]) -> tuple[int, str, bool]:
+    def _execute(
+        self, script: str, workdir: Path, environment: dict[str, str], job: Job
+    ) -> tuple[int, str, str | None]:
+        """Run the commands; (exit code, log, None or why they were stopped: TIMED_OUT or CANCELLED)."""
         with tempfile.TemporaryFile() as output:
             process = subprocess.Popen(
                 ["bash", "-e", "-c", script],
@@ -128,21 +140,30 @@ class CodeBuild:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, killed whole on a timeout
             )
-            timed_out = False
-            try:
-                code = process.wait(self.timeout_seconds)
-            except subprocess.TimeoutExpired:
-                timed_out = True
+            stopped: str | None = None
+            deadline = time.monotonic() + self.timeout_seconds
+            while True:
+                try:
+                    code = process.wait(max(0.0, min(CANCEL_POLL_SECONDS, deadline - time.monotonic())))
+                    break
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() >= deadline:
+                        stopped = TIMED_OUT
+                    elif job.cancel_requested():
+                        stopped = CANCELLED  # [decided] P-20: stopped as a timeout stops them
+                    else:
+                        continue
                 _signal(process, signal.SIGTERM)
                 try:
                     code = process.wait(KILL_AFTER_SECONDS)
                 except subprocess.TimeoutExpired:
                     _signal(process, signal.SIGKILL)
                     code = process.wait()
+                break
             size = output.seek(0, os.SEEK_END)
             output.seek(max(0, size - MAX_LOG_BYTES))
             log = output.read().decode("utf-8", "replace")
-        return code, log, timed_out
+        return code, log, stopped
 
     def _set_token(self, deployment_id: str, digest: str | None) -> None:
         with self.database.transaction(write=True) as tx:

@@ -77,15 +77,18 @@ class JobBoard:
 def cancel_job(call: Call, deployment: dict[str, Any]) -> bool:
     """Hand a cancel to the deployment's provisioner. True: it ends the deployment itself ([decided] P-17:
     cloudformation cancels the stack's update and ends as the stack does), which stays CANCELLING meanwhile.
-    False: the deployment ends CANCELLED at once (D-2); a self-managed one's branch is still deleted ([decided]
-    P-23) by its job, or by a CANCEL job made now when its own job has ended."""
+    False: the deployment ends CANCELLED at once (D-2); a codebuild run under way is stopped ([decided] P-20), and
+    a self-managed one's branch is still deleted ([decided] P-23) by its job, or by a CANCEL job made now when its
+    own job has ended."""
     provisioner = deployment.get("provisioner")
-    if provisioner not in (CLOUDFORMATION, SELF_MANAGED):
+    if provisioner not in (CLOUDFORMATION, SELF_MANAGED, CODEBUILD):
         return False
     flagged = job_store.request_cancel(call.tx, deployment["id"], call.now_ms)
     if provisioner == CLOUDFORMATION:
         call.memo[JOBS_POSTED] = call.memo.get(JOBS_POSTED) or flagged
         return flagged
+    if provisioner == CODEBUILD:
+        return False  # the run looks for the cancel itself, every second
     if not flagged:
         render = render_store.render(call.tx, deployment["id"])
         if render is None or not render["pushed"]:
