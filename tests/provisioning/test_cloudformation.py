@@ -12,6 +12,7 @@ import pytest
 
 from bundles.bundle_library import CLOUDFORMATION_MANIFEST, ENVIRONMENT_SCHEMA, environment_files, service_files
 from bundles.bundle_support import PIPELINE_ROLE, SERVICE_ROLE, Bundles
+from console_support import Reader, main_of
 from openproton import Settings, mock_proton
 from support import MGMT_ACCOUNT, REGION, InProcessWorld
 
@@ -108,8 +109,10 @@ def test_an_environment_is_provisioned_with_the_stacks_outputs_and_resources(
     again = cloud.client.list_environment_outputs(environmentName="dev")["outputs"]
     assert _stack_of_bucket(stacks_of(cloud_endpoint), again[0]["valueString"]) == stack_name
 
-    # Deleting deletes the stack.
-    cloud.client.delete_environment(name="dev")
+    # Deleting deletes the stack; the deletion renders nothing, and the console still names its provisioner.
+    deleting = cloud.client.delete_environment(name="dev")["environment"]["lastAttemptedDeploymentId"]
+    code, html = Reader(cloud.world).get(f"/console/deployments/{deleting}", account=MGMT_ACCOUNT)
+    assert code == 200 and "<dd>cloudformation</dd>" in main_of(html), main_of(html)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and any(
         e["name"] == "dev" for e in cloud.client.list_environments()["environments"]

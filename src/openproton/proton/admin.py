@@ -21,11 +21,13 @@ import orjson
 from openproton.protocol.faults import FaultRule, Faults
 from openproton.store import Database
 from openproton.store import bundles as render_store
+from openproton.store import deployments as deployment_store
 
 from .audit import AuditLog
 from .clock import Clock
 from .deployments import SettlePolicy
 from .events import connection_history, read_events
+from .provisioners import SETTLE
 from .provisioning import Provisioning
 from .repository_map import MapEntry
 from .sync import Sync
@@ -210,6 +212,13 @@ class Admin:
         if row["pushed"]:
             found["pushed"] = orjson.loads(row["pushed"])
         return found
+
+    def provisioner(self, deployment_id: str) -> str | None:
+        """[decided] P-8: what ends the deployment, fixed when it started (a deletion renders nothing, so its
+        render cannot say); None for an unknown deployment."""
+        with self.database.transaction(write=False) as tx:
+            row = deployment_store.find(tx, deployment_id)
+        return None if row is None else str(row["provisioner"] or SETTLE)
 
     def wait_for_jobs(self, deployment_id: str | None, timeout: float) -> None:
         """Until the deployment's provisioning job (or every job) ended; TimeoutError past `timeout`."""

@@ -32,7 +32,7 @@ class DeploymentPages(Pages):
                 ("Status", status(item["deploymentStatus"])),
                 ("Status message", e(item.get("deploymentStatusMessage"))),
                 ("Target", e(f"{item['targetResourceType']} {item['targetArn']}")),
-                ("Provisioner", e(rendered["provisioner"] if rendered else "settle")),
+                ("Provisioner", e(self.admin.provisioner(deployment_id))),
                 ("Pushed", e(_pushed(rendered))),
                 ("Created", when(item.get("createdAt"))),
                 ("Completed", when(item.get("completedAt"))),
