@@ -99,6 +99,16 @@ RANGE_CASES = [
     ),
     (["--workers", "0"], {}, "--workers must be between 1 and 64, not 0"),
     (["--workers", "65"], {}, "--workers must be between 1 and 64, not 65"),
+    (
+        ["--provisioning-concurrency", "0"],
+        {},
+        "--provisioning-concurrency / OPENPROTON_PROVISIONING_CONCURRENCY must be between 1 and 64, not 0",
+    ),
+    (
+        [],
+        {"OPENPROTON_PROVISIONING_CONCURRENCY": "65"},
+        "--provisioning-concurrency / OPENPROTON_PROVISIONING_CONCURRENCY must be between 1 and 64, not 65",
+    ),
 ]
 
 

@@ -65,6 +65,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             render_timeout_seconds=getattr(args, "render_timeout", None),
             provisioners=getattr(args, "provisioners", None),
             provisioning_worker=getattr(args, "provisioning_worker", None),
+            provisioning_concurrency=getattr(args, "provisioning_concurrency", None),
             cloudformation_endpoint=getattr(args, "cloudformation_endpoint", None),
             cloudformation_role_mode=getattr(args, "cloudformation_role_mode", None),
             codebuild_timeout_seconds=getattr(args, "codebuild_timeout", None),
@@ -455,7 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--job-lease-seconds",
         type=float,
         metavar="SECONDS",
-        help="how long a replica holds a sync run's lease before another may take it over "
+        help="how long a replica holds a sync run's or a provisioning job's lease before another may take it over "
         "(default 60; OPENPROTON_JOB_LEASE_SECONDS)",
     )
     serve.add_argument(
@@ -492,6 +493,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("process", "thread"),
         help="run the provisioning worker as a child process of each server process, at a lower priority, or as a "
         "thread inside it (default process; an in-memory database keeps the thread; OPENPROTON_PROVISIONING_WORKER)",
+    )
+    serve.add_argument(
+        "--provisioning-concurrency",
+        type=int,
+        metavar="N",
+        help="how many provisioning jobs each worker runs at once, 1 to 64 (default 8; "
+        "OPENPROTON_PROVISIONING_CONCURRENCY)",
     )
     serve.add_argument(
         "--cloudformation-endpoint",

@@ -789,10 +789,13 @@ DECISIONS: tuple[Decision, ...] = (
     ),
     Decision(
         "P-10",
-        "A `cloudformation`, `codebuild` or `self-managed` deployment is a job written in the transaction that "
-        "starts it; the request answers at once. A worker for each server process claims jobs, polls every 5 s (and "
-        "wakes at once for a job its own process posted), resumes unfinished jobs on start from the state saved "
-        "before each external call, and writes the ending. It runs in a child process of its own at niceness 10 "
+        "A `cloudformation`, `codebuild` or `self-managed` deployment is a job written in the transaction that starts "
+        "it; the request answers at once. A worker for each server process claims jobs, polls every 5 s (and wakes at "
+        "once for a job its own process posted), resumes unfinished jobs on start from the state saved before each "
+        "external call, and writes the ending. It runs up to `--provisioning-concurrency` jobs at once (default 8), "
+        "each on a thread of its own, taking turns: a job's work runs one job at a time, and its waits (a stack "
+        "between polls, commands running) overlap, so a stack that takes minutes holds no other job back (in-process "
+        "`sync` mode runs a call's jobs one after another). It runs in a child process of its own at niceness 10 "
         "(`--provisioning-worker process`, the default), started again if it exits and ending with the server; "
         "`thread`, or an in-memory database, keeps it a thread of the server process.",
     ),

@@ -155,6 +155,7 @@ class OpenProton:
             # that worker is another process and this one's thread never starts.
             mode="thread" if server else settings.provisioning_mode,
             server_pid=worker_for,
+            concurrency=settings.provisioning_concurrency,
         )
         # [decided] P-10: a server's worker runs in a process of its own unless told otherwise, or unless the
         # database lives in this process's memory.

@@ -181,6 +181,8 @@ class Settings:
     # lower OS priority, so jobs never hold the request handlers' GIL) or a thread beside them (`thread`).
     # An in-memory database cannot be shared with another process, so it always keeps the thread.
     provisioning_worker: str = "process"
+    # [decided] P-10: how many jobs a worker runs at once (a stack that takes minutes holds no other job back).
+    provisioning_concurrency: int = 8
     # [decided] P-13: CloudFormation (and STS) at AWS's regional endpoints (`aws`) or at a URL; roles assumed
     # (`assume`: stacks land in the role's account) or passed (`pass`: own credentials, the role as RoleARN).
     cloudformation_endpoint: str = "aws"
@@ -259,6 +261,9 @@ class Settings:
         _check_whole("OPENPROTON_SERVICE_QUOTA", self.service_quota, 1)
         _check_whole("OPENPROTON_SERVICE_INSTANCE_QUOTA", self.service_instance_quota, 1)
         _check_whole("OPENPROTON_COMPONENT_QUOTA", self.component_quota, 1)
+        _check_whole(
+            "--provisioning-concurrency / OPENPROTON_PROVISIONING_CONCURRENCY", self.provisioning_concurrency, 1, 64
+        )
         _check_whole("OPENPROTON_MAX_BODY_BYTES", self.max_body_bytes, 1)
         # No variable: set in-process only (mock_proton(settings=...)).
         _check_whole("client_token_ttl_seconds", self.client_token_ttl_seconds, 1)
@@ -328,6 +333,7 @@ class Settings:
             "OPENPROTON_RENDER_TIMEOUT": str(self.render_timeout_seconds),
             "OPENPROTON_PROVISIONERS": ",".join(self.provisioners),
             "OPENPROTON_PROVISIONING_WORKER": self.provisioning_worker,
+            "OPENPROTON_PROVISIONING_CONCURRENCY": str(self.provisioning_concurrency),
             "OPENPROTON_CLOUDFORMATION_ENDPOINT": self.cloudformation_endpoint,
             "OPENPROTON_CLOUDFORMATION_ROLE_MODE": self.cloudformation_role_mode,
             "OPENPROTON_CODEBUILD_TIMEOUT": str(self.codebuild_timeout_seconds),
@@ -429,6 +435,10 @@ class Settings:
             values["provisioners"] = parse_provisioners(env["OPENPROTON_PROVISIONERS"])
         if env.get("OPENPROTON_PROVISIONING_WORKER"):
             values["provisioning_worker"] = env["OPENPROTON_PROVISIONING_WORKER"].strip().lower()
+        if env.get("OPENPROTON_PROVISIONING_CONCURRENCY"):
+            values["provisioning_concurrency"] = _int(
+                "OPENPROTON_PROVISIONING_CONCURRENCY", env["OPENPROTON_PROVISIONING_CONCURRENCY"]
+            )
         for name, member in (
             ("OPENPROTON_CLOUDFORMATION_ENDPOINT", "cloudformation_endpoint"),
             ("OPENPROTON_CLOUDFORMATION_ROLE_MODE", "cloudformation_role_mode"),

@@ -1,7 +1,7 @@
 """Cancelling a CloudFormation deployment (the doc's Cancel and P-17): CancelUpdateStack while the stack's update
-runs, then the deployment ends as the stack does. moto cannot hold an update running, so these tests put
-slow_cloudformation.py's proxy in front of it; they run on a server's worker and in-process `thread` mode, where a
-cancel can arrive while the job waits on the stack."""
+runs, then the deployment ends as the stack does; and jobs whose stacks are updating wait together (P-10). moto
+cannot hold an update running, so these tests put slow_cloudformation.py's proxy in front of it; they run on a
+server's worker and in-process `thread` mode, where a cancel can arrive while the job waits on the stack."""
 
 from __future__ import annotations
 
@@ -109,3 +109,30 @@ def test_a_cancel_during_a_stack_update_ends_as_the_stack_does(
         assert (after_cancel or after_refusal) in final["deploymentStatusMessage"]
     deployment = cloud.client.get_deployment(id=final["lastAttemptedDeploymentId"])["deployment"]
     assert deployment["deploymentStatus"] == status
+
+
+def test_jobs_whose_stacks_are_updating_wait_together(slow: tuple[Bundles, SlowCloudFormation]) -> None:
+    """[decided] P-10: while one job waits on its stack, the next job's work goes on: both updates are under way
+    at once (one job after another, the second UpdateStack would wait for the first stack to finish)."""
+    cloud, proxy = slow
+    cloud.publish("queue", bundle())
+    for name in ("first", "second"):
+        cloud.create_environment(name, "queue", SPEC)
+    for name in ("first", "second"):
+        done = ended(lambda name=name: cloud.client.get_environment(name=name)["environment"])
+        assert done["deploymentStatus"] == "SUCCEEDED", done.get("deploymentStatusMessage")
+    proxy.holding = True
+    for name in ("first", "second"):
+        cloud.client.update_environment(name=name, deploymentType="CURRENT_VERSION", spec=SPEC.replace("5", "7"))
+    deadline = time.monotonic() + 30
+    while len(proxy.updating) < 2:
+        assert time.monotonic() < deadline, f"only {len(proxy.updating)} of the 2 stacks is being updated"
+        time.sleep(0.05)
+    for name in ("first", "second"):
+        assert cloud.client.get_environment(name=name)["environment"]["deploymentStatus"] == "IN_PROGRESS"
+    with proxy.lock:
+        proxy.holding = False
+        proxy.updating.clear()  # both updates finish
+    for name in ("first", "second"):
+        done = ended(lambda name=name: cloud.client.get_environment(name=name)["environment"])
+        assert done["deploymentStatus"] == "SUCCEEDED", done.get("deploymentStatusMessage")

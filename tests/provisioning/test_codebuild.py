@@ -188,6 +188,37 @@ def test_a_cancel_stops_the_commands_under_way(
         assert runs.client.get_environment(name="dev")["environment"]["deploymentStatus"] == "CANCELLED"
 
 
+def waits_for(mine: Path, other: Path) -> tuple[str, ...]:
+    """Commands that succeed only if the other run starts while this one runs (20 s at most)."""
+    return (f"touch {mine}", f"for i in $(seq 200); do [ -e {other} ] && exit 0; sleep 0.1; done; exit 1")
+
+
+def test_a_worker_runs_jobs_at_once(tmp_path: Path, cloud_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """[decided] P-10: a job that takes long holds no other back: two runs that each wait for the other both
+    succeed (one after another, the first would give up waiting)."""
+    for name, value in SERVER_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(
+        bundle_dir=str(tmp_path),
+        provisioners=("codebuild",),
+        cloudformation_endpoint=cloud_endpoint,
+        provisioning_mode="thread",
+    )
+    with mock_proton(settings=settings) as mock:
+        runs = Bundles(InProcessWorld(mock), tmp_path)
+        first, second = tmp_path / "first", tmp_path / "second"
+        for name, commands in (("one", waits_for(first, second)), ("two", waits_for(second, first))):
+            bundle = {"schema/schema.yaml": ENVIRONMENT_SCHEMA, "infrastructure/manifest.yaml": manifest(*commands)}
+            runs.publish(name, bundle)
+            runs.client.create_environment(
+                name=name, templateName=name, templateMajorVersion="1", spec=SPEC, codebuildRoleArn=ROLE
+            )
+        mock.wait(timeout=40)
+        for name in ("one", "two"):
+            environment = runs.client.get_environment(name=name)["environment"]
+            assert environment["deploymentStatus"] == "SUCCEEDED", environment.get("deploymentStatusMessage")
+
+
 NOTIFY = (
     "{python} -c \"import boto3, os; boto3.client('proton').notify_resource_deployment_status_change("
     "resourceArn={arn}, status='SUCCEEDED', outputs=[{{'key': 'Url', 'valueString': 'https://example.com'}}])\""

@@ -212,3 +212,20 @@ def test_the_setting_has_a_flag_and_a_variable_and_refuses_anything_else(monkeyp
     assert Settings.from_env({"OPENPROTON_PROVISIONING_WORKER": "Thread"}).check().provisioning_worker == "thread"
     with pytest.raises(SettingsError, match="OPENPROTON_PROVISIONING_WORKER must be process or thread, not 'fork'"):
         Settings.from_env({"OPENPROTON_PROVISIONING_WORKER": "fork"}).check()
+
+
+def test_the_concurrency_has_a_flag_and_a_variable_and_reaches_the_worker_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from openproton.cli import _settings, build_parser
+    from openproton.settings import Settings
+
+    for name in [name for name in os.environ if name.startswith("OPENPROTON_")]:
+        monkeypatch.delenv(name)
+    assert _settings(build_parser().parse_args(["serve"])).provisioning_concurrency == 8
+    chosen = _settings(build_parser().parse_args(["serve", "--provisioning-concurrency", "3"]))
+    assert chosen.provisioning_concurrency == 3
+    # The worker process builds its settings from these variables (worker_process.py).
+    assert Settings.from_env(chosen.to_env()).provisioning_concurrency == 3
+    monkeypatch.setenv("OPENPROTON_PROVISIONING_CONCURRENCY", "5")
+    assert _settings(build_parser().parse_args(["serve"])).provisioning_concurrency == 5

@@ -66,10 +66,10 @@ class CloudFormation:
                 return failed("Rendered template is larger than the 51200 bytes CloudFormation accepts")
         try:
             client, extra = self._clients(job, role)
-            stack = self._stack_name(job)
+            stack, named_now = self._stack_name(job)
             if job.action == "DELETE":
                 return self._delete(job, client, stack, extra)
-            return self._deploy(job, client, stack, body or "", extra)
+            return self._deploy(job, client, stack, body or "", extra, named_now=named_now)
         except ClientError as error:
             return failed(error.response.get("Error", {}).get("Message") or str(error))
         except BotoCoreError as error:
@@ -80,10 +80,11 @@ class CloudFormation:
             # An endpoint that answered something that is not CloudFormation's XML (a 500 page, a proxy).
             return failed("CloudFormation's answer could not be read")
 
-    def _stack_name(self, job: Job) -> str:
-        """[decided] P-14: `AWSProton-<part>-cloudformation--<15 random A-Z>`, chosen once per target."""
+    def _stack_name(self, job: Job) -> tuple[str, bool]:
+        """[decided] P-14: `AWSProton-<part>-cloudformation--<15 random A-Z>`, chosen once per target; and whether
+        it was chosen just now (no stack can have that name yet)."""
         if job.state.get("stack"):
-            return str(job.state["stack"])
+            return str(job.state["stack"]), False
         d = job.deployment
         key = {"target_arn": d["target_arn"], "created_at": d["target_resource_created_at"]}
         with self.database.transaction(write=True) as tx:
@@ -104,7 +105,7 @@ class CloudFormation:
             else:
                 name = found["stack_name"]
         job.save(stack=name)
-        return name
+        return name, found is None
 
     def _describe(self, client: Any, stack: str) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError
@@ -117,13 +118,16 @@ class CloudFormation:
             raise
         return found[0] if found else None
 
-    def _deploy(self, job: Job, client: Any, stack: str, body: str, extra: dict[str, Any]) -> Ending | None:
+    def _deploy(
+        self, job: Job, client: Any, stack: str, body: str, extra: dict[str, Any], *, named_now: bool = False
+    ) -> Ending | None:
         from botocore.exceptions import ClientError
 
         tags = [{"Key": key, "Value": value} for key, value in (job.state.get("tags") or {}).items()]
         arguments = {"StackName": stack, "TemplateBody": body, "Capabilities": CAPABILITIES, "Tags": tags, **extra}
         if not job.state.get("called"):
-            existing = self._describe(client, stack)
+            # A name chosen just now names no stack yet: one DescribeStacks fewer for a target's first deployment.
+            existing = None if named_now else self._describe(client, stack)
             if existing is not None and existing["StackStatus"] == "ROLLBACK_COMPLETE":
                 # [decided] P-15: a stack that never got created cannot be updated: it is created again.
                 client.delete_stack(StackName=stack, **extra)
@@ -146,7 +150,7 @@ class CloudFormation:
             return failed(f"Stack {stack} no longer exists")  # deleted behind the deployment's back
         status = final["StackStatus"]
         if status in _SUCCEEDED:
-            return self._results(client, stack)
+            return self._results(client, stack, final)
         if status == ROLLED_BACK and job.state.get("cancel_sent") and not job.state.get("cancel_refused"):
             return Ending(CANCELLED, CANCELLED_MESSAGE)  # [doc] the cancel rolled the update back
         return failed(self._reason(client, stack, final, job.state.get("called") or 0))
@@ -191,9 +195,11 @@ class CloudFormation:
                 continue
             delay = min(self.poll_seconds, max(0.2, delay * 2))
 
-    def _results(self, client: Any, stack: str) -> Ending:
-        """[decided] P-16: outputs in CloudFormation's order; resources by logical id."""
-        described = self._describe(client, stack) or {}
+    def _results(self, client: Any, stack: str, described: dict[str, Any] | None = None) -> Ending:
+        """[decided] P-16: outputs in CloudFormation's order (from `described`, the stack as its wait ended, when
+        given); resources by logical id."""
+        if described is None:
+            described = self._describe(client, stack) or {}
         outputs = [
             {"key": output["OutputKey"], "valueString": str(output.get("OutputValue", ""))}
             for output in described.get("Outputs") or []

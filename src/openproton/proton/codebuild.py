@@ -140,30 +140,36 @@ class CodeBuild:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, killed whole on a timeout
             )
-            stopped: str | None = None
             deadline = time.monotonic() + self.timeout_seconds
-            while True:
-                try:
-                    code = process.wait(max(0.0, min(CANCEL_POLL_SECONDS, deadline - time.monotonic())))
-                    break
-                except subprocess.TimeoutExpired:
-                    if time.monotonic() >= deadline:
-                        stopped = TIMED_OUT
-                    elif job.cancel_requested():
-                        stopped = CANCELLED  # [decided] P-20: stopped as a timeout stops them
-                    else:
-                        continue
-                _signal(process, signal.SIGTERM)
-                try:
-                    code = process.wait(KILL_AFTER_SECONDS)
-                except subprocess.TimeoutExpired:
-                    _signal(process, signal.SIGKILL)
-                    code = process.wait()
-                break
+            with job.waiting():  # [decided] P-10: other jobs go on while the commands run
+                code, stopped = self._wait(process, deadline, job)
             size = output.seek(0, os.SEEK_END)
             output.seek(max(0, size - MAX_LOG_BYTES))
             log = output.read().decode("utf-8", "replace")
         return code, log, stopped
+
+    def _wait(self, process: subprocess.Popen[bytes], deadline: float, job: Job) -> tuple[int, str | None]:
+        """The commands' exit code once they end, or once stopped past the deadline or by a cancel, and why."""
+        stopped: str | None = None
+        while True:
+            try:
+                code = process.wait(max(0.0, min(CANCEL_POLL_SECONDS, deadline - time.monotonic())))
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() >= deadline:
+                    stopped = TIMED_OUT
+                elif job.cancel_requested():
+                    stopped = CANCELLED  # [decided] P-20: stopped as a timeout stops them
+                else:
+                    continue
+            _signal(process, signal.SIGTERM)
+            try:
+                code = process.wait(KILL_AFTER_SECONDS)
+            except subprocess.TimeoutExpired:
+                _signal(process, signal.SIGKILL)
+                code = process.wait()
+            break
+        return code, stopped
 
     def _set_token(self, deployment_id: str, digest: str | None) -> None:
         with self.database.transaction(write=True) as tx:

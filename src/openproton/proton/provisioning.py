@@ -21,7 +21,9 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -83,6 +85,7 @@ class Job:
     _write: Callable[[Callable[[Tx], None]], None] = field(repr=False)
     _sleep: Callable[[float], bool] = field(repr=False)
     _cancelled: Callable[[], bool] = field(repr=False)
+    _waiting: Callable[[], AbstractContextManager[None]] = field(repr=False, default=contextlib.nullcontext)
 
     @property
     def id(self) -> str:
@@ -104,8 +107,15 @@ class Job:
         self._write(change)
 
     def sleep(self, seconds: float) -> bool:
-        """Wait between polls; False when the worker is stopping or the lease was lost (give up quietly)."""
-        return bool(self._sleep(seconds))
+        """Wait between polls; False when the worker is stopping or the lease was lost (give up quietly). Other
+        jobs take their turn meanwhile (`waiting`)."""
+        with self.waiting():
+            return bool(self._sleep(seconds))
+
+    def waiting(self) -> AbstractContextManager[None]:
+        """[decided] P-10: while the job waits on the world (a stack between polls, commands running), another
+        job's work goes on; the rest of a job's work takes its turn, one job at a time."""
+        return self._waiting()
 
     def cancel_requested(self) -> bool:
         """Whether a cancel has arrived by now (read again from the database, for a provisioner that polls)."""
@@ -138,6 +148,7 @@ class Provisioning:
         mode: str = "thread",
         poll_seconds: float = POLL_SECONDS,
         server_pid: int | None = None,
+        concurrency: int = 8,
     ) -> None:
         self.database = database
         self.clock = clock
@@ -147,6 +158,14 @@ class Provisioning:
         self.lease_ms = round(lease_seconds * 1000)
         self.mode = mode
         self.poll_seconds = poll_seconds
+        self.concurrency = concurrency
+        self._running: set[str] = set()  # jobs this worker's pool is running now
+        self._running_lock = threading.Lock()
+        # [decided] P-10: the pool's jobs work one at a time and wait together: a job holds the turn except while
+        # it waits, so jobs whose stacks take minutes overlap, while work that never waits (a stand-in cloud that
+        # answers at once) runs one job after another and leaves the CPU to the requests as a single job would.
+        self._turn = threading.Lock()
+        self._holds_turn = threading.local()
         # One owner per worker, unique across processes and hosts sharing the database; it names the server process
         # it works for (the parent of a worker process: worker_process.py).
         self.owner = f"{socket.gethostname()[:24]}-{server_pid or os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -157,12 +176,11 @@ class Provisioning:
     # -- running jobs ----------------------------------------------------------------------------------
 
     def run_pending(self) -> int:
-        """Claim and run every job nobody holds, one after another; the number run."""
+        """Claim and run every job nobody holds, one after another; the number run (`sync` mode, and `wait`
+        when no worker thread runs)."""
         ran = 0
         while not self._stop.is_set():
-            with self.database.transaction(write=False) as tx:
-                candidates = store.claimable(tx, database_now_ms(tx), frozenset(self.provisioners))
-            claimed = next((job_id for job_id in candidates if self._claim(job_id)), None)
+            claimed = self._claim_next()
             if claimed is None:
                 break
             self._run(claimed)
@@ -170,6 +188,44 @@ class Provisioning:
         with self._idle:
             self._idle.notify_all()
         return ran
+
+    def _claim_next(self) -> str | None:
+        """Claim the oldest job nobody holds (and this worker is not running already); its id, or None."""
+        with self.database.transaction(write=False) as tx:
+            candidates = store.claimable(tx, database_now_ms(tx), frozenset(self.provisioners))
+        with self._running_lock:
+            running = set(self._running)
+        return next((job_id for job_id in candidates if job_id not in running and self._claim(job_id)), None)
+
+    def _fill(self, pool: ThreadPoolExecutor) -> None:
+        """[decided] P-10: claim jobs while fewer than `concurrency` run, each on a pool thread of its own."""
+        while not self._stop.is_set():
+            with self._running_lock:
+                if len(self._running) >= self.concurrency:
+                    return
+            claimed = self._claim_next()
+            if claimed is None:
+                return
+            with self._running_lock:
+                self._running.add(claimed)
+            pool.submit(self._run_in_pool, claimed)
+
+    def _run_in_pool(self, deployment_id: str) -> None:
+        try:
+            with self._turn:
+                self._holds_turn.value = True
+                try:
+                    self._run(deployment_id)
+                finally:
+                    self._holds_turn.value = False
+        except Exception:  # the database gone for a moment: the job stays for the next claim
+            log.exception("provisioning job %s could not be run", deployment_id)
+        finally:
+            with self._running_lock:
+                self._running.discard(deployment_id)
+            with self._idle:
+                self._idle.notify_all()
+            self.board.posted()  # a slot is free: claim the next job now rather than at the next poll
 
     def after_call(self) -> None:
         """In-process `sync` mode ([decided] P-12): the jobs a call posted run before the call returns."""
@@ -238,7 +294,21 @@ class Provisioning:
         files = orjson.loads(render["files"]) if render is not None else []
         state = orjson.loads(row["state"])
         is_cancelled = row["cancelled_at"] is not None
-        return Job(deployment, row["action"], state, files, held, is_cancelled, write, sleep, cancelled)
+        return Job(deployment, row["action"], state, files, held, is_cancelled, write, sleep, cancelled, self._waiting)
+
+    @contextlib.contextmanager
+    def _waiting(self) -> Iterator[None]:
+        """Give the turn to the next job while this one waits (a job run outside the pool holds none)."""
+        if not getattr(self._holds_turn, "value", False):
+            yield
+            return
+        self._holds_turn.value = False
+        self._turn.release()
+        try:
+            yield
+        finally:
+            self._turn.acquire()
+            self._holds_turn.value = True
 
     def _end(self, job: Job, ending: Ending) -> bool:
         """Write the ending; False when the job must run again (a cancel arrived as it was handed over)."""
@@ -294,15 +364,17 @@ class Provisioning:
         self._thread.start()
 
     def _loop(self) -> None:
-        # The worker yields the CPU to the threads answering requests ([decided] P-10: it must not starve them).
+        # The worker yields the CPU to the threads answering requests ([decided] P-10: it must not starve them);
+        # the pool's threads, started from this one, inherit its niceness.
         with contextlib.suppress(AttributeError, OSError, PermissionError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
-        while not self._stop.is_set():
-            try:
-                self.run_pending()
-            except Exception:  # the database gone for a moment: try again at the next poll
-                log.exception("the provisioning worker's poll failed")
-            self.board.wait(self.poll_seconds)
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="openproton-job") as pool:
+            while not self._stop.is_set():
+                try:
+                    self._fill(pool)
+                except Exception:  # the database gone for a moment: try again at the next poll
+                    log.exception("the provisioning worker's poll failed")
+                self.board.wait(self.poll_seconds)
 
     def stop(self) -> None:
         if self._thread is None:

@@ -9,6 +9,7 @@ deployment in the session name, so a role's trust policy can require both.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from openproton.store import Database
@@ -28,23 +29,29 @@ class Roles:
         self.endpoint_url = None if endpoint == "aws" else endpoint
         self._session: Any = None
         self._clients: dict[tuple[str, str], Any] = {}
+        # Jobs run on several threads (P-10); boto3 builds sessions and clients unsafely across threads.
+        self._lock = threading.Lock()
 
     def session(self) -> Any:
         """One boto3 session for every job: a new session per client reloads botocore's models, tens of ms of CPU
         each, which would take the GIL from the requests the server is answering meanwhile."""
-        if self._session is None:
-            import boto3
+        with self._lock:
+            if self._session is None:
+                import boto3
 
-            self._session = boto3.session.Session()
-        return self._session
+                self._session = boto3.session.Session()
+            return self._session
 
     def client(self, service: str, region: str, credentials: dict[str, str] | None = None) -> Any:
         if credentials is None:
             # The server's own credentials: one client per service and region, kept (botocore clients are
             # thread-safe), so its connections are reused and no job pays for building it again.
-            kept = self._clients.get((service, region))
+            with self._lock:
+                kept = self._clients.get((service, region))
             if kept is None:
-                kept = self._clients[(service, region)] = self._new_client(service, region, {})
+                built = self._new_client(service, region, {})
+                with self._lock:
+                    kept = self._clients.setdefault((service, region), built)
             return kept
         keys = {
             "aws_access_key_id": credentials["AWS_ACCESS_KEY_ID"],
@@ -54,7 +61,9 @@ class Roles:
         return self._new_client(service, region, keys)
 
     def _new_client(self, service: str, region: str, keys: dict[str, str]) -> Any:
-        return self.session().client(service, region_name=region, endpoint_url=self.endpoint_url, **keys)
+        session = self.session()
+        with self._lock:
+            return session.client(service, region_name=region, endpoint_url=self.endpoint_url, **keys)
 
     def role(self, job: Job, which: str) -> str | None:
         """[decided] P-13, P-18: the role the job's resource is provisioned as, or None."""
