@@ -5,6 +5,7 @@ refuse or race the pushes at the remote's side, where a real remote would."""
 
 from __future__ import annotations
 
+import json
 import signal
 from pathlib import Path
 
@@ -22,9 +23,10 @@ class Gate:
     """A hook that logs every push the remote receives (its `<old> <new> <ref>` lines) and holds each one until
     the test opens the gate (30 s at most, so a failing test cannot hang the run)."""
 
-    def __init__(self, remote: Remote, hook: str) -> None:
+    def __init__(self, remote: Remote, hook: str, *, refuse_first: bool = False) -> None:
         root = remote.path.parent
         self.reached_mark, self.release, self.log = root / f"{hook}.reached", root / f"{hook}.open", root / "pushes"
+        refused = root / f"{hook}.refused"
         script = remote.path / "hooks" / hook
         script.write_text(
             "#!/bin/sh\n"
@@ -32,6 +34,7 @@ class Gate:
             f': > "{self.reached_mark}"\n'
             "i=0\n"
             f'while [ ! -e "{self.release}" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n'
+            + (f'if [ ! -e "{refused}" ]; then : > "{refused}"; exit 1; fi\n' if refuse_first else "")
         )
         script.chmod(0o755)
 
@@ -141,3 +144,43 @@ def test_a_direct_push_that_loses_the_target_to_another_writer_is_made_again_on_
     assert remote.git("rev-parse", f"{tip}^") == other  # made again on the other writer's commit
     assert remote.show(tip, "docs/notes.md") == "another writer"
     assert "dev/.proton/deployment-metadata.json" in remote.files(tip, "dev")
+
+
+def test_a_worker_killed_before_its_push_landed_pushes_the_commit_it_stored(
+    git_bundle_dir: Path, tmp_path: Path
+) -> None:
+    """P-10: the resumed job pushes its stored commit again, the very commit the first worker was pushing (the
+    git cache that holds it outlives the server: `--sync-cache`; without one, the commit is made again)."""
+    import sqlite3
+
+    database_file = tmp_path / "state.sqlite3"
+    flags = ("--bundle-dir", str(git_bundle_dir), *SELF_MANAGED, "--job-lease-seconds", "2")
+    flags += ("--sync-cache", str(tmp_path / "git-cache"))
+    remote = Remote(tmp_path / "repository")
+    # The first push is held, then refused: it never lands (its worker is dead by then).
+    gate = Gate(remote, "pre-receive", refuse_first=True)
+    first = ServerProcess(*flags, database=f"sqlite:///{database_file}")
+    try:
+        environment = self_managed_environment(Bundles(ServerWorld(first), git_bundle_dir), remote)
+        deployment_id = environment["lastAttemptedDeploymentId"]
+        branch = f"proton--proton-environment-{deployment_id}"
+        eventually(gate.reached)
+        with sqlite3.connect(database_file) as db:
+            (state,) = db.execute("SELECT state FROM provisioning_jobs").fetchone()
+        stored = json.loads(state)["pushing"]["commit"]
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(10)
+    finally:
+        first.stop()
+    gate.open()
+    eventually(lambda: len(gate.pushes()) == 1 and (remote.path.parent / "pre-receive.refused").exists())
+    assert remote.head(branch) == ""
+    second = ServerProcess(*flags, database=f"sqlite:///{database_file}")
+    try:
+        infra = Bundles(ServerWorld(second), git_bundle_dir)
+        recorded = eventually(lambda: (infra.rendered(deployment_id) or {}).get("pushed"))
+        assert recorded["commit"] == stored
+        assert remote.head(branch) == stored
+        assert [push[1] for push in gate.pushes()] == [stored, stored]  # the same commit, twice
+    finally:
+        second.stop()

@@ -392,6 +392,12 @@ class GitSource:
         if code != 0:
             raise GitError(_error_line(err, code, url, display))
 
+    def has_commit(self, key: str, commit: str) -> bool:
+        """Whether this key's cache holds `commit` (one made here before a restart, say)."""
+        name = f"{self._commit(commit)}^{{commit}}"
+        code, _, _ = self._spawn([f"--git-dir={self._directory(key)}", "cat-file", "-e", name])
+        return code == 0
+
     def is_ancestor(self, key: str, ancestor: str, descendant: str) -> bool:
         """Whether `descendant` already contains `ancestor` (a branch someone merged)."""
         args = ["merge-base", "--is-ancestor", self._commit(ancestor), self._commit(descendant)]

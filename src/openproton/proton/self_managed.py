@@ -124,9 +124,9 @@ class SelfManaged:
 
     def _push(self, job: Job, entry: MapEntry, repository: dict[str, str]) -> dict[str, Any] | None:
         """Commit and push; what was pushed, or None when a cancel came first. The commit is saved in the job
-        before its push, so a worker that restarts after the push finds it on the branch and does not push a
-        second, rebuilt commit. In `direct` mode a target that moved meanwhile (another replica's push) is
-        fetched again and the commit rebuilt on it."""
+        before its push, so a worker that resumes the job finds it on the branch (pushed: not again) or pushes that
+        same commit again, never a second one made anew. In `direct` mode a target that moved meanwhile (another
+        replica's push) is fetched again and the commit made again on it."""
         display, branch, target = entry.key, job.state["branch"], repository["branch"]
         refused: GitError | None = None
         tried: str | None = None  # the target's tip the last refused push was built on
@@ -141,10 +141,15 @@ class SelfManaged:
                 raise GitError(f"branch {target} does not exist")
             if refused is not None and base == tried:
                 raise refused  # refused for another reason than a target that moved
-            changes = self._changes(job, entry.key, base, display)
-            # [decided] P-22: one message for every commit, a deletion's too.
-            message = f"Update requested for Proton - {job.state['path']}"
-            commit = self.git.commit(entry.key, base, changes, message, author=AUTHOR)
+            again = refused is None and bool(saved) and self.git.has_commit(entry.key, saved["commit"])
+            if again:
+                # [decided] P-10: a job resumed before its push landed pushes the commit it stored again.
+                commit = str(saved["commit"])
+            else:
+                changes = self._changes(job, entry.key, base, display)
+                # [decided] P-22: one message for every commit, a deletion's too.
+                message = f"Update requested for Proton - {job.state['path']}"
+                commit = self.git.commit(entry.key, base, changes, message, author=AUTHOR)
             if job.cancel_requested():
                 return None
             pushed = {"key": entry.key, "branch": branch, "target": target, "commit": commit}
@@ -158,7 +163,8 @@ class SelfManaged:
                 self.git.push(entry.key, entry.url, refspecs, display=display, atomic=True)
                 return pushed
             except GitError as error:
-                refused, tried = error, base
+                # A stored commit may stand on an older tip: the next try makes one on the current tip.
+                refused, tried = error, (None if again else base)
         assert refused is not None
         raise refused
 
