@@ -884,21 +884,21 @@ DECISIONS: tuple[Decision, ...] = (
         "P-22",
         "A self-managed deployment is committed from the tip of the repository's branch, in a private git index (no "
         "working tree), on branch `proton--proton-<type>-<deployment id>` (`<type>`: environment, service_instance, "
-        "pipeline, component), one commit `Update requested for Proton - <path>` (a deletion's too) by "
-        "`OpenProton <openproton@localhost>`: the folder's rendered files and "
-        "`.proton/deployment-metadata.json` (Jackson's pretty style); files of the folder that begin with the "
-        "managed header and are no longer rendered are removed, except in another resource's folder (one holding "
-        "its own metadata file); a link or file where a folder goes, or a link where a file goes, fails the "
-        "deployment `Unable to push to <key>: <path> is not a directory in <key>`. `branch` mode pushes the branch; "
-        "`direct` also fast-forwards the target, atomically (a target that moved meanwhile is fetched again and the "
-        "commit made again on it, up to 3 times). The commit is kept in the job before its push, so a worker that "
-        "resumes the job after the push does not push again, and one that resumes it before the push landed pushes "
-        "that same commit again (while the git cache holds it: `--sync-cache` keeps it across restarts). A deletion keeps the files, marks their header and "
-        "the metadata, and ends DELETE_COMPLETE once pushed; an update waits for "
-        "NotifyResourceDeploymentStatusChange. An unmapped repository (or one whose entry does not serve the "
-        "account) gets nothing written; a Terraform deployment with no repository at all (a pipeline without the "
-        "account's) is no job and ends as without the provisioner. A cancelled deployment's branch is deleted only "
-        "while it still points at the pushed commit; files larger than 1 MiB are never read or changed.",
+        "pipeline, component), one commit `Update requested for Proton - <path>` (a deletion's too) by `OpenProton "
+        "<openproton@localhost>`: the folder's rendered files and `.proton/deployment-metadata.json` (Jackson's "
+        "pretty style); files of the folder that begin with the managed header and are no longer rendered are "
+        "removed, except in another resource's folder (one holding its own metadata file); a link or file where a "
+        "folder goes, or a link where a file goes, fails the deployment `Unable to push to <key>: <path> is not a "
+        "directory in <key>`. `branch` mode pushes the branch; `direct` also fast-forwards the target, atomically "
+        "(a target that moved meanwhile is fetched again and the commit made again on it, up to 3 times). The "
+        "commit is kept in the job before its push, so a worker that resumes the job after the push does not push "
+        "again, and one that resumes it before the push landed pushes that same commit again (while the git cache "
+        "holds it: `--sync-cache` keeps it across restarts). A deletion keeps the files, marks their header and the "
+        "metadata, and ends DELETE_COMPLETE once pushed; an update waits for NotifyResourceDeploymentStatusChange. "
+        "An unmapped repository (or one whose entry does not serve the account) gets nothing written; a Terraform "
+        "deployment with no repository at all (a pipeline without the account's) is no job and ends as without the "
+        "provisioner. A cancelled deployment's branch is deleted only while it still points at the pushed commit; "
+        "files larger than 1 MiB are never read or changed.",
     ),
     Decision(
         "P-23",
