@@ -133,15 +133,12 @@ def _stack_of_bucket(client: Any, bucket: str) -> str:
     raise AssertionError(f"no stack holds bucket {bucket}")
 
 
-def test_a_service_instance_gets_a_stack_of_its_own(cloud: Bundles) -> None:
-    cloud.publish("vpc", bundle())
-    environment(cloud)
+def web_instance(cloud: Bundles, template: str, *, components: bool = False) -> dict[str, Any]:
+    """Service `shop`'s instance `web-dev` (port 8080, image nginx) on environment `dev`, its infrastructure
+    `template`, provisioned; `components`: it may have components attached."""
     files = service_files(pipeline=False)
-    files["instance_infrastructure/cloudformation.yaml"] = (
-        "Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n"
-        "Outputs:\n  QueueUrl:\n    Value: !Ref Queue\n  Port:\n    Value: '{{ service_instance.inputs.port }}'\n"
-    )
-    cloud.publish_service_template("web", files, environment_template="vpc", pipeline=False)
+    files["instance_infrastructure/cloudformation.yaml"] = template
+    cloud.publish_service_template("web", files, environment_template="vpc", pipeline=False, components=components)
     spec = (
         "proton: ServiceSpec\ninstances:\n  - name: web-dev\n    environment: dev\n    spec:\n      image: nginx\n"
         "      port: 8080\n"
@@ -149,6 +146,17 @@ def test_a_service_instance_gets_a_stack_of_its_own(cloud: Bundles) -> None:
     cloud.client.create_service(name="shop", templateName="web", templateMajorVersion="1", spec=spec)
     instance = ended(lambda: cloud.client.get_service_instance(serviceName="shop", name="web-dev")["serviceInstance"])
     assert instance["deploymentStatus"] == "SUCCEEDED", instance.get("deploymentStatusMessage")
+    return instance
+
+
+def test_a_service_instance_gets_a_stack_of_its_own(cloud: Bundles) -> None:
+    cloud.publish("vpc", bundle())
+    environment(cloud)
+    web_instance(
+        cloud,
+        "Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n"
+        "Outputs:\n  QueueUrl:\n    Value: !Ref Queue\n  Port:\n    Value: '{{ service_instance.inputs.port }}'\n",
+    )
     outputs = cloud.client.list_service_instance_outputs(serviceName="shop", serviceInstanceName="web-dev")["outputs"]
     assert [(o["key"], o["valueString"]) for o in outputs][1] == ("Port", "8080")
     assert outputs[0]["key"] == "QueueUrl"

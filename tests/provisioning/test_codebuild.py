@@ -21,6 +21,22 @@ ROLE = f"arn:aws:iam::{MGMT_ACCOUNT}:role/codebuild"
 SPEC = "proton: EnvironmentSpec\nspec:\n  vpc_cidr: 10.2.0.0/16\n"
 
 
+@pytest.fixture
+def thread_runs(tmp_path: Path, cloud_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Bundles, Any]]:
+    """In-process `provisioning_mode="thread"`: the calls answer at once and a worker thread runs the jobs; the
+    bundles and the mock (for `wait` and `log`)."""
+    for name, value in SERVER_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(
+        bundle_dir=str(tmp_path),
+        provisioners=("codebuild",),
+        cloudformation_endpoint=cloud_endpoint,
+        provisioning_mode="thread",
+    )
+    with mock_proton(settings=settings) as mock:
+        yield Bundles(InProcessWorld(mock), tmp_path), mock
+
+
 def manifest(*provision: str, deprovision: tuple[str, ...] = ("echo gone",)) -> str:
     lines = ["infrastructure:", "  templates:", "    - rendering_engine: codebuild", "      settings:"]
     lines += ["        provision:", *[f"          - {json_quote(c)}" for c in provision]]
@@ -118,74 +134,52 @@ def test_a_missing_secret_fails_before_anything_runs(runs: Bundles) -> None:
 
 
 def test_thread_mode_answers_at_once_and_wait_returns_when_the_job_ended(
-    tmp_path: Path, cloud_endpoint: str, monkeypatch: pytest.MonkeyPatch
+    thread_runs: tuple[Bundles, Any],
 ) -> None:
     """[decided] P-12: `provisioning_mode="thread"` runs jobs on a worker thread; `wait` blocks until they end."""
-    for name, value in SERVER_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    settings = Settings(
-        bundle_dir=str(tmp_path),
-        provisioners=("codebuild",),
-        cloudformation_endpoint=cloud_endpoint,
-        provisioning_mode="thread",
-    )
-    with mock_proton(settings=settings) as mock:
-        runs = Bundles(InProcessWorld(mock), tmp_path)
-        bundle = {"schema/schema.yaml": ENVIRONMENT_SCHEMA, "infrastructure/manifest.yaml": manifest("sleep 2")}
-        runs.publish("cb", bundle)
-        created = runs.client.create_environment(
-            name="dev", templateName="cb", templateMajorVersion="1", spec=SPEC, codebuildRoleArn=ROLE
-        )["environment"]
-        assert runs.client.get_environment(name="dev")["environment"]["deploymentStatus"] == "IN_PROGRESS"
-        with pytest.raises(TimeoutError):
-            mock.wait(created["lastAttemptedDeploymentId"], timeout=0.3)
-        mock.wait(created["lastAttemptedDeploymentId"], timeout=30)
-        assert runs.client.get_environment(name="dev")["environment"]["deploymentStatus"] == "SUCCEEDED"
+    runs, mock = thread_runs
+    bundle = {"schema/schema.yaml": ENVIRONMENT_SCHEMA, "infrastructure/manifest.yaml": manifest("sleep 2")}
+    runs.publish("cb", bundle)
+    created = runs.client.create_environment(
+        name="dev", templateName="cb", templateMajorVersion="1", spec=SPEC, codebuildRoleArn=ROLE
+    )["environment"]
+    assert runs.client.get_environment(name="dev")["environment"]["deploymentStatus"] == "IN_PROGRESS"
+    with pytest.raises(TimeoutError):
+        mock.wait(created["lastAttemptedDeploymentId"], timeout=0.3)
+    mock.wait(created["lastAttemptedDeploymentId"], timeout=30)
+    assert runs.client.get_environment(name="dev")["environment"]["deploymentStatus"] == "SUCCEEDED"
 
 
-def test_a_cancel_stops_the_commands_under_way(
-    tmp_path: Path, cloud_endpoint: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_cancel_stops_the_commands_under_way(thread_runs: tuple[Bundles, Any], tmp_path: Path) -> None:
     """[decided] P-20: the deployment ends CANCELLED at once (D-2) and its commands are stopped, as a timeout stops
     them, rather than left to run for nothing."""
-    for name, value in SERVER_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    settings = Settings(
-        bundle_dir=str(tmp_path),
-        provisioners=("codebuild",),
-        cloudformation_endpoint=cloud_endpoint,
-        provisioning_mode="thread",
-    )
+    runs, mock = thread_runs
     started = tmp_path / "started"
     commands = (f"touch {started}", "trap 'echo terminated; exit 143' TERM", "sleep 60 & wait $!", "echo finished")
-    with mock_proton(settings=settings) as mock:
-        runs = Bundles(InProcessWorld(mock), tmp_path)
-        runs.publish(
-            "cb", {"schema/schema.yaml": ENVIRONMENT_SCHEMA, "infrastructure/manifest.yaml": manifest(*commands)}
-        )
-        created = runs.client.create_environment(
-            name="dev", templateName="cb", templateMajorVersion="1", spec=SPEC, codebuildRoleArn=ROLE
-        )["environment"]
-        deployment = created["lastAttemptedDeploymentId"]
-        deadline = time.monotonic() + 20
-        while not started.exists():
-            assert time.monotonic() < deadline, "the commands did not start"
-            time.sleep(0.05)
-        cancelled = runs.client.cancel_environment_deployment(environmentName="dev")["environment"]
-        assert cancelled["deploymentStatus"] == "CANCELLING"
-        environment = runs.client.get_environment(name="dev")["environment"]
-        assert (environment["deploymentStatus"], environment["deploymentStatusMessage"]) == (
-            "CANCELLED",
-            "User initiated cancellation.",
-        )
-        mock.wait(deployment, timeout=20)  # well before the 60 s the commands would have taken
-        log = mock.log(deployment)
-        assert log.splitlines()[-2:] == [
-            "terminated",
-            "[openproton] the deployment was cancelled: the commands were stopped",
-        ]
-        assert "finished" not in log
-        assert runs.client.get_environment(name="dev")["environment"]["deploymentStatus"] == "CANCELLED"
+    runs.publish("cb", {"schema/schema.yaml": ENVIRONMENT_SCHEMA, "infrastructure/manifest.yaml": manifest(*commands)})
+    created = runs.client.create_environment(
+        name="dev", templateName="cb", templateMajorVersion="1", spec=SPEC, codebuildRoleArn=ROLE
+    )["environment"]
+    deployment = created["lastAttemptedDeploymentId"]
+    deadline = time.monotonic() + 20
+    while not started.exists():
+        assert time.monotonic() < deadline, "the commands did not start"
+        time.sleep(0.05)
+    cancelled = runs.client.cancel_environment_deployment(environmentName="dev")["environment"]
+    assert cancelled["deploymentStatus"] == "CANCELLING"
+    environment = runs.client.get_environment(name="dev")["environment"]
+    assert (environment["deploymentStatus"], environment["deploymentStatusMessage"]) == (
+        "CANCELLED",
+        "User initiated cancellation.",
+    )
+    mock.wait(deployment, timeout=20)  # well before the 60 s the commands would have taken
+    log = mock.log(deployment)
+    assert log.splitlines()[-2:] == [
+        "terminated",
+        "[openproton] the deployment was cancelled: the commands were stopped",
+    ]
+    assert "finished" not in log
+    assert runs.client.get_environment(name="dev")["environment"]["deploymentStatus"] == "CANCELLED"
 
 
 def waits_for(mine: Path, other: Path) -> tuple[str, ...]:
@@ -193,30 +187,21 @@ def waits_for(mine: Path, other: Path) -> tuple[str, ...]:
     return (f"touch {mine}", f"for i in $(seq 200); do [ -e {other} ] && exit 0; sleep 0.1; done; exit 1")
 
 
-def test_a_worker_runs_jobs_at_once(tmp_path: Path, cloud_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_worker_runs_jobs_at_once(thread_runs: tuple[Bundles, Any], tmp_path: Path) -> None:
     """[decided] P-10: a job that takes long holds no other back: two runs that each wait for the other both
     succeed (one after another, the first would give up waiting)."""
-    for name, value in SERVER_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    settings = Settings(
-        bundle_dir=str(tmp_path),
-        provisioners=("codebuild",),
-        cloudformation_endpoint=cloud_endpoint,
-        provisioning_mode="thread",
-    )
-    with mock_proton(settings=settings) as mock:
-        runs = Bundles(InProcessWorld(mock), tmp_path)
-        first, second = tmp_path / "first", tmp_path / "second"
-        for name, commands in (("one", waits_for(first, second)), ("two", waits_for(second, first))):
-            bundle = {"schema/schema.yaml": ENVIRONMENT_SCHEMA, "infrastructure/manifest.yaml": manifest(*commands)}
-            runs.publish(name, bundle)
-            runs.client.create_environment(
-                name=name, templateName=name, templateMajorVersion="1", spec=SPEC, codebuildRoleArn=ROLE
-            )
-        mock.wait(timeout=40)
-        for name in ("one", "two"):
-            environment = runs.client.get_environment(name=name)["environment"]
-            assert environment["deploymentStatus"] == "SUCCEEDED", environment.get("deploymentStatusMessage")
+    runs, mock = thread_runs
+    first, second = tmp_path / "first", tmp_path / "second"
+    for name, commands in (("one", waits_for(first, second)), ("two", waits_for(second, first))):
+        bundle = {"schema/schema.yaml": ENVIRONMENT_SCHEMA, "infrastructure/manifest.yaml": manifest(*commands)}
+        runs.publish(name, bundle)
+        runs.client.create_environment(
+            name=name, templateName=name, templateMajorVersion="1", spec=SPEC, codebuildRoleArn=ROLE
+        )
+    mock.wait(timeout=40)
+    for name in ("one", "two"):
+        environment = runs.client.get_environment(name=name)["environment"]
+        assert environment["deploymentStatus"] == "SUCCEEDED", environment.get("deploymentStatusMessage")
 
 
 NOTIFY = (

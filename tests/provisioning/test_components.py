@@ -6,12 +6,12 @@ component of a self-managed environment committed to its repository is in test_s
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from bundles.bundle_library import service_files
 from bundles.bundle_support import Bundles
 from support import ENV_ACCOUNT, MGMT_ACCOUNT, REGION, create_connection
 
-from .test_cloudformation import SPEC, bundle, ended, stacks_of
+from .test_cloudformation import SPEC, bundle, ended, stacks_of, web_instance
 
 COMPONENT_ROLE = f"arn:aws:iam::{MGMT_ACCOUNT}:role/proton-component"
 MANIFEST = (
@@ -28,6 +28,24 @@ Outputs:
   TopicArn:
     Value: !Ref Topic
 """
+
+
+def deletes_its_stack(cloud: Bundles, component: str, stacks: Any) -> None:
+    """The component's one live stack (`stacks`: a client in its role's account) is deleted with it."""
+    named = [
+        s["StackName"]
+        for s in stacks.list_stacks()["StackSummaries"]
+        if s["StackName"].startswith(f"AWSProton-{component}-cloudformation--")
+        and s["StackStatus"] != "DELETE_COMPLETE"
+    ]
+    assert len(named) == 1
+    cloud.client.delete_component(name=component)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and cloud.client.list_components()["components"]:
+        time.sleep(0.1)
+    assert cloud.client.list_components()["components"] == []
+    summaries = stacks.list_stacks()["StackSummaries"]
+    assert [s["StackStatus"] for s in summaries if s["StackName"] == named[0]] == ["DELETE_COMPLETE"]
 
 
 def test_a_cloudformation_component_gets_a_stack_as_its_component_role(cloud: Bundles, cloud_endpoint: str) -> None:
@@ -49,22 +67,8 @@ def test_a_cloudformation_component_gets_a_stack_as_its_component_role(cloud: Bu
     deployment = done["lastAttemptedDeploymentId"]
     assert cloud.rendered(deployment)["files"][0]["content"].count("alerts-dev") == 1
 
-    # The stack is in the component role's account, named after the component (P-14).
-    stacks = stacks_of(cloud_endpoint, COMPONENT_ROLE)
-    names = [
-        s["StackName"]
-        for s in stacks.list_stacks()["StackSummaries"]
-        if s["StackName"].startswith("AWSProton-alerts-cloudformation--") and s["StackStatus"] != "DELETE_COMPLETE"
-    ]
-    assert len(names) == 1
-
-    cloud.client.delete_component(name="alerts")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and cloud.client.list_components()["components"]:
-        time.sleep(0.1)
-    assert cloud.client.list_components()["components"] == []
-    summaries = stacks.list_stacks()["StackSummaries"]
-    assert [s["StackStatus"] for s in summaries if s["StackName"] == names[0]] == ["DELETE_COMPLETE"]
+    # The stack is in the component role's account, named after the component (P-14); deleted with it.
+    deletes_its_stack(cloud, "alerts", stacks_of(cloud_endpoint, COMPONENT_ROLE))
 
 
 def test_a_component_without_a_role_to_assume_fails_with_the_reason(cloud: Bundles) -> None:
@@ -103,21 +107,8 @@ def test_a_component_through_a_connection_is_provisioned_as_the_connections_comp
     assert done["deploymentStatus"] == "SUCCEEDED", done.get("deploymentStatusMessage")
     outputs = cloud.client.list_component_outputs(componentName="relay")["outputs"]
     assert outputs[0]["valueString"].split(":")[4] == ENV_ACCOUNT  # the topic is the environment account's
-    stacks = stacks_of(cloud_endpoint, component_role)
-    named = [
-        s["StackName"]
-        for s in stacks.list_stacks()["StackSummaries"]
-        if s["StackName"].startswith("AWSProton-relay-cloudformation--") and s["StackStatus"] != "DELETE_COMPLETE"
-    ]
-    assert len(named) == 1
-
-    # Deleted as the same role (the next mode's run finds no stack of this one's).
-    cloud.client.delete_component(name="relay")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and cloud.client.list_components()["components"]:
-        time.sleep(0.1)
-    summaries = stacks.list_stacks()["StackSummaries"]
-    assert [s["StackStatus"] for s in summaries if s["StackName"] == named[0]] == ["DELETE_COMPLETE"]
+    # Deleted as the same role (so the next mode's run finds no stack of this one's).
+    deletes_its_stack(cloud, "relay", stacks_of(cloud_endpoint, component_role))
 
 
 def test_an_attached_component_renders_its_service_instances_inputs(cloud: Bundles) -> None:
@@ -126,16 +117,7 @@ def test_an_attached_component_renders_its_service_instances_inputs(cloud: Bundl
     cloud.publish("vpc", bundle())
     cloud.create_environment("dev", "vpc", SPEC, componentRoleArn=COMPONENT_ROLE)
     assert ended(lambda: cloud.client.get_environment(name="dev")["environment"])["deploymentStatus"] == "SUCCEEDED"
-    files = service_files(pipeline=False)
-    files["instance_infrastructure/cloudformation.yaml"] = "Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n"
-    cloud.publish_service_template("web", files, environment_template="vpc", pipeline=False, components=True)
-    spec = (
-        "proton: ServiceSpec\ninstances:\n  - name: web-dev\n    environment: dev\n    spec:\n      image: nginx\n"
-        "      port: 8080\n"
-    )
-    cloud.client.create_service(name="shop", templateName="web", templateMajorVersion="1", spec=spec)
-    instance = ended(lambda: cloud.client.get_service_instance(serviceName="shop", name="web-dev")["serviceInstance"])
-    assert instance["deploymentStatus"] == "SUCCEEDED", instance.get("deploymentStatusMessage")
+    web_instance(cloud, "Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n", components=True)
 
     template = (
         "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n"
