@@ -55,6 +55,33 @@ def test_each_use_starts_with_fresh_state() -> None:
         assert _count(client) == 0
 
 
+def test_a_database_used_again_is_as_new_whatever_the_last_mock_wrote_or_did() -> None:
+    """A mock's in-memory database goes on to the next mock once its rows are wiped; every family's rows go,
+    tags and the audit log included, and one that an SQLAlchemy engine took hold of (a reset) is not used again."""
+    client = make_client(None, MGMT_ACCOUNT, "us-east-1")
+    with mock_proton() as mock:
+        client.create_environment_template(name="web", tags=[{"key": "team", "value": "a"}])
+        client.create_service_template(name="svc")
+        client.update_account_settings(pipelineServiceRoleArn=ROLE)
+        used = mock.service.database.memory_connection
+        assert mock.audit()
+    for _ in range(3):
+        with mock_proton() as mock:
+            assert mock.service.database.memory_connection is used  # the same database, used again
+            assert client.list_environment_templates()["templates"] == []
+            assert client.list_service_templates()["templates"] == []
+            assert "pipelineServiceRoleArn" not in client.get_account_settings()["accountSettings"]
+            assert mock.audit() == []
+            client.create_environment_template(name="web")  # no leftover row in the way
+    with mock_proton() as mock:
+        mock.reset()  # through an SQLAlchemy engine, which holds the connection from then on
+        assert mock.service.database.engine_made
+        taken = mock.service.database.memory_connection
+    with mock_proton() as mock:
+        assert mock.service.database.memory_connection is not taken
+        assert client.list_environment_templates()["templates"] == []
+
+
 def test_nested_mocks_are_isolated_and_the_outer_one_resumes() -> None:
     client = make_client(None, ENV_ACCOUNT, "us-east-1")
     with mock_proton():

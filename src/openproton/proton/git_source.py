@@ -133,20 +133,29 @@ class GitSource:
 
     def __init__(self, cache_root: Path | None, *, timeout_seconds: float = 60.0, git: str = "git") -> None:
         self._owned = cache_root is None
-        root = Path(tempfile.mkdtemp(prefix="openproton-git-")) if cache_root is None else Path(cache_root)
-        self.root = root.absolute()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._root: Path | None = None if cache_root is None else Path(cache_root).absolute()
+        if self._root is not None:
+            self._root.mkdir(parents=True, exist_ok=True)
         self.timeout = timeout_seconds
         self.git = git
         self._locks: dict[str, threading.RLock] = {}
         self._depth: dict[str, int] = {}
         self._guard = threading.Lock()
-        if self._owned:
-            atexit.register(self.close)
+
+    @property
+    def root(self) -> Path:
+        """The cache's directory, made when git first runs (a mock per test that never syncs makes none)."""
+        with self._guard:
+            if self._root is None:
+                self._root = Path(tempfile.mkdtemp(prefix="openproton-git-")).absolute()
+                atexit.register(self.close)
+            return self._root
 
     def close(self) -> None:
-        if self._owned:
-            shutil.rmtree(self.root, ignore_errors=True)
+        with self._guard:
+            root, owned = self._root, self._owned
+        if owned and root is not None:
+            shutil.rmtree(root, ignore_errors=True)
 
     # -- running git -------------------------------------------------------------------------------------
 

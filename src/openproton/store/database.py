@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,9 +69,12 @@ def sqlite_path(url: str) -> str | None:
 class Database:
     """One database: an engine, its transactions and its migrations."""
 
-    def __init__(self, engine: Engine, *, serialize: bool = False) -> None:
-        self.engine = engine
-        self.dialect = engine.dialect.name
+    def __init__(self, engine: Engine | Callable[[], Engine], *, serialize: bool = False, dialect: str = "") -> None:
+        """`engine`, or what makes it when first needed (an in-memory database's hot path never does); then
+        `dialect` names it."""
+        self._engine = engine if isinstance(engine, Engine) else None
+        self._make_engine = None if isinstance(engine, Engine) else engine
+        self.dialect = engine.dialect.name if isinstance(engine, Engine) else dialect
         self._sqlite = self.dialect == "sqlite"
         self._local = threading.local()
         self._opened: list[Any] = []
@@ -79,6 +82,23 @@ class Database:
         self._memory: sqlite3.Connection | None = None
         # An in-memory SQLite database is one shared connection: calls from several threads take turns.
         self._lock = threading.Lock() if serialize else None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            assert self._make_engine is not None
+            self._engine = self._make_engine()
+        return self._engine
+
+    @property
+    def memory_connection(self) -> sqlite3.Connection | None:
+        """The one connection of an in-memory database (None for any other)."""
+        return self._memory
+
+    @property
+    def engine_made(self) -> bool:
+        """Whether the engine exists (an in-memory database that never needed one can be used again)."""
+        return self._engine is not None
 
     @property
     def pool_capacity(self) -> int:
@@ -112,9 +132,14 @@ class Database:
     @classmethod
     def in_memory(cls, connection: sqlite3.Connection | None = None) -> Database:
         raw = connection or sqlite3.connect(":memory:", check_same_thread=False)
-        engine = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool, pool_reset_on_return=None)
-        _configure_sqlite(engine, file_backed=False)
-        database = cls(engine, serialize=True)
+
+        def make_engine() -> Engine:
+            # Only migrations, reset, export and import need one: a mock per test need not build it.
+            engine = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool, pool_reset_on_return=None)
+            _configure_sqlite(engine, file_backed=False)
+            return engine
+
+        database = cls(make_engine, serialize=True, dialect="sqlite")
         database._memory = raw
         raw.isolation_level = None  # as the connect hook does; the hot path does not go through the pool
         return database
@@ -192,7 +217,8 @@ class Database:
             for raw in self._opened:
                 raw.close()
             self._opened.clear()
-        self.engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 class _Transaction:

@@ -34,20 +34,80 @@ F = TypeVar("F", bound=Callable[..., Any])
 # environment are left alone (a 12-digit key still chooses the account).
 _FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
-_template: sqlite3.Connection | None = None
-_template_lock = threading.Lock()
+
+class _MemoryDatabases:
+    """The in-memory databases mocks run on, each a copy of one migrated template. A copy's first statement
+    costs SQLite a parse of the whole schema (about 0.3 ms, most of a test's isolation), so a database goes back
+    for the next mock once its rows are wiped (a mock that wrote nothing needs no wipe at all). A database whose
+    schema changed, or that an SQLAlchemy engine took hold of (reset, export, import), is closed instead."""
+
+    KEEP = 8  # databases kept for reuse (mocks may nest or run on several threads)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._template: sqlite3.Connection | None = None
+        self._wipe: list[str] = []
+        self._free: list[sqlite3.Connection] = []
+        # id(connection) -> (its total_changes when it was last clean, its schema cookie then)
+        self._clean: dict[int, tuple[int, int]] = {}
+
+    def take(self) -> Database:
+        with self._lock:
+            if self._template is None:
+                template = sqlite3.connect(":memory:", check_same_thread=False)
+                Database.in_memory(template).migrate()
+                tables = template.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+                self._wipe = [f'DELETE FROM "{name}"' for (name,) in tables if name != "alembic_version"]
+                self._template = template
+            if self._free:
+                raw = self._free.pop()
+            else:
+                raw = sqlite3.connect(":memory:", check_same_thread=False)
+                self._template.backup(raw)
+                self._clean[id(raw)] = _marks(raw)
+        return Database.in_memory(raw)
+
+    def give_back(self, database: Database) -> None:
+        raw = database.memory_connection
+        if raw is None:
+            return
+        with self._lock:
+            clean = self._clean.pop(id(raw), None)
+        try:
+            if database.engine_made or clean is None or not self._wiped(raw, clean):
+                raw.close()
+                return
+        except sqlite3.Error:
+            raw.close()
+            return
+        with self._lock:
+            if len(self._free) >= self.KEEP:
+                raw.close()
+                return
+            self._clean[id(raw)] = _marks(raw)
+            self._free.append(raw)
+
+    def _wiped(self, raw: sqlite3.Connection, clean: tuple[int, int]) -> bool:
+        """Whether `raw` is as the template is: its rows deleted if it changed any, its schema untouched."""
+        if raw.in_transaction:
+            raw.rollback()
+        changes, schema = _marks(raw)
+        if schema != clean[1]:
+            return False
+        if changes != clean[0]:
+            raw.execute("BEGIN IMMEDIATE")
+            for statement in self._wipe:
+                raw.execute(statement)
+            raw.execute("COMMIT")
+        return True
 
 
-def _fresh_database() -> Database:
-    global _template
-    with _template_lock:
-        if _template is None:
-            raw = sqlite3.connect(":memory:", check_same_thread=False)
-            Database.in_memory(raw).migrate()
-            _template = raw
-        copy = sqlite3.connect(":memory:", check_same_thread=False)
-        _template.backup(copy)
-    return Database.in_memory(copy)
+def _marks(raw: sqlite3.Connection) -> tuple[int, int]:
+    """What says whether a database changed: rows changed so far, and the schema cookie."""
+    return raw.total_changes, int(raw.execute("PRAGMA schema_version").fetchone()[0])
+
+
+_DATABASES = _MemoryDatabases()
 
 
 class ProtonMock:
@@ -64,7 +124,7 @@ class ProtonMock:
     def start(self) -> ProtonMock:
         if self.service is not None:
             raise RuntimeError("this mock_proton is already started")
-        self.service = OpenProton(self._settings, _fresh_database(), self._clock)
+        self.service = OpenProton(self._settings, _DATABASES.take(), self._clock)
         self._saved_env = {}
         if "AWS_ACCESS_KEY_ID" not in os.environ and "AWS_PROFILE" not in os.environ:
             for name, value in _FAKE_CREDENTIALS.items():
@@ -88,6 +148,7 @@ class ProtonMock:
         self.service.provisioning.stop()
         self.service.sync.stop()  # its disposable git cache goes
         self.service.database.dispose()
+        _DATABASES.give_back(self.service.database)
         self.service = None
 
     def __enter__(self) -> ProtonMock:
