@@ -789,13 +789,15 @@ DECISIONS: tuple[Decision, ...] = (
     ),
     Decision(
         "P-10",
-        "A `cloudformation`, `codebuild` or `self-managed` deployment is a job written in the transaction that starts "
-        "it; the request answers at once. A worker for each server process claims jobs, polls every 5 s (and wakes at "
-        "once for a job its own process posted), resumes unfinished jobs on start from the state saved before each "
-        "external call, and writes the ending. It runs up to `--provisioning-concurrency` jobs at once (default 8), "
-        "each on a thread of its own, taking turns: a job's work runs one job at a time, and its waits (a stack "
-        "between polls, commands running) overlap, so a stack that takes minutes holds no other job back (in-process "
-        "`sync` mode runs a call's jobs one after another). It runs in a child process of its own at niceness 10 "
+        "A `cloudformation`, `codebuild` or `self-managed` deployment is a job written in the transaction that "
+        "starts it; the request answers at once. A worker for each server process claims jobs, polls every 5 s (and "
+        "wakes at once for a job its own process posted), resumes unfinished jobs on start from the state saved "
+        "before each external call, and writes the ending. It runs up to `--provisioning-concurrency` jobs at once "
+        "(default 8), each on a thread of its own, taking turns: a job's work runs one job at a time, and its waits "
+        "(a stack between polls, commands running) overlap, so a stack that takes minutes holds no other job back "
+        "(in-process `sync` mode runs a call's jobs one after another). Two jobs of one resource never work at once "
+        "in a worker (the second waits, unclaimed), and a worker that stops stops the commands it runs (the next "
+        "one ends the run as interrupted). It runs in a child process of its own at niceness 10 "
         "(`--provisioning-worker process`, the default), started again if it exits and ending with the server; "
         "`thread`, or an in-memory database, keeps it a thread of the server process.",
     ),
@@ -868,10 +870,11 @@ DECISIONS: tuple[Decision, ...] = (
         "A run's exit 0 succeeds (a delete: DELETE_COMPLETE); another code fails `Provisioning commands exited with "
         "code <n>: <last output line, at most 200 characters>`; past `--codebuild-timeout` SIGTERM, SIGKILL 10 s "
         "later, FAILED `Provisioning commands timed out after <n> seconds`. A `proton-outputs.json` left behind "
-        "(`[{key, valueString}]` or a string mapping) gives the outputs; the log is stdout and stderr, the last 1 MiB; "
-        "a run a restart interrupted is not repeated: FAILED `Provisioning commands were interrupted by a restart`. A "
-        "cancel ends the deployment CANCELLED at once (D-2) and stops a run under way within a second as a timeout "
-        "does (SIGTERM, SIGKILL 10 s later); its log ends with a line saying so, and its outputs are not kept.",
+        "(`[{key, valueString}]` or a string mapping) gives the outputs; the log is stdout and stderr, the last 1 "
+        "MiB; a run a restart interrupted is not repeated: FAILED `Provisioning commands were interrupted by a "
+        "restart`. A cancel ends the deployment CANCELLED at once (D-2) and stops a run under way within a second "
+        "as a timeout does (SIGTERM, SIGKILL 10 s later); its log ends with a line saying so, its outputs are not "
+        "kept, and its callback token is revoked at the cancel.",
     ),
     Decision(
         "P-21",

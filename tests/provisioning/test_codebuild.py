@@ -182,6 +182,100 @@ def test_a_cancel_stops_the_commands_under_way(thread_runs: tuple[Bundles, Any],
     assert runs.client.get_environment(name="dev")["environment"]["deploymentStatus"] == "CANCELLED"
 
 
+def wait_for_file(path: Path) -> None:
+    deadline = time.monotonic() + 20
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} never appeared"
+        time.sleep(0.05)
+
+
+def test_the_next_deployment_waits_for_the_cancelled_commands_to_stop(
+    thread_runs: tuple[Bundles, Any], tmp_path: Path
+) -> None:
+    """[decided] P-10, P-20: a deployment of the same environment started right after a cancel does not run
+    its commands beside the cancelled ones still stopping (two `terraform apply` on one resource)."""
+    runs, mock = thread_runs
+    started, exited = tmp_path / "first-started", tmp_path / "first-exited"
+    commands = (
+        # The second run succeeds only if the first one's commands have exited by the time it starts.
+        f"if [ -e {started} ]; then [ -e {exited} ] || exit 3; echo second; exit 0; fi",
+        f"touch {started}",
+        f"trap 'sleep 2; touch {exited}; exit 143' TERM",
+        "sleep 60 & wait $!",
+    )
+    runs.publish("cb", {"schema/schema.yaml": ENVIRONMENT_SCHEMA, "infrastructure/manifest.yaml": manifest(*commands)})
+    runs.client.create_environment(
+        name="dev", templateName="cb", templateMajorVersion="1", spec=SPEC, codebuildRoleArn=ROLE
+    )
+    wait_for_file(started)
+    runs.client.cancel_environment_deployment(environmentName="dev")
+    second = runs.client.update_environment(name="dev", deploymentType="CURRENT_VERSION", spec=SPEC)["environment"]
+    mock.wait(timeout=30)
+    environment = runs.client.get_environment(name="dev")["environment"]
+    assert environment["lastAttemptedDeploymentId"] == second["lastAttemptedDeploymentId"]
+    assert environment["deploymentStatus"] == "SUCCEEDED", mock.log(second["lastAttemptedDeploymentId"])
+    assert "second" in mock.log(second["lastAttemptedDeploymentId"])
+
+
+def test_a_server_that_stops_stops_the_commands_it_runs(
+    provisioning_dir: Path, cloud_endpoint: str, tmp_path: Path
+) -> None:
+    """[decided] P-10: commands do not outlive the worker that runs them; the next worker ends the run as
+    interrupted (a run is never repeated)."""
+    import os
+
+    from bundles.bundle_library import archive, put
+    from support import ServerProcess, make_client
+
+    from .conftest import server_env
+
+    pid_file = tmp_path / "pid"
+    database = f"sqlite:///{tmp_path}/state.sqlite3"
+    flags = ("--bundle-dir", str(provisioning_dir), "--provisioners", "codebuild", "--job-lease-seconds", "2")
+    flags += ("--cloudformation-endpoint", cloud_endpoint)
+    bundle = {
+        "schema/schema.yaml": ENVIRONMENT_SCHEMA,
+        "infrastructure/manifest.yaml": manifest(f"echo $$ > {pid_file}", "sleep 60"),
+    }
+    source = put(provisioning_dir, "templates", f"stops-{tmp_path.name}.tar.gz", archive(bundle))
+    first = ServerProcess(*flags, database=database, env=server_env())
+    try:
+        client = make_client(first.endpoint, MGMT_ACCOUNT, REGION)
+        client.create_environment_template(name="cb")
+        client.create_environment_template_version(templateName="cb", source=source)
+        client.update_environment_template_version(
+            templateName="cb", majorVersion="1", minorVersion="0", status="PUBLISHED"
+        )
+        client.create_environment(
+            name="dev", templateName="cb", templateMajorVersion="1", spec=SPEC, codebuildRoleArn=ROLE
+        )
+        wait_for_file(pid_file)
+        time.sleep(0.2)  # the pid is written
+        commands = int(pid_file.read_text())
+    finally:
+        first.stop()  # SIGTERM, as a service manager stops it
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            os.kill(commands, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "the commands outlived the server"
+        time.sleep(0.1)
+    second = ServerProcess(*flags, database=database, env=server_env())
+    try:
+        client = make_client(second.endpoint, MGMT_ACCOUNT, REGION)
+        deadline = time.monotonic() + 30
+        while client.get_environment(name="dev")["environment"]["deploymentStatus"] == "IN_PROGRESS":
+            assert time.monotonic() < deadline, "the interrupted run never ended"
+            time.sleep(0.2)
+        environment = client.get_environment(name="dev")["environment"]
+        assert environment["deploymentStatus"] == "FAILED"
+        assert environment["deploymentStatusMessage"] == "Provisioning commands were interrupted by a restart"
+    finally:
+        second.stop()
+
+
 def waits_for(mine: Path, other: Path) -> tuple[str, ...]:
     """Commands that succeed only if the other run starts while this one runs (20 s at most)."""
     return (f"touch {mine}", f"for i in $(seq 200); do [ -e {other} ] && exit 0; sleep 0.1; done; exit 1")

@@ -33,7 +33,7 @@ MAX_LOG_BYTES = 1 << 20  # [decided] P-20
 MAX_LAST_LINE = 200
 KILL_AFTER_SECONDS = 10  # [decided] P-20: SIGTERM, then SIGKILL this much later
 CANCEL_POLL_SECONDS = 1.0  # how often a run looks for a cancel
-TIMED_OUT, CANCELLED = "timed out", "cancelled"
+TIMED_OUT, CANCELLED, INTERRUPTED = "timed out", "cancelled", "interrupted"
 CANCELLED_LINE = "[openproton] the deployment was cancelled: the commands were stopped"
 OUTPUTS_FILE = "proton-outputs.json"  # [doc]
 
@@ -113,6 +113,9 @@ class CodeBuild:
             finally:
                 if token is not None:
                     self._set_token(job.id, None)
+            if stopped == INTERRUPTED:
+                self._keep_log(job.id, log)
+                return None
             if stopped == CANCELLED:
                 # [decided] P-20: the deployment ended CANCELLED when the cancel came (D-2); the log says why the
                 # commands stopped, and their outputs are not kept.
@@ -160,6 +163,10 @@ class CodeBuild:
                     stopped = TIMED_OUT
                 elif job.cancel_requested():
                     stopped = CANCELLED  # [decided] P-20: stopped as a timeout stops them
+                elif job.interrupted():
+                    # The worker stops (or lost the lease): no commands left running past it; the next worker
+                    # ends the run as interrupted ([decided] P-10).
+                    stopped = INTERRUPTED
                 else:
                     continue
             _signal(process, signal.SIGTERM)

@@ -88,7 +88,10 @@ def cancel_job(call: Call, deployment: dict[str, Any]) -> bool:
         call.memo[JOBS_POSTED] = call.memo.get(JOBS_POSTED) or flagged
         return flagged
     if provisioner == CODEBUILD:
-        return False  # the run looks for the cancel itself, every second
+        # The run looks for the cancel itself, every second; its callback token goes now, so commands still
+        # stopping cannot notify on the resource's next deployment ([decided] P-19: valid during the run).
+        job_store.set_run_token(call.tx, deployment["id"], None)
+        return False
     if not flagged:
         render = render_store.render(call.tx, deployment["id"])
         if render is None or not render["pushed"]:

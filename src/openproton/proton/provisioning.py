@@ -112,6 +112,10 @@ class Job:
         with self.waiting():
             return bool(self._sleep(seconds))
 
+    def interrupted(self) -> bool:
+        """Whether the worker is stopping or lost the job's lease (a provisioner waiting on the world stops)."""
+        return not self._sleep(0)
+
     def waiting(self) -> AbstractContextManager[None]:
         """[decided] P-10: while the job waits on the world (a stack between polls, commands running), another
         job's work goes on; the rest of a job's work takes its turn, one job at a time."""
@@ -159,8 +163,11 @@ class Provisioning:
         self.mode = mode
         self.poll_seconds = poll_seconds
         self.concurrency = concurrency
+        self._running_lock = threading.Lock()  # guards the four below
         self._running: set[str] = set()  # jobs this worker's pool is running now
-        self._running_lock = threading.Lock()
+        self._targets: dict[str, str] = {}  # target ARN -> the job of this worker working on it
+        self._deferred: dict[str, str] = {}  # job -> the target ARN it waits for (another job of ours works on it)
+        self._resting: dict[str, float] = {}  # job -> when it may be claimed again (its run raised)
         # [decided] P-10: the pool's jobs work one at a time and wait together: a job holds the turn except while
         # it waits, so jobs whose stacks take minutes overlap, while work that never waits (a stand-in cloud that
         # answers at once) runs one job after another and leaves the CPU to the requests as a single job would.
@@ -190,12 +197,16 @@ class Provisioning:
         return ran
 
     def _claim_next(self) -> str | None:
-        """Claim the oldest job nobody holds (and this worker is not running already); its id, or None."""
+        """Claim the oldest job nobody holds that this worker may take now; its id, or None. Not one it runs
+        already, one waiting for its target (another of its jobs works on that resource), or one resting after a
+        run that raised (it is tried again a poll later, not at once and forever)."""
         with self.database.transaction(write=False) as tx:
             candidates = store.claimable(tx, database_now_ms(tx), frozenset(self.provisioners))
+        now = time.monotonic()
         with self._running_lock:
-            running = set(self._running)
-        return next((job_id for job_id in candidates if job_id not in running and self._claim(job_id)), None)
+            self._resting = {job: until for job, until in self._resting.items() if until > now}
+            skip = self._running | self._deferred.keys() | self._resting.keys()
+        return next((job_id for job_id in candidates if job_id not in skip and self._claim(job_id)), None)
 
     def _fill(self, pool: ThreadPoolExecutor) -> None:
         """[decided] P-10: claim jobs while fewer than `concurrency` run, each on a pool thread of its own."""
@@ -208,24 +219,63 @@ class Provisioning:
                 return
             with self._running_lock:
                 self._running.add(claimed)
-            pool.submit(self._run_in_pool, claimed)
+            try:
+                pool.submit(self._run_in_pool, claimed)
+            except RuntimeError:  # the pool is shutting down: the job goes back for the next claim
+                with self._running_lock:
+                    self._running.discard(claimed)
+                self._drop_lease(claimed)
+                return
 
     def _run_in_pool(self, deployment_id: str) -> None:
+        ran = False
         try:
-            with self._turn:
-                self._holds_turn.value = True
-                try:
-                    self._run(deployment_id)
-                finally:
-                    self._holds_turn.value = False
-        except Exception:  # the database gone for a moment: the job stays for the next claim
+            self._run(deployment_id, pooled=True)
+            ran = True
+        except Exception:  # the database gone for a moment: the job stays for a later claim
             log.exception("provisioning job %s could not be run", deployment_id)
         finally:
             with self._running_lock:
                 self._running.discard(deployment_id)
+                if not ran:
+                    self._resting[deployment_id] = time.monotonic() + self.poll_seconds
             with self._idle:
                 self._idle.notify_all()
-            self.board.posted()  # a slot is free: claim the next job now rather than at the next poll
+            if ran:
+                self.board.posted()  # a slot is free: claim the next job now rather than at the next poll
+
+    @contextlib.contextmanager
+    def _taking_turn(self) -> Iterator[None]:
+        with self._turn:
+            self._holds_turn.value = True
+            try:
+                yield
+            finally:
+                self._holds_turn.value = False
+
+    def _take_target(self, job: Job) -> bool:
+        """Whether the job may work on its resource now: not while another job of this worker does (a cancelled
+        CodeBuild run still stopping, say); it then waits, unclaimed, until that job ends."""
+        target = str(job.deployment["target_arn"])
+        with self._running_lock:
+            holder = self._targets.get(target)
+            if holder is not None and holder != job.id:
+                self._deferred[job.id] = target
+                return False
+            self._targets[target] = job.id
+            return True
+
+    def _free_target(self, deployment_id: str) -> bool:
+        """The job's resource is free again; whether jobs waiting for it may now be claimed."""
+        with self._running_lock:
+            target = next((t for t, holder in self._targets.items() if holder == deployment_id), None)
+            if target is None:
+                return False
+            del self._targets[target]
+            waiting = [job for job, wanted in self._deferred.items() if wanted == target]
+            for job in waiting:
+                del self._deferred[job]
+        return bool(waiting)
 
     def after_call(self) -> None:
         """In-process `sync` mode ([decided] P-12): the jobs a call posted run before the call returns."""
@@ -237,30 +287,45 @@ class Provisioning:
             now = database_now_ms(tx)
             return store.JOB_LEASES.claim(tx, {"deployment_id": deployment_id}, self.owner, now, now + self.lease_ms)
 
-    def _run(self, deployment_id: str) -> None:
+    def _run(self, deployment_id: str, *, pooled: bool = False) -> None:
         key = {"deployment_id": deployment_id}
-        with holding(
-            self.database, store.JOB_LEASES, key, self.owner, self.lease_ms, name="openproton-job-lease"
-        ) as held:
-            again = True
-            while again:  # once more when a cancel arrived as the job was handed over ([decided] P-23)
-                job = self._job(deployment_id, held)
-                if job is None:
-                    return
-                try:
-                    ending = self.provisioners[job.deployment["provisioner"]].run(job)
-                except JobLost:
-                    return  # [decided] P-11: the job is another worker's now
-                except Exception as error:  # a provisioner's own defect must not kill the worker
-                    log.exception("provisioning job %s failed", deployment_id)
-                    ending = failed(f"Provisioning failed: {type(error).__name__}")
-                if held.lost.is_set() or self._stop.is_set():
-                    return  # interrupted: the job stays, for whoever claims it next
-                if ending is None:
-                    # A provisioner may answer None only when interrupted; anything else would be claimed again
-                    # at once, forever.
-                    ending = failed("Provisioning ended without an outcome")
-                again = not self._end(job, ending)
+        # The lease is renewed from the claim on, while a pooled job still waits for its turn.
+        with (
+            holding(
+                self.database, store.JOB_LEASES, key, self.owner, self.lease_ms, name="openproton-job-lease"
+            ) as held,
+            self._taking_turn() if pooled else contextlib.nullcontext(),
+        ):
+            try:
+                self._run_held(deployment_id, held)
+            finally:
+                if self._free_target(deployment_id):
+                    self.board.posted()
+
+    def _run_held(self, deployment_id: str, held: Held) -> None:
+        first = True
+        again = True
+        while again:  # once more when a cancel arrived as the job was handed over ([decided] P-23)
+            if held.lost.is_set() or self._stop.is_set():
+                return  # stopping (or no longer ours) before it starts: the job stays for the next claim
+            job = self._job(deployment_id, held)
+            if job is None or (first and not self._take_target(job)):
+                return
+            first = False
+            try:
+                ending = self.provisioners[job.deployment["provisioner"]].run(job)
+            except JobLost:
+                return  # [decided] P-11: the job is another worker's now
+            except Exception as error:  # a provisioner's own defect must not kill the worker
+                log.exception("provisioning job %s failed", deployment_id)
+                ending = failed(f"Provisioning failed: {type(error).__name__}")
+            if held.lost.is_set() or self._stop.is_set():
+                return  # interrupted: the job stays, for whoever claims it next
+            if ending is None:
+                # A provisioner may answer None only when interrupted; anything else would be claimed again
+                # at once, forever.
+                ending = failed("Provisioning ended without an outcome")
+            again = not self._end(job, ending)
 
     def _job(self, deployment_id: str, held: Held) -> Job | None:
         with self.database.transaction(write=False) as tx:
@@ -339,6 +404,10 @@ class Provisioning:
         except (SettlePolicyError, LookupError):
             self._drop(job.id)  # it ended meanwhile (a cancel): the job goes
         return True
+
+    def _drop_lease(self, deployment_id: str) -> None:
+        with self.database.transaction(write=True) as tx:
+            store.JOB_LEASES.release(tx, {"deployment_id": deployment_id}, self.owner)
 
     def _drop(self, deployment_id: str) -> None:
         with self.database.transaction(write=True) as tx:
