@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -12,12 +15,46 @@ from openproton.store.database import SCHEMA_HEAD
 from openproton.store.tables import metadata
 
 
+def _differences(database: Database) -> list[object]:
+    with database.engine.connect() as connection:
+        return list(compare_metadata(MigrationContext.configure(connection), metadata))
+
+
+def _version(database: Database) -> str:
+    with database.admin_transaction() as connection:
+        return str(connection.exec_driver_sql("select version_num from alembic_version").scalar_one())
+
+
 def test_migrations_create_exactly_the_declared_schema() -> None:
     database = Database.in_memory(sqlite3.connect(":memory:", check_same_thread=False))
-    database.migrate()
-    with database.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), metadata)
-    assert differences == []
+    database.migrate(replay=True)  # every migration, from the first
+    assert _differences(database) == []
+    assert _version(database) == SCHEMA_HEAD
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_an_empty_database_gets_the_declared_schema_at_the_newest_revision(
+    backend: str, postgres_databases: Callable[[str], str], tmp_path: Path
+) -> None:
+    """The fast path for an empty database (no Alembic) leaves what the migrations leave; on PostgreSQL the
+    migrations are replayed too and compared."""
+    url = f"sqlite:///{tmp_path}/fresh.sqlite3" if backend == "sqlite" else postgres_databases("fresh_schema")
+    database = Database.from_url(url)
+    try:
+        database.migrate()
+        assert _differences(database) == []
+        assert _version(database) == SCHEMA_HEAD
+        database.migrate()  # at the head: nothing more
+        assert _version(database) == SCHEMA_HEAD
+    finally:
+        database.dispose()
+    if backend == "postgres":
+        replayed = Database.from_url(postgres_databases("replayed_schema"))
+        try:
+            replayed.migrate(replay=True)
+            assert _differences(replayed) == []
+        finally:
+            replayed.dispose()
 
 
 def test_migrating_twice_is_harmless() -> None:

@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import regex
-from jsonschema.exceptions import ValidationError
-from jsonschema.validators import extend
-from openapi_schema_validator import OAS30Validator
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 from .model import Schema
 from .schema import MAX_SCHEMA_DEPTH, PROPERTY_TYPES, compile_pattern
@@ -58,6 +59,8 @@ class _Bound:
 
 
 def _error(message: str, path: tuple[str, ...] = ()) -> ValidationError:
+    from jsonschema.exceptions import ValidationError
+
     return ValidationError(message, path=path)
 
 
@@ -206,26 +209,33 @@ def _items(validator: Any, node: _Node, instance: Any, schema: _Node) -> Iterato
             yield from validator.descend(item, node, path=index)
 
 
-# Every keyword a compiled node can hold; `nullable` is read by the others. OAS30Validator's descent, type
-# checker (`number` takes integers, not booleans; `integer` refuses 1.0) and error plumbing stay its own.
-_InputValidator = extend(
-    OAS30Validator,
-    validators={
-        "type": _type,
-        "enum": _enum,
-        "minLength": _count(str, lower=True),
-        "maxLength": _count(str, lower=False),
-        "minItems": _count(list, lower=True),
-        "maxItems": _count(list, lower=False),
-        "minimum": _minimum,
-        "maximum": _maximum,
-        "pattern": _pattern,
-        "properties": _properties,
-        "required": _required,
-        "additionalProperties": _additional,
-        "items": _items,
-    },
-)
+@functools.cache
+def _input_validator() -> Any:
+    """Every keyword a compiled node can hold; `nullable` is read by the others. OAS30Validator's descent, type
+    checker (`number` takes integers, not booleans; `integer` refuses 1.0) and error plumbing stay its own.
+    Built on first use: jsonschema and its OpenAPI dialect cost a server's start-up a tenth of a second."""
+    from jsonschema.validators import extend
+    from openapi_schema_validator import OAS30Validator
+
+    return extend(
+        OAS30Validator,
+        validators={
+            "type": _type,
+            "enum": _enum,
+            "minLength": _count(str, lower=True),
+            "maxLength": _count(str, lower=False),
+            "minItems": _count(list, lower=True),
+            "maxItems": _count(list, lower=False),
+            "minimum": _minimum,
+            "maximum": _maximum,
+            "pattern": _pattern,
+            "properties": _properties,
+            "required": _required,
+            "additionalProperties": _additional,
+            "items": _items,
+        },
+    )
+
 
 # One problem per location: the most telling one. `has no current value` and structure first, then the type,
 # then membership, then bounds, then the pattern.
@@ -353,7 +363,7 @@ def _compile(schema: Schema, section: str) -> _Section:
         )
         for key, sub in (raw_properties.items() if isinstance(raw_properties, dict) else ())
     )
-    return _Section(types=schema.types, validator=_InputValidator(root), properties=properties)
+    return _Section(types=schema.types, validator=_input_validator()(root), properties=properties)
 
 
 _cache: dict[tuple[str, str], _Section] = {}

@@ -179,10 +179,15 @@ class Database:
                 return None
             return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest migration."""
+    def migrate(self, *, replay: bool = False) -> None:
+        """Bring the schema to the newest migration. An empty database is given the declared schema at once,
+        stamped at the newest revision (what the migrations build, tests/test_store.py checks), without loading
+        Alembic; `replay` runs every migration instead."""
         # A restart of an up-to-date database (the common case) need not load Alembic at all.
-        if self.schema_version() == SCHEMA_HEAD:
+        version = self.schema_version()
+        if version == SCHEMA_HEAD:
+            return
+        if version is None and not replay and self._create_if_empty():
             return
         from alembic import command
         from alembic.config import Config
@@ -196,6 +201,21 @@ class Database:
                 connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('openproton:migrations', 0))"))
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    def _create_if_empty(self) -> bool:
+        """Create the schema in a database with no table at all; False when it has some (Alembic decides)."""
+        with self.admin_transaction() as connection:
+            if self.dialect == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended('openproton:migrations', 0))"))
+            if inspect(connection).get_table_names():
+                return False  # not empty (another replica may have just made it): the migrations path decides
+            metadata.create_all(connection)
+            connection.exec_driver_sql(
+                "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+            )
+            connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"), {"head": SCHEMA_HEAD})
+        return True
 
     def lock(self, tx: Tx, key: str) -> None:
         """Serialize writers that share `key` for the rest of the transaction.

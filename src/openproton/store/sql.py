@@ -11,17 +11,29 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Table, bindparam
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.elements import ColumnElement
 
-# Named parameters on both backends, so one dict of parameters serves either: `:name` and `%(name)s`.
-_DIALECTS: dict[str, Dialect] = {
-    "sqlite": sqlite.pysqlite.SQLiteDialect_pysqlite(paramstyle="named"),
-    "postgresql": postgresql.psycopg.PGDialect_psycopg(),
-}
+_DIALECTS: dict[str, Dialect] = {}
+
+
+def _dialect(name: str) -> Dialect:
+    """Named parameters on both backends, so one dict of parameters serves either: `:name` and `%(name)s`.
+    Each dialect is imported when first used: a SQLite server never loads PostgreSQL's (30 ms of start-up)."""
+    found = _DIALECTS.get(name)
+    if found is None:
+        if name == "sqlite":
+            from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+
+            found = SQLiteDialect_pysqlite(paramstyle="named")
+        else:
+            from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+            found = PGDialect_psycopg()
+        _DIALECTS[name] = found
+    return found
 
 
 class Statement:
@@ -38,7 +50,7 @@ class Statement:
         """The SQL text, and the values of parameters the statement fixed itself (a LIMIT 1, say)."""
         found = self._sql.get(dialect)
         if found is None:
-            compiled = self._build().compile(dialect=_DIALECTS[dialect], compile_kwargs={"render_postcompile": True})
+            compiled = self._build().compile(dialect=_dialect(dialect), compile_kwargs={"render_postcompile": True})
             fixed = {name: value for name, value in compiled.params.items() if value is not None}
             found = self._sql[dialect] = (str(compiled), fixed)
         return found
