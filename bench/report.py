@@ -38,9 +38,11 @@ def _server_row(results: dict[str, Any], key: str, connections: int) -> dict[str
     return None
 
 
-def _server_ratio(over: str, connections: int) -> Callable[[dict[str, Any]], tuple[float, str] | None]:
+def _server_ratio(
+    over: str, connections: int, ours_key: str = "openproton-sqlite"
+) -> Callable[[dict[str, Any]], tuple[float, str] | None]:
     def measure(results: dict[str, Any]) -> tuple[float, str] | None:
-        ours, theirs = _server_row(results, "openproton-sqlite", connections), _server_row(results, over, connections)
+        ours, theirs = _server_row(results, ours_key, connections), _server_row(results, over, connections)
         if ours is None or theirs is None:
             return None
         value = ratio(ours["requests_per_second"], theirs["requests_per_second"])
@@ -73,6 +75,16 @@ def _per_test(results: dict[str, Any]) -> tuple[float, str] | None:
     return row["per_test_ms"]["median"], f"{row['per_test_ms']['median']:.3f} ms"
 
 
+def _per_test_over_moto(results: dict[str, Any]) -> tuple[float, str] | None:
+    ours = _row(results, "inprocess", "mock_proton", "per_test")
+    moto = _row(results, "inprocess", "mock_aws", "per_test")
+    if ours is None or moto is None:
+        return None
+    value = ratio(ours["per_test_ms"], moto["per_test_ms"])
+    text = f"{ours['per_test_ms']['median']:.3f} ms / {moto['per_test_ms']['median']:.3f} ms"
+    return (value, text) if value is not None else None
+
+
 def _scale_ratio(figure: str, unit: str) -> Callable[[dict[str, Any]], tuple[float, str] | None]:
     def measure(results: dict[str, Any]) -> tuple[float, str] | None:
         sizes = results.get("scale", {}).get("sizes", [])
@@ -98,29 +110,32 @@ def _startup(results: dict[str, Any]) -> tuple[float, str] | None:
 
 
 TARGETS = [
-    Target(
-        "Server Get throughput, 16 connections: OpenProton (SQLite) / bare uvicorn",
-        ">= 0.30",
-        _server_ratio("ceiling", 16),
-        lambda v: v >= 0.30,
+    *(
+        Target(
+            f"Server Get throughput, {connections} connections: OpenProton (SQLite) / bare uvicorn",
+            ">= 0.35",
+            _server_ratio("ceiling", connections),
+            lambda v: v >= 0.35,
+        )
+        for connections in (16, 64)
     ),
-    Target(
-        "Server Get throughput, 64 connections: OpenProton (SQLite) / bare uvicorn",
-        ">= 0.30",
-        _server_ratio("ceiling", 64),
-        lambda v: v >= 0.30,
+    *(
+        Target(
+            f"Server Get throughput, {connections} connections: OpenProton (PostgreSQL) / bare uvicorn",
+            ">= 0.20",
+            _server_ratio("ceiling", connections, "openproton-postgres"),
+            lambda v: v >= 0.20,
+        )
+        for connections in (16, 64)
     ),
-    Target(
-        "Server Get throughput, 16 connections: OpenProton (SQLite) / moto server",
-        ">= 15",
-        _server_ratio("moto", 16),
-        lambda v: v >= 15,
-    ),
-    Target(
-        "Server Get throughput, 64 connections: OpenProton (SQLite) / moto server",
-        ">= 15",
-        _server_ratio("moto", 64),
-        lambda v: v >= 15,
+    *(
+        Target(
+            f"Server Get throughput, {connections} connections: OpenProton (SQLite) / moto server",
+            ">= 15",
+            _server_ratio("moto", connections),
+            lambda v: v >= 15,
+        )
+        for connections in (16, 64)
     ),
     Target(
         "Sequential boto3 over HTTP: OpenProton / bare app",
@@ -130,9 +145,9 @@ TARGETS = [
     ),
     Target(
         "In-process: mock_proton / bare before-send floor",
-        ">= 0.80",
+        ">= 0.85",
         _rate_ratio("inprocess", "mock_proton", "floor"),
-        lambda v: v >= 0.80,
+        lambda v: v >= 0.85,
     ),
     Target(
         "In-process: mock_proton / moto mock_aws",
@@ -140,7 +155,13 @@ TARGETS = [
         _rate_ratio("inprocess", "mock_proton", "mock_aws"),
         lambda v: v >= 1.6,
     ),
-    Target("Enter+leave mock_proton, per-test cost (ms)", "<= 2 ms", _per_test, lambda v: v <= 2.0),
+    Target("mock_proton per-test cost (enter, first call, leave), ms", "<= 0.5 ms", _per_test, lambda v: v <= 0.5),
+    Target(
+        "mock_proton per-test cost / moto mock_aws per-test cost",
+        "<= 0.3",
+        _per_test_over_moto,
+        lambda v: v <= 0.3,
+    ),
     Target(
         "Scale: Get p50, largest store / smallest (10^6 / 10^2)",
         "<= 1.3",

@@ -145,6 +145,34 @@ def _measure(sections: list[str], profile: Profile, pinning: Pinning, tmp: Path,
     return results
 
 
+def _kept_sections(output: Path, rendered: str) -> str:
+    """The sections of the previous file this run does not write (figures of separate scripts, added by hand:
+    bench/families.py, bench/provisioning_load.py, ...), kept in their order after the new ones."""
+    if not output.exists():
+        return ""
+    written = {line for line in rendered.splitlines() if line.startswith("## ")}
+    kept: list[str] = []
+    keeping = False
+    for line in output.read_text().splitlines():
+        if line.startswith("## "):
+            keeping = line not in written
+        if keeping:
+            kept.append(line)
+    return ("\n" + "\n".join(kept).rstrip() + "\n") if kept else ""
+
+
+def _compile_bytecode() -> str:
+    """Byte-compile OpenProton's modules first, as an installed package has them (pip compiles at install, and
+    a second start finds what the first wrote): start-up is then measured without compiling ~130 modules, as the
+    bare app's few lines and moto's installed package are. Says what it did, for the machine table."""
+    import compileall
+
+    package = Path(__import__("openproton").__file__).parent
+    compileall.compile_dir(str(package), quiet=1)
+    setting = os.environ.get("PYTHONDONTWRITEBYTECODE", "")
+    return f"compiled before the run ({package}); PYTHONDONTWRITEBYTECODE={setting!r}"
+
+
 def _load() -> str:
     return "/".join(f"{value:.2f}" for value in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
 
@@ -161,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="openproton-bench-"))
     print(f"OpenProton benchmarks, {profile.name} profile; pinning: {pinning.description}; work files in {tmp}")
     notes: list[str] = []
+    bytecode = _compile_bytecode()
     try:
         results = _measure(sections, profile, pinning, tmp, notes)
     finally:
@@ -183,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     git = git_before if git_after == git_before else f"{git_before} at the start, {git_after} at the end"
     machine = machine_facts(pinning, git)
     machine["load average (1/5/15 min) before / after"] = f"{load_before} / {_load()}"
+    machine["bytecode"] = bytecode
     meta = {
         "profile": profile,
         "command": _command(argv),
@@ -193,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(report.render(results, meta))
+    rendered = report.render(results, meta)
+    output.write_text(rendered + _kept_sections(output, rendered))
     if args.json:
         dump = {"results": results, "meta": {**meta, "profile": profile.name}}
         Path(args.json).write_text(json.dumps(dump, indent=1))

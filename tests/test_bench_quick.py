@@ -15,8 +15,13 @@ BENCH = ROOT / "bench"
 
 def test_quick_benchmark_writes_every_section_and_target(tmp_path: Path) -> None:
     output = tmp_path / "RESULTS.md"
+    # A section of a separate script, added to the file by hand: the run keeps it after its own.
+    kept = "## Reads while CloudFormation jobs run (bench/provisioning_load.py)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    output.write_text("# old\n\n## Targets\n\n| stale | row |\n\n" + kept)
     run_bench("run.py", "--quick", "--output", str(output))
     text = output.read_text()
+    assert text.endswith("\n" + kept) and "| stale | row |" not in text
+    assert "| bytecode | compiled before the run" in text
 
     expected = json.loads(
         subprocess.run(
