@@ -16,7 +16,7 @@ from openproton.console.pages import Console
 from openproton.protocol.pipeline import HttpResponse
 from openproton.service import OpenProton
 from openproton.settings import Settings
-from openproton.transports.mock import _fresh_database
+from openproton.transports.mock import fresh_database
 from strict_support import KEYS, MGMT_KEY, write_credentials
 from support import ENV_ACCOUNT, MGMT_ACCOUNT, ROLE
 
@@ -60,7 +60,7 @@ def location(response: HttpResponse) -> str:
 
 @pytest.fixture
 def service() -> OpenProton:
-    return OpenProton(Settings(database_url="sqlite://"), _fresh_database())
+    return OpenProton(Settings(database_url="sqlite://"), fresh_database())
 
 
 @pytest.fixture
@@ -206,7 +206,7 @@ def test_the_console_caller_never_shows_its_secret() -> None:
 def strict_console(tmp_path: Path) -> tuple[OpenProton, Browser]:
     credentials = write_credentials(tmp_path)
     settings = Settings(database_url="sqlite://", auth="strict", credentials_file=str(credentials), admin_token="t")
-    strict = OpenProton(settings, _fresh_database())
+    strict = OpenProton(settings, fresh_database())
     visitor = Browser(Console(strict))
     visitor.request("GET", "/console/login")
     return strict, visitor

@@ -110,6 +110,11 @@ def _marks(raw: sqlite3.Connection) -> tuple[int, int]:
 _DATABASES = _MemoryDatabases()
 
 
+def fresh_database() -> Database:
+    """An in-memory database at the newest schema, empty, for an OpenProton built by hand (not handed back)."""
+    return _DATABASES.take()
+
+
 class ProtonMock:
     """A started mock answers every Proton request made by botocore in this process."""
 
