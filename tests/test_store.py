@@ -116,3 +116,38 @@ def test_the_schema_head_constant_is_alembics_head() -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
+
+
+def test_postgresql_connections_the_database_dropped_are_replaced_after_an_idle_second(
+    postgres_databases: Callable[[str], str],
+) -> None:
+    """Pooled connections are pinged only when they sat idle for IDLE_PING_SECONDS (not on every checkout): one
+    the database dropped meanwhile (a restart, an administrator's pg_terminate_backend) is replaced before use.
+    Reads run in autocommit, writes in a transaction, and neither state leaks back into the pool (migrations,
+    which SQLAlchemy begins itself, still run after both)."""
+    import time
+
+    from openproton.store.database import IDLE_PING_SECONDS
+    from support import _postgres_admin
+
+    url = postgres_databases("dropped_connections")
+    database = Database.from_url(url)
+    pid = "SELECT pg_backend_pid()"
+    try:
+        with database.transaction(write=False) as read, database.transaction(write=True) as write:
+            assert read.raw.autocommit and not write.raw.autocommit
+            before = {read.raw.execute(pid).fetchone()[0], write.raw.execute(pid).fetchone()[0]}
+        time.sleep(IDLE_PING_SECONDS + 0.2)
+        name = url.rsplit("/", 1)[1]
+        dropped = _postgres_admin(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' "
+            "AND pid <> pg_backend_pid()"
+        )
+        assert len(dropped) == 2
+        with database.transaction(write=False) as read, database.transaction(write=True) as write:
+            after = {read.raw.execute(pid).fetchone()[0], write.raw.execute(pid).fetchone()[0]}
+        assert after.isdisjoint(before) and len(after) == 2
+        database.migrate()
+        assert _version(database) == SCHEMA_HEAD
+    finally:
+        database.dispose()

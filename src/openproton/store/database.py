@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 SCHEMA_HEAD = "0013"
 # Connections to a server database per process; the ASGI transport runs as many requests at once.
 POOL_SIZE = 8
+# A PostgreSQL connection idle in the pool this long is pinged before use (one used just now is not).
+IDLE_PING_SECONDS = 1.0
+_RETURNED = "openproton_returned_at"
 
 
 def _configure_sqlite(engine: Engine, *, file_backed: bool) -> None:
@@ -123,7 +127,7 @@ class Database:
         try:
             # Every transaction ends in our own commit or rollback, so the pool need not roll back again.
             engine = create_engine(
-                url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=0, pool_reset_on_return=None
+                url, pool_pre_ping=False, pool_size=POOL_SIZE, max_overflow=0, pool_reset_on_return=None
             )
         except ModuleNotFoundError as error:
             raise ValueError("PostgreSQL needs psycopg 3: pip install 'openproton[postgres]'") from error
@@ -224,6 +228,8 @@ class Database:
         advisory lock on the key.
         """
         if self.dialect == "postgresql":
+            if tx.raw.autocommit:
+                raise RuntimeError("a lock needs a writing transaction (reading ones run in autocommit)")
             tx.scalar(_ADVISORY_LOCK, {"key": key})
 
     def reset(self) -> None:
@@ -231,6 +237,25 @@ class Database:
         with self.admin_transaction() as connection:
             for table in reversed(metadata.sorted_tables):
                 connection.execute(table.delete())
+
+    def _checkout(self) -> Any:
+        """A pooled PostgreSQL connection, pinged first only if it sat idle in the pool for a while: a busy
+        server reuses connections within milliseconds, and a ping on every checkout was a round trip in four.
+        One the ping finds dead (a restarted server) is dropped and the next one tried, since its neighbours in
+        the pool are likely dead too; a new connection has never been returned and needs no ping."""
+        while True:
+            pooled = self.engine.raw_connection()
+            returned = pooled.info.get(_RETURNED)
+            if returned is None or time.monotonic() - returned < IDLE_PING_SECONDS:
+                return pooled
+            try:
+                connection = pooled.driver_connection
+                connection.autocommit = True
+                connection.execute("SELECT 1")
+                return pooled
+            except Exception:  # dead: the pool drops it and connects anew in its place
+                pooled.invalidate()
+                pooled.close()
 
     def dispose(self) -> None:
         with self._opened_lock:
@@ -262,14 +287,31 @@ class _Transaction:
                 raw = database._thread_connection()
                 raw.execute("BEGIN IMMEDIATE" if self._write else "BEGIN")
             else:
-                self._pooled = database.engine.raw_connection()
+                self._pooled = database._checkout()
                 raw = self._pooled.driver_connection
+                # PostgreSQL's READ COMMITTED (the default, which OpenProton keeps) gives each statement its own
+                # snapshot inside a transaction or out of one, so a reading transaction gains nothing from BEGIN
+                # and COMMIT: it runs in autocommit, one round trip for each statement and none besides.
+                if raw.autocommit == self._write:
+                    raw.autocommit = not self._write
         except BaseException:
             if database._lock is not None:
                 database._lock.release()
             raise
         self._raw = raw
         return Tx(raw, database.dialect)
+
+    def _return_pooled(self) -> None:
+        """Back to the pool as SQLAlchemy expects it (not in autocommit: its own transactions, migrations and
+        import among them, must begin); a connection that cannot be reset is dropped."""
+        pooled = self._pooled
+        try:
+            if self._raw.autocommit:
+                self._raw.autocommit = False
+        except Exception:
+            pooled.invalidate()
+        pooled.info[_RETURNED] = time.monotonic()
+        pooled.close()
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         try:
@@ -279,6 +321,6 @@ class _Transaction:
                 self._raw.rollback()
         finally:
             if self._pooled is not None:
-                self._pooled.close()
+                self._return_pooled()
             if self._database._lock is not None:
                 self._database._lock.release()
