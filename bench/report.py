@@ -4,11 +4,10 @@ with met / not met, and whatever went wrong or looked odd.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from common import ratio
+from targets import TARGET_LABELS, TARGETS, section_row, server_row
 
 DASH = "\u2013"  # en dash, for ranges in the Markdown
 NONE = "-"
@@ -18,176 +17,9 @@ SECTIONS = {
     "sequential": "## 2. Sequential boto3 over HTTP",
     "inprocess": "## 3. In-process",
     "scale": "## 4. Scale",
+    "families": "## 5. Families in server mode (wrk)",
     "targets": "## Targets",
 }
-
-
-@dataclass(frozen=True)
-class Target:
-    label: str
-    required: str
-    # (measured value, how it was measured) or None when it could not be measured
-    measure: Callable[[dict[str, Any]], tuple[float, str] | None]
-    met: Callable[[float], bool]
-
-
-def _server_row(results: dict[str, Any], key: str, connections: int) -> dict[str, Any] | None:
-    for row in results.get("server", {}).get("rows", []):
-        if row["key"] == key and row["connections"] == connections:
-            return row
-    return None
-
-
-def _server_ratio(
-    over: str, connections: int, ours_key: str = "openproton-sqlite"
-) -> Callable[[dict[str, Any]], tuple[float, str] | None]:
-    def measure(results: dict[str, Any]) -> tuple[float, str] | None:
-        ours, theirs = _server_row(results, ours_key, connections), _server_row(results, over, connections)
-        if ours is None or theirs is None:
-            return None
-        value = ratio(ours["requests_per_second"], theirs["requests_per_second"])
-        a, b = ours["requests_per_second"]["median"], theirs["requests_per_second"]["median"]
-        return (value, f"{a:,.0f} / {b:,.0f} req/s") if value is not None else None
-
-    return measure
-
-
-def _row(results: dict[str, Any], section: str, key: str, table: str = "rows") -> dict[str, Any] | None:
-    return next((row for row in results.get(section, {}).get(table, []) if row["key"] == key), None)
-
-
-def _rate_ratio(section: str, ours: str, over: str) -> Callable[[dict[str, Any]], tuple[float, str] | None]:
-    def measure(results: dict[str, Any]) -> tuple[float, str] | None:
-        a, b = _row(results, section, ours), _row(results, section, over)
-        if a is None or b is None:
-            return None
-        value = ratio(a["calls_per_second"], b["calls_per_second"])
-        text = f"{a['calls_per_second']['median']:,.0f} / {b['calls_per_second']['median']:,.0f} calls/s"
-        return (value, text) if value is not None else None
-
-    return measure
-
-
-def _per_test(results: dict[str, Any]) -> tuple[float, str] | None:
-    row = _row(results, "inprocess", "mock_proton", "per_test")
-    if row is None:
-        return None
-    return row["per_test_ms"]["median"], f"{row['per_test_ms']['median']:.3f} ms"
-
-
-def _per_test_over_moto(results: dict[str, Any]) -> tuple[float, str] | None:
-    ours = _row(results, "inprocess", "mock_proton", "per_test")
-    moto = _row(results, "inprocess", "mock_aws", "per_test")
-    if ours is None or moto is None:
-        return None
-    value = ratio(ours["per_test_ms"], moto["per_test_ms"])
-    text = f"{ours['per_test_ms']['median']:.3f} ms / {moto['per_test_ms']['median']:.3f} ms"
-    return (value, text) if value is not None else None
-
-
-def _scale_ratio(figure: str, unit: str) -> Callable[[dict[str, Any]], tuple[float, str] | None]:
-    def measure(results: dict[str, Any]) -> tuple[float, str] | None:
-        sizes = results.get("scale", {}).get("sizes", [])
-        if len(sizes) < 2:
-            return None
-        small, large = min(sizes, key=lambda s: s["size"]), max(sizes, key=lambda s: s["size"])
-        value = ratio(large[figure], small[figure])
-        if value is None:
-            return None
-        a, b = large[figure]["median"], small[figure]["median"]
-        return value, f"{a:.3g} {unit} at {large['label']} / {b:.3g} {unit} at {small['label']}"
-
-    return measure
-
-
-def _startup(results: dict[str, Any]) -> tuple[float, str] | None:
-    ours, bare = _row(results, "scale", "openproton-fresh", "startup"), _row(results, "scale", "ceiling", "startup")
-    if ours is None or bare is None:
-        return None
-    value = ratio(ours["seconds"], bare["seconds"])
-    text = f"{ours['seconds']['median']:.2f} s / {bare['seconds']['median']:.2f} s"
-    return (value, text) if value is not None else None
-
-
-TARGETS = [
-    *(
-        Target(
-            f"Server Get throughput, {connections} connections: OpenProton (SQLite) / bare uvicorn",
-            ">= 0.35",
-            _server_ratio("ceiling", connections),
-            lambda v: v >= 0.35,
-        )
-        for connections in (16, 64)
-    ),
-    *(
-        Target(
-            f"Server Get throughput, {connections} connections: OpenProton (PostgreSQL) / bare uvicorn",
-            ">= 0.20",
-            _server_ratio("ceiling", connections, "openproton-postgres"),
-            lambda v: v >= 0.20,
-        )
-        for connections in (16, 64)
-    ),
-    *(
-        Target(
-            f"Server Get throughput, {connections} connections: OpenProton (SQLite) / moto server",
-            ">= 15",
-            _server_ratio("moto", connections),
-            lambda v: v >= 15,
-        )
-        for connections in (16, 64)
-    ),
-    Target(
-        "Sequential boto3 over HTTP: OpenProton / bare app",
-        ">= 0.85",
-        _rate_ratio("sequential", "openproton-sqlite", "ceiling"),
-        lambda v: v >= 0.85,
-    ),
-    Target(
-        "In-process: mock_proton / bare before-send floor",
-        ">= 0.85",
-        _rate_ratio("inprocess", "mock_proton", "floor"),
-        lambda v: v >= 0.85,
-    ),
-    Target(
-        "In-process: mock_proton / moto mock_aws",
-        ">= 1.6",
-        _rate_ratio("inprocess", "mock_proton", "mock_aws"),
-        lambda v: v >= 1.6,
-    ),
-    Target("mock_proton per-test cost (enter, first call, leave), ms", "<= 0.5 ms", _per_test, lambda v: v <= 0.5),
-    Target(
-        "mock_proton per-test cost / moto mock_aws per-test cost",
-        "<= 0.3",
-        _per_test_over_moto,
-        lambda v: v <= 0.3,
-    ),
-    Target(
-        "Scale: Get p50, largest store / smallest (10^6 / 10^2)",
-        "<= 1.3",
-        _scale_ratio("get_p50_ms", "ms"),
-        lambda v: v <= 1.3,
-    ),
-    Target(
-        "Scale: first List page p50, largest store / smallest (10^6 / 10^2)",
-        "<= 1.3",
-        _scale_ratio("list_p50_ms", "ms"),
-        lambda v: v <= 1.3,
-    ),
-    Target(
-        "Scale: resident memory, largest store / smallest (10^6 / 10^2), not growing",
-        "<= 1.2",
-        _scale_ratio("rss_mib", "MiB"),
-        lambda v: v <= 1.2,
-    ),
-    Target(
-        "Start-up to healthy: openproton serve (new SQLite file) / bare uvicorn app",
-        "<= 2",
-        _startup,
-        lambda v: v <= 2.0,
-    ),
-]
-TARGET_LABELS = [target.label for target in TARGETS]
 
 
 # -- formatting ----------------------------------------------------------------------------------------
@@ -245,7 +77,7 @@ def _server_section(results: dict[str, Any], rounds: str) -> list[str]:
     rows = []
     for row in section["rows"]:
         connections = row["connections"]
-        ceiling, moto = _server_row(results, "ceiling", connections), _server_row(results, "moto", connections)
+        ceiling, moto = server_row(results, "ceiling", connections), server_row(results, "moto", connections)
         rows.append(
             [
                 row["label"],
@@ -279,7 +111,7 @@ def _sequential_section(results: dict[str, Any], rounds: str) -> list[str]:
     ]
     rows = []
     for row in section["rows"]:
-        bare, moto = _row(results, "sequential", "ceiling"), _row(results, "sequential", "moto")
+        bare, moto = section_row(results, "sequential", "ceiling"), section_row(results, "sequential", "moto")
         rows.append(
             [
                 row["label"],
@@ -304,7 +136,7 @@ def _inprocess_section(results: dict[str, Any], rounds: str) -> list[str]:
     ]
     rows = []
     for row in section["rows"]:
-        floor, moto = _row(results, "inprocess", "floor"), _row(results, "inprocess", "mock_aws")
+        floor, moto = section_row(results, "inprocess", "floor"), section_row(results, "inprocess", "mock_aws")
         rows.append(
             [
                 row["label"],
@@ -383,6 +215,7 @@ def _scale_section(results: dict[str, Any], rounds: str) -> list[str]:
         "start to healthy s",
     ]
     lines += _table(header, rows) if rows else ["No sizes measured."]
+    lines += ["", *_instances_table(section, rounds)]
     lines += [
         "",
         "### Start-up",
@@ -391,12 +224,74 @@ def _scale_section(results: dict[str, Any], rounds: str) -> list[str]:
         "`/_openproton/health` for OpenProton, `GET /` for the bare app. Seconds.",
         "",
     ]
-    bare = _row(results, "scale", "ceiling", "startup")
+    bare = section_row(results, "scale", "ceiling", "startup")
     rows = [
         [row["label"], cell(row["seconds"], "s"), ratio_cell(ratio(row["seconds"], bare and bare["seconds"]))]
         for row in section["startup"]
     ]
     lines += _table(["server", "seconds to first 200", "vs bare uvicorn"], rows)
+    return [*lines, ""]
+
+
+def _instances_table(section: dict[str, Any], rounds: str) -> list[str]:
+    lines = [
+        "### Service instances",
+        "",
+        "One account holding N service instances in services of 20 (bench/instance_scale.py: one service made "
+        "through the API and settled, its rows copied with SQL). wrk with one connection; the request is "
+        "ListServiceInstances with no filter and the default maxResults, whose first page is 100 items in "
+        f"(serviceName, name) order. RSS is the server's VmRSS after each round; {rounds}. Ratios are against the "
+        "smallest store.",
+        "",
+    ]
+    sizes = sorted(section.get("instance_sizes", []), key=lambda s: s["size"])
+    if not sizes:
+        return [*lines, "No sizes measured."]
+    smallest = sizes[0]
+    rows = [
+        [
+            size["label"],
+            cell(size["list_p50_ms"], "ms"),
+            cell(size["list_p99_ms"], "ms"),
+            cell(size["rss_mib"], "mib"),
+            ratio_cell(ratio(size["list_p50_ms"], smallest["list_p50_ms"])),
+            ratio_cell(ratio(size["rss_mib"], smallest["rss_mib"])),
+            f"{size['file_mib']:.1f}",
+            f"{size['seed_seconds']:.1f}",
+            f"{size['healthy_seconds']:.2f}",
+        ]
+        for size in sizes
+    ]
+    header = ["instances", "List p50 ms", "List p99 ms", "RSS MiB", "List vs smallest", "RSS vs smallest"]
+    return [*lines, *_table([*header, "file MiB", "seeding s", "start to healthy s"], rows)]
+
+
+def _families_section(results: dict[str, Any], rounds: str) -> list[str]:
+    section = results.get("families")
+    lines = [SECTIONS["families"], ""]
+    if section is None:
+        return [*lines, "Not run (see --only).", ""]
+    lines += [
+        "One `openproton serve` (SQLite) holding bench/families.py's account, built through boto3 (5 services of 20 "
+        "instances in `dev`, each with a pipeline, a component on svc-2-i10, every ending stored and checked in the "
+        "server's file): each Get of the management account under `wrk -t1 -c16`, the four in turn within a round, "
+        f"{rounds}. Ratios are of medians, to the connection's Get on the same server.",
+        "",
+    ]
+    if not section["rows"]:
+        return [*lines, "No figures: " + "; ".join(section.get("skipped", []) + section["problems"]), ""]
+    base = section_row(results, "families", "GetEnvironmentAccountConnection")
+    rows = [
+        [
+            row["label"],
+            cell(row["requests_per_second"], "rate"),
+            cell(row["p50_ms"], "ms"),
+            ratio_cell(ratio(row["requests_per_second"], base and base["requests_per_second"])),
+            str(row["response_bytes"]),
+        ]
+        for row in section["rows"]
+    ]
+    lines += _table(["Get", "requests/s", "p50 ms", "vs the connection's Get", "response bytes"], rows)
     return [*lines, ""]
 
 
@@ -439,6 +334,7 @@ def render(results: dict[str, Any], meta: dict[str, Any]) -> str:
     lines += _sequential_section(results, cheap)
     lines += _inprocess_section(results, cheap)
     lines += _scale_section(results, scale_rounds)
+    lines += _families_section(results, wrk_rounds)
     lines += _targets_section(results)
     problems, skipped, warnings = (
         collect(results, "problems"),

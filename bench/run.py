@@ -8,8 +8,11 @@
 2. Sequential boto3 over HTTP against OpenProton, moto's server and the bare app.
 3. In-process: mock_proton, moto's mock_aws, a bare before-send hook (the floor), botocore's Stubber; and the
    per-test cost of entering and leaving mock_proton.
-4. Scale: Get and first-List-page latency with 10^2, 10^4 and 10^6 stored connections, resident memory, and
-   start-up time beside a bare uvicorn app.
+4. Scale: Get and first-List-page latency with 10^2, 10^4 and 10^6 stored connections, the first page of
+   ListServiceInstances with as many service instances, resident memory, and start-up time beside a bare
+   uvicorn app.
+5. Families in server mode: GetService, GetServiceInstance and GetComponent under wrk beside the connection's
+   Get on the same server.
 
 Servers run on one core (`taskset -c`), wrk and the Python clients on another, where the machine has two.
 Every figure is the median and min-max of several rounds; ratios come from the same run.
@@ -32,6 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import families_server
 import inprocess
 import report
 import scale
@@ -41,7 +45,7 @@ import wrk
 from common import FULL, QUICK, ROOT, Pinning, Profile
 from servers import Fleet, postgres_server_version
 
-SECTIONS = ["server", "sequential", "inprocess", "scale"]
+SECTIONS = ["server", "sequential", "inprocess", "scale", "families"]
 
 
 def _version(distribution: str) -> str:
@@ -142,6 +146,8 @@ def _measure(sections: list[str], profile: Profile, pinning: Pinning, tmp: Path,
         results["inprocess"] = inprocess.run(profile, body_file)
     if "scale" in sections:
         results["scale"] = scale.run(profile, pinning, tmp / "scale", body_file)
+    if "families" in sections:
+        results["families"] = families_server.run(profile, pinning, tmp / "families")
     return results
 
 

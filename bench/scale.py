@@ -1,5 +1,5 @@
 """4. Scale: Get and the first page of List with 10^2, 10^4 and 10^6 connections in one account; resident memory;
-start-up time.
+the same sizes of service instances (bench/instance_scale.py); start-up time.
 
 Seeding 10^6 connections through the API would take hours, so each size gets its own SQLite file, migrated by
 `openproton migrate` and then filled with plain SQL (one environment account, one management account, distinct
@@ -25,6 +25,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import instance_scale
 import wrk
 from common import (
     ENV_ACCOUNT,
@@ -102,6 +103,7 @@ def run(profile: Profile, pinning: Pinning, directory: Path, body_file: Path | N
     problems: list[str] = []
     skipped: list[str] = []
     sizes: list[dict[str, Any]] = []
+    instance_sizes: list[dict[str, Any]] = []
     if wrk.available():
         for count in profile.scale_sizes:
             try:
@@ -111,10 +113,26 @@ def run(profile: Profile, pinning: Pinning, directory: Path, body_file: Path | N
             except Exception as error:
                 problems.append(f"scale, {_size_label(count)} connections: {error}")
                 print(f"[scale] {_size_label(count)} not measured: {error}", flush=True)
+        for count in profile.scale_sizes:
+            label = _size_label(count)
+            try:
+                instance_sizes.append(
+                    instance_scale.one_size(count, label, profile, pinning, directory / f"instances-{count}")
+                )
+            except Exception as error:
+                problems.append(f"scale, {label} service instances: {error}")
+                print(f"[scale] {label} instances not measured: {error}", flush=True)
     else:
         skipped.append("scale: Get and List latencies need wrk, which is not installed")
     startup = _startup(profile, pinning, directory / "startup", body_file, problems)
-    return {"sizes": sizes, "startup": startup, "problems": problems, "skipped": skipped, "warnings": []}
+    return {
+        "sizes": sizes,
+        "instance_sizes": instance_sizes,
+        "startup": startup,
+        "problems": problems,
+        "skipped": skipped,
+        "warnings": [],
+    }
 
 
 def _one_size(count: int, profile: Profile, pinning: Pinning, directory: Path) -> dict[str, Any]:

@@ -44,6 +44,11 @@ def test_quick_benchmark_writes_every_section_and_target(tmp_path: Path) -> None
     if shutil.which("wrk"):
         assert "| OpenProton, SQLite | 16 |" in text
         assert "| bare uvicorn app (ceiling) | 64 |" in text
+        # The newer families on the server path, and the first page of service instances at each size.
+        for operation in ("GetEnvironmentAccountConnection", "GetService", "GetServiceInstance", "GetComponent"):
+            assert f"\n| {operation} | " in text, operation
+        instances = text.split("### Service instances", 1)[1].split("###", 1)[0]
+        assert "\n| 10^1 | " in instances and "\n| 10^2 | " in instances
 
 
 def run_bench(script: str, *arguments: str) -> subprocess.CompletedProcess[str]:
