@@ -46,29 +46,47 @@ PER_TEST_LABELS = {"mock_proton": "mock_proton", "mock_aws": "moto mock_aws"}
 
 
 def run(profile: Profile, body_file: Path | None, *, kinds: list[str] | None = None) -> dict[str, Any]:
+    """Rounds are interleaved: each round runs every kind once, each in a fresh worker, so drift on the
+    machine (a shared core slowing for a while) falls on all kinds alike instead of on whichever ran then."""
     kinds = kinds or KINDS
-    progress = Progress("in-process", len(kinds))
-    rows, per_test, problems, skipped = [], [], [], []
-    for kind in kinds:
-        progress.step(f"{profile.cheap_rounds} rounds of {LABELS[kind]}")
-        if kind == "mock_aws" and not moto_available():
-            skipped.append("in-process, mock_aws: moto is not installed: pip install -e '.[bench]'")
-            continue
-        args = [kind, "--seconds", str(profile.inprocess_seconds), "--rounds", str(profile.cheap_rounds)]
-        args += ["--iterations", str(profile.mock_iterations)]
-        if body_file is not None:
-            args += ["--body-file", str(body_file)]
-        try:
-            result = run_worker("inprocess.py", args)
-        except Exception as error:
-            problems.append(f"in-process, {kind}: {error}")
-            progress.note(f"{kind} not measured: {error}")
-            continue
-        rows.append({"key": kind, "label": LABELS[kind], "calls_per_second": summary(result["calls_per_second"])})
-        if "per_test" in result:
-            figures = {name: summary(values) for name, values in result["per_test"].items()}
-            per_test.append({"key": kind, "label": PER_TEST_LABELS[kind], **figures})
-    return {"rows": rows, "per_test": per_test, "problems": problems, "skipped": skipped, "warnings": []}
+    progress = Progress("in-process", len(kinds) * profile.cheap_rounds)
+    problems, skipped = [], []
+    if "mock_aws" in kinds and not moto_available():
+        skipped.append("in-process, mock_aws: moto is not installed: pip install -e '.[bench]'")
+        kinds = [kind for kind in kinds if kind != "mock_aws"]
+    rates: dict[str, list[float]] = {}
+    per_test: dict[str, dict[str, list[float]]] = {}
+    failed: set[str] = set()
+    for round_number in range(1, profile.cheap_rounds + 1):
+        for kind in kinds:
+            progress.step(f"round {round_number}/{profile.cheap_rounds}: {LABELS[kind]}")
+            if kind in failed:
+                continue
+            args = [kind, "--seconds", str(profile.inprocess_seconds), "--rounds", "1"]
+            args += ["--iterations", str(profile.mock_iterations)]
+            if body_file is not None:
+                args += ["--body-file", str(body_file)]
+            try:
+                result = run_worker("inprocess.py", args)
+            except Exception as error:
+                problems.append(f"in-process, {kind}: {error}")
+                progress.note(f"{kind} not measured: {error}")
+                failed.add(kind)
+                continue
+            rates.setdefault(kind, []).extend(result["calls_per_second"])
+            for name, values in result.get("per_test", {}).items():
+                per_test.setdefault(kind, {}).setdefault(name, []).extend(values)
+    rows = [
+        {"key": kind, "label": LABELS[kind], "calls_per_second": summary(rates[kind])}
+        for kind in kinds
+        if kind in rates and kind not in failed
+    ]
+    costs = [
+        {"key": kind, "label": PER_TEST_LABELS[kind], **{name: summary(v) for name, v in figures.items()}}
+        for kind, figures in per_test.items()
+        if kind not in failed
+    ]
+    return {"rows": rows, "per_test": costs, "problems": problems, "skipped": skipped, "warnings": []}
 
 
 # -- per-test cost (was bench/mock_cost.py) ------------------------------------------------------------

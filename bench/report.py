@@ -131,7 +131,8 @@ def _inprocess_section(results: dict[str, Any], rounds: str) -> list[str]:
         return [*lines, "Not run (see --only).", ""]
     lines += [
         "boto3 calls per second with no network, each kind in a fresh worker process that imports only what it "
-        f"uses (moto and openproton both add a hook to every botocore client at import); {rounds}.",
+        "uses (moto and openproton both add a hook to every botocore client at import); "
+        f"{rounds}, interleaved (each round runs every kind once, so drift falls on all alike).",
         "",
     ]
     rows = []
