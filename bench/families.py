@@ -50,6 +50,25 @@ MANIFEST = (
 PAGE = 100  # the first page of ListServiceInstances (the model's largest maxResults, and the default)
 
 
+SOURCE = {"s3": {"bucket": "bundles", "key": "web.tar.gz"}}  # not fetched: bundles are opt-in
+
+
+def environment(mgmt: Any, source: dict[str, Any]) -> None:
+    """Environment template vpc 1.0 published, and environment `dev` in the management account (with a
+    component role, so that directly defined components may run in it)."""
+    mgmt.create_environment_template(name="vpc")
+    mgmt.create_environment_template_version(templateName="vpc", source=source)
+    mgmt.update_environment_template_version(templateName="vpc", majorVersion="1", minorVersion="0", status="PUBLISHED")
+    mgmt.create_environment(
+        name="dev",
+        templateName="vpc",
+        templateMajorVersion="1",
+        spec="proton: EnvironmentSpec\n",
+        protonServiceRoleArn=f"arn:aws:iam::{MGMT}:role/proton-service",
+        componentRoleArn=f"arn:aws:iam::{MGMT}:role/proton-component",
+    )
+
+
 def services(mgmt: Any, source: dict[str, Any]) -> None:
     """Pipeline roles, service template web 1.0 (compatible with vpc:1) published, and SERVICES services of
     INSTANCES instances in dev, each with a pipeline; then the write that stores their endings."""
@@ -132,22 +151,9 @@ def main() -> None:
             env.create_environment_account_connection(
                 managementAccountId=MGMT, environmentName=f"env-{index}", roleArn=ROLE
             )
-        mgmt.create_environment_template(name="vpc")
-        source = {"s3": {"bucket": "bundles", "key": "web.tar.gz"}}
-        mgmt.create_environment_template_version(templateName="vpc", source=source)
-        mgmt.update_environment_template_version(
-            templateName="vpc", majorVersion="1", minorVersion="0", status="PUBLISHED"
-        )
-        mgmt.create_environment(
-            name="dev",
-            templateName="vpc",
-            templateMajorVersion="1",
-            spec="proton: EnvironmentSpec\n",
-            protonServiceRoleArn=f"arn:aws:iam::{MGMT}:role/proton-service",
-            componentRoleArn=f"arn:aws:iam::{MGMT}:role/proton-component",
-        )
+        environment(mgmt, SOURCE)
         assert mock.service is not None
-        services(mgmt, source)
+        services(mgmt, SOURCE)
         settled(mock.service.database)
         console = Console(mock.service)
         api = ConsoleApi(mock.service, Caller(MGMT, "us-east-1"))

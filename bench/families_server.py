@@ -15,13 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import boto3
 import families
 import wrk
 from common import (
-    ENV_ACCOUNT,
     MGMT_ACCOUNT,
-    REGION,
     ROLE_ARN,
     BenchError,
     Pinning,
@@ -33,7 +30,7 @@ from common import (
     proton_headers,
     summary,
 )
-from servers import start_openproton
+from servers import boto3_client, start_openproton
 
 CONNECTIONS = 16
 BASE = "GetEnvironmentAccountConnection"
@@ -45,31 +42,14 @@ GETS: dict[str, dict[str, str]] = {
 }
 
 
-def _client(endpoint: str, account: str) -> Any:
-    return boto3.session.Session().client(
-        "proton", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=account, aws_secret_access_key="b"
-    )
-
-
 def _build_account(endpoint: str) -> str:
     """The account of bench/families.py, through the API; returns the connection's id."""
-    env, mgmt = _client(endpoint, ENV_ACCOUNT), _client(endpoint, MGMT_ACCOUNT)
+    env, mgmt = boto3_client("proton", endpoint), boto3_client("proton", endpoint, MGMT_ACCOUNT)
     connection = env.create_environment_account_connection(
         managementAccountId=MGMT_ACCOUNT, environmentName="dev", roleArn=ROLE_ARN
     )["environmentAccountConnection"]["id"]
-    source = {"s3": {"bucket": "bundles", "key": "web.tar.gz"}}
-    mgmt.create_environment_template(name="vpc")
-    mgmt.create_environment_template_version(templateName="vpc", source=source)
-    mgmt.update_environment_template_version(templateName="vpc", majorVersion="1", minorVersion="0", status="PUBLISHED")
-    mgmt.create_environment(
-        name="dev",
-        templateName="vpc",
-        templateMajorVersion="1",
-        spec="proton: EnvironmentSpec\n",
-        protonServiceRoleArn=f"arn:aws:iam::{MGMT_ACCOUNT}:role/proton-service",
-        componentRoleArn=f"arn:aws:iam::{MGMT_ACCOUNT}:role/proton-component",
-    )
-    families.services(mgmt, source)
+    families.environment(mgmt, families.SOURCE)
+    families.services(mgmt, families.SOURCE)
     return str(connection)
 
 

@@ -21,11 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
+import families
 import wrk
 from common import (
     MGMT_ACCOUNT,
-    REGION,
     BenchError,
     Pinning,
     Profile,
@@ -36,7 +35,7 @@ from common import (
     proton_headers,
     summary,
 )
-from servers import start_openproton
+from servers import boto3_client, start_openproton
 
 PER_SERVICE = 20  # the default quota of instances per service
 PAGE = 100  # ListServiceInstances' default maxResults
@@ -47,20 +46,9 @@ def list_request() -> Request:
 
 
 def _build_one_service(endpoint: str) -> None:
-    mgmt = boto3.session.Session().client(
-        "proton", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=MGMT_ACCOUNT, aws_secret_access_key="b"
-    )
-    source = {"s3": {"bucket": "bundles", "key": "bundle.tar.gz"}}
-    mgmt.create_environment_template(name="vpc")
-    mgmt.create_environment_template_version(templateName="vpc", source=source)
-    mgmt.update_environment_template_version(templateName="vpc", majorVersion="1", minorVersion="0", status="PUBLISHED")
-    mgmt.create_environment(
-        name="dev",
-        templateName="vpc",
-        templateMajorVersion="1",
-        spec="proton: EnvironmentSpec\n",
-        protonServiceRoleArn=f"arn:aws:iam::{MGMT_ACCOUNT}:role/proton-service",
-    )
+    mgmt = boto3_client("proton", endpoint, MGMT_ACCOUNT)
+    source = families.SOURCE
+    families.environment(mgmt, source)
     mgmt.create_service_template(name="web", pipelineProvisioning="CUSTOMER_MANAGED")
     mgmt.create_service_template_version(
         templateName="web", source=source, compatibleEnvironmentTemplates=[{"templateName": "vpc", "majorVersion": "1"}]

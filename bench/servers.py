@@ -37,14 +37,14 @@ from common import (
 POSTGRES_ADMIN_URL = os.environ.get("OPENPROTON_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def boto3_client(service: str, endpoint: str) -> Any:
+def boto3_client(service: str, endpoint: str, account: str = ENV_ACCOUNT) -> Any:
     import boto3
 
     return boto3.session.Session().client(
         service,
         endpoint_url=endpoint,
         region_name=REGION,
-        aws_access_key_id=ENV_ACCOUNT,
+        aws_access_key_id=account,
         aws_secret_access_key="bench",
     )
 
