@@ -1,6 +1,6 @@
 """OpenProton's benchmark suite: every figure side by side in one run, written to bench/RESULTS.md.
 
-    .venv/bin/python bench/run.py            # the full run (about 12 minutes on 2 cores)
+    .venv/bin/python bench/run.py            # the full run (about 13 minutes on 2 cores)
     .venv/bin/python bench/run.py --quick    # one short round and tiny stores (tests/test_bench_quick.py)
 
 1. Server mode: wrk at 16 and 64 connections against `openproton serve` (SQLite, PostgreSQL, --workers 2),
