@@ -27,7 +27,6 @@ from openproton.bundles.model import (
     RenderTarget,
     Schema,
 )
-from openproton.bundles.render import render_folder
 from openproton.store import bundles as render_store
 from openproton.store import deployments as deployment_store
 from openproton.store import services as service_store
@@ -169,6 +168,10 @@ class Renderer:
         target: RenderTarget,
     ) -> Prepared:
         """Render the folder for the deployment and keep what it rendered (P-1, P-6), or fail it now."""
+        # Jinja loads with the first rendering, not at start-up: rendering is opt-in, and a server that never
+        # renders should not pay for importing it (bench/PROFILE.md, start-up).
+        from openproton.bundles.render import render_folder
+
         try:
             files = render_folder(folder, target, timeout_seconds=self.timeout_seconds)
         except RenderError as failure:
