@@ -33,7 +33,6 @@ from common import (
     check_ok,
     json_body,
     proton_headers,
-    summary,
 )
 from servers import boto3_client, start_openproton
 
@@ -140,19 +139,15 @@ def one_size(count: int, label: str, profile: Profile, pinning: Pinning, directo
         if names != expected or ("nextToken" in listed) != (count > PAGE):
             raise BenchError(f"the first page of {count} instances is not the first {PAGE} in order: {names[:3]}...")
         script = wrk.write_script(directory / "list.lua", request)
-        url = server.endpoint + "/"
-        if profile.wrk_warmup_seconds:
-            progress.step(f"warm-up: wrk {profile.wrk_warmup_seconds}s on {label} instances")
-            wrk.run(url, script, connections=1, seconds=profile.wrk_warmup_seconds, pinning=pinning)
-        runs: list[wrk.WrkResult] = []
-        rss: list[int] = []
-        for round_number in range(1, profile.rounds + 1):
-            progress.step(f"round {round_number}/{profile.rounds}: wrk 1 connection, first page on {label}")
-            runs.append(wrk.run(url, script, connections=1, seconds=profile.scale_wrk_seconds, pinning=pinning))
-            rss.append(server.rss_kib())
-        errors = sum(r.non_2xx + r.socket_errors for r in runs)
-        if errors:
-            raise BenchError(f"{errors} error responses or socket errors under load on {label} instances")
+        figures = wrk.idle_rounds(
+            server.endpoint + "/",
+            {"list": ("first page", script)},
+            profile=profile,
+            pinning=pinning,
+            progress=progress,
+            rss_kib=server.rss_kib,
+            where=f"{label} instances",
+        )
     finally:
         progress.step(f"stop the server on {label} instances")
         server.stop()
@@ -162,8 +157,5 @@ def one_size(count: int, label: str, profile: Profile, pinning: Pinning, directo
         "seed_seconds": seed_seconds,
         "file_mib": file_bytes / 2**20,
         "healthy_seconds": healthy_seconds,
-        "list_p50_ms": summary([r.p50_ms for r in runs]),
-        "list_p99_ms": summary([r.p99_ms for r in runs]),
-        "list_rps": summary([r.requests_per_second for r in runs]),
-        "rss_mib": summary([kib / 1024 for kib in rss]),
+        **figures,
     }

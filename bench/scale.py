@@ -162,23 +162,15 @@ def _one_size(count: int, profile: Profile, pinning: Pinning, directory: Path) -
             directory / "get.lua", get, bodies=[get_request(i).body for i in ids[:SAMPLE_IDS]]
         )
         list_script = wrk.write_script(directory / "list.lua", list_request())
-        url = server.endpoint + "/"
-        if profile.wrk_warmup_seconds:
-            for name, script in (("Get", get_script), ("List", list_script)):
-                progress.step(f"warm-up: wrk {profile.wrk_warmup_seconds}s, {name} on {label}")
-                wrk.run(url, script, connections=1, seconds=profile.wrk_warmup_seconds, pinning=pinning)
-        runs: dict[str, list[wrk.WrkResult]] = {"get": [], "list": []}
-        rss: list[int] = []
-        for round_number in range(1, profile.rounds + 1):
-            for key, name, script in (("get", "Get", get_script), ("list", "first List page", list_script)):
-                progress.step(f"round {round_number}/{profile.rounds}: wrk 1 connection, {name} on {label}")
-                runs[key].append(
-                    wrk.run(url, script, connections=1, seconds=profile.scale_wrk_seconds, pinning=pinning)
-                )
-            rss.append(server.rss_kib())
-        errors = sum(r.non_2xx + r.socket_errors for results in runs.values() for r in results)
-        if errors:
-            raise BenchError(f"{errors} error responses or socket errors under load on {label} connections")
+        figures = wrk.idle_rounds(
+            server.endpoint + "/",
+            {"get": ("Get", get_script), "list": ("first List page", list_script)},
+            profile=profile,
+            pinning=pinning,
+            progress=progress,
+            rss_kib=server.rss_kib,
+            where=f"{label} connections",
+        )
     finally:
         progress.step(f"stop the server on {label} connections")
         server.stop()
@@ -188,13 +180,7 @@ def _one_size(count: int, profile: Profile, pinning: Pinning, directory: Path) -
         "seed_seconds": seed_seconds,
         "file_mib": file_bytes / 2**20,
         "healthy_seconds": healthy_seconds,
-        "get_p50_ms": summary([r.p50_ms for r in runs["get"]]),
-        "get_p99_ms": summary([r.p99_ms for r in runs["get"]]),
-        "get_rps": summary([r.requests_per_second for r in runs["get"]]),
-        "list_p50_ms": summary([r.p50_ms for r in runs["list"]]),
-        "list_p99_ms": summary([r.p99_ms for r in runs["list"]]),
-        "list_rps": summary([r.requests_per_second for r in runs["list"]]),
-        "rss_mib": summary([kib / 1024 for kib in rss]),
+        **figures,
     }
 
 

@@ -8,13 +8,15 @@ from typing import Any
 
 from common import ratio
 
+# A target's measurement: (measured value, how it was measured) from one run's results, or None.
+Measure = Callable[[dict[str, Any]], tuple[float, str] | None]
+
 
 @dataclass(frozen=True)
 class Target:
     label: str
     required: str
-    # (measured value, how it was measured) or None when it could not be measured
-    measure: Callable[[dict[str, Any]], tuple[float, str] | None]
+    measure: Measure
     met: Callable[[float], bool]
 
 
@@ -25,16 +27,21 @@ def server_row(results: dict[str, Any], key: str, connections: int) -> dict[str,
     return None
 
 
-def _server_ratio(
-    over: str, connections: int, ours_key: str = "openproton-sqlite"
-) -> Callable[[dict[str, Any]], tuple[float, str] | None]:
+def _rows_ratio(
+    ours: dict[str, Any] | None, theirs: dict[str, Any] | None, figure: str, unit: str
+) -> tuple[float, str] | None:
+    """One row's figure over another's (medians), and the two figures it came from; None if either is missing."""
+    if ours is None or theirs is None:
+        return None
+    value = ratio(ours[figure], theirs[figure])
+    a, b = ours[figure]["median"], theirs[figure]["median"]
+    return (value, f"{a:,.0f} / {b:,.0f} {unit}") if value is not None else None
+
+
+def _server_ratio(over: str, connections: int, ours_key: str = "openproton-sqlite") -> Measure:
     def measure(results: dict[str, Any]) -> tuple[float, str] | None:
         ours, theirs = server_row(results, ours_key, connections), server_row(results, over, connections)
-        if ours is None or theirs is None:
-            return None
-        value = ratio(ours["requests_per_second"], theirs["requests_per_second"])
-        a, b = ours["requests_per_second"]["median"], theirs["requests_per_second"]["median"]
-        return (value, f"{a:,.0f} / {b:,.0f} req/s") if value is not None else None
+        return _rows_ratio(ours, theirs, "requests_per_second", "req/s")
 
     return measure
 
@@ -43,14 +50,9 @@ def section_row(results: dict[str, Any], section: str, key: str, table: str = "r
     return next((row for row in results.get(section, {}).get(table, []) if row["key"] == key), None)
 
 
-def _rate_ratio(section: str, ours: str, over: str) -> Callable[[dict[str, Any]], tuple[float, str] | None]:
+def _rate_ratio(section: str, ours: str, over: str, figure: str = "calls_per_second", unit: str = "calls/s") -> Measure:
     def measure(results: dict[str, Any]) -> tuple[float, str] | None:
-        a, b = section_row(results, section, ours), section_row(results, section, over)
-        if a is None or b is None:
-            return None
-        value = ratio(a["calls_per_second"], b["calls_per_second"])
-        text = f"{a['calls_per_second']['median']:,.0f} / {b['calls_per_second']['median']:,.0f} calls/s"
-        return (value, text) if value is not None else None
+        return _rows_ratio(section_row(results, section, ours), section_row(results, section, over), figure, unit)
 
     return measure
 
@@ -83,9 +85,9 @@ def _largest_over_smallest(sizes: list[dict[str, Any]], figure: str, unit: str) 
     return value, f"{a:.3g} {unit} at {large['label']} / {b:.3g} {unit} at {small['label']}"
 
 
-def _scale_ratio(figure: str, unit: str) -> Callable[[dict[str, Any]], tuple[float, str] | None]:
+def _scale_ratio(figure: str, unit: str, table: str = "sizes") -> Measure:
     def measure(results: dict[str, Any]) -> tuple[float, str] | None:
-        return _largest_over_smallest(results.get("scale", {}).get("sizes", []), figure, unit)
+        return _largest_over_smallest(results.get("scale", {}).get(table, []), figure, unit)
 
     return measure
 
@@ -100,26 +102,6 @@ def _startup(results: dict[str, Any]) -> tuple[float, str] | None:
     value = ratio(ours["seconds"], bare["seconds"])
     text = f"{ours['seconds']['median']:.2f} s / {bare['seconds']['median']:.2f} s"
     return (value, text) if value is not None else None
-
-
-def _instances_ratio(figure: str, unit: str) -> Callable[[dict[str, Any]], tuple[float, str] | None]:
-    def measure(results: dict[str, Any]) -> tuple[float, str] | None:
-        return _largest_over_smallest(results.get("scale", {}).get("instance_sizes", []), figure, unit)
-
-    return measure
-
-
-def _family_ratio(operation: str) -> Callable[[dict[str, Any]], tuple[float, str] | None]:
-    def measure(results: dict[str, Any]) -> tuple[float, str] | None:
-        ours = section_row(results, "families", operation)
-        base = section_row(results, "families", "GetEnvironmentAccountConnection")
-        if ours is None or base is None:
-            return None
-        value = ratio(ours["requests_per_second"], base["requests_per_second"])
-        a, b = ours["requests_per_second"]["median"], base["requests_per_second"]["median"]
-        return (value, f"{a:,.0f} / {b:,.0f} req/s") if value is not None else None
-
-    return measure
 
 
 TARGETS = [
@@ -196,20 +178,20 @@ TARGETS = [
     Target(
         "Scale: ListServiceInstances first page p50, largest store / smallest (10^6 / 10^2 instances)",
         "<= 1.3",
-        _instances_ratio("list_p50_ms", "ms"),
+        _scale_ratio("list_p50_ms", "ms", "instance_sizes"),
         lambda v: v <= 1.3,
     ),
     Target(
         "Scale: resident memory with service instances, largest store / smallest (10^6 / 10^2), not growing",
         "<= 1.2",
-        _instances_ratio("rss_mib", "MiB"),
+        _scale_ratio("rss_mib", "MiB", "instance_sizes"),
         lambda v: v <= 1.2,
     ),
     *(
         Target(
             f"Server {operation} throughput, 16 connections / GetEnvironmentAccountConnection, same server",
             ">= 0.85",
-            _family_ratio(operation),
+            _rate_ratio("families", operation, "GetEnvironmentAccountConnection", "requests_per_second", "req/s"),
             lambda v: v >= 0.85,
         )
         for operation in ("GetService", "GetServiceInstance", "GetComponent")

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from common import BenchError, Pinning, Request
+from common import BenchError, Pinning, Profile, Progress, Request, summary
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
@@ -117,3 +118,39 @@ def run(url: str, script: Path, *, connections: int, seconds: int, pinning: Pinn
     if completed.returncode != 0:
         raise BenchError(f"wrk failed ({completed.returncode}): {completed.stderr or completed.stdout}")
     return parse(completed.stdout)
+
+
+def idle_rounds(
+    url: str,
+    scripts: dict[str, tuple[str, Path]],
+    *,
+    profile: Profile,
+    pinning: Pinning,
+    progress: Progress,
+    rss_kib: Callable[[], int],
+    where: str,
+) -> dict[str, Any]:
+    """The scale figures of one store: wrk on one connection (so p50 is an idle server's latency), a warm-up of
+    each script, then `profile.rounds` rounds of each in turn, the server's RSS after every round. `scripts`
+    maps a key to (what it sends, its script); the figures are `<key>_p50_ms`, `<key>_p99_ms` and `<key>_rps`
+    for each, and `rss_mib`. Error responses under load make the figure worthless: they raise."""
+    if profile.wrk_warmup_seconds:
+        for name, script in scripts.values():
+            progress.step(f"warm-up: wrk {profile.wrk_warmup_seconds}s, {name} on {where}")
+            run(url, script, connections=1, seconds=profile.wrk_warmup_seconds, pinning=pinning)
+    runs: dict[str, list[WrkResult]] = {key: [] for key in scripts}
+    rss: list[int] = []
+    for round_number in range(1, profile.rounds + 1):
+        for key, (name, script) in scripts.items():
+            progress.step(f"round {round_number}/{profile.rounds}: wrk 1 connection, {name} on {where}")
+            runs[key].append(run(url, script, connections=1, seconds=profile.scale_wrk_seconds, pinning=pinning))
+        rss.append(rss_kib())
+    errors = sum(r.non_2xx + r.socket_errors for results in runs.values() for r in results)
+    if errors:
+        raise BenchError(f"{errors} error responses or socket errors under load on {where}")
+    figures: dict[str, Any] = {"rss_mib": summary([kib / 1024 for kib in rss])}
+    for key, results in runs.items():
+        figures[f"{key}_p50_ms"] = summary([r.p50_ms for r in results])
+        figures[f"{key}_p99_ms"] = summary([r.p99_ms for r in results])
+        figures[f"{key}_rps"] = summary([r.requests_per_second for r in results])
+    return figures

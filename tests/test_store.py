@@ -149,5 +149,10 @@ def test_postgresql_connections_the_database_dropped_are_replaced_after_an_idle_
         assert after.isdisjoint(before) and len(after) == 2
         database.migrate()
         assert _version(database) == SCHEMA_HEAD
+        # An advisory lock held by an autocommit read would end with its statement: lock() refuses it.
+        with database.transaction(write=False) as read, pytest.raises(RuntimeError, match="writing transaction"):
+            database.lock(read, "key")
+        with database.transaction(write=True) as write:
+            database.lock(write, "key")
     finally:
         database.dispose()
